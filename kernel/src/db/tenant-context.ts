@@ -1,0 +1,40 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { ValidationError } from '../errors.ts';
+import { TENANT_SETTING } from './roles.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a UUID in canonical text form. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/**
+ * Runs `work` in one transaction whose `app.tenant_id` is set locally (`set_config(…, true)`), on a
+ * fresh EntityManager fork. This is the only way services reach tenant data: row-level security
+ * policies read that setting, and without it every query on a tenant table fails.
+ */
+export async function withTenant<T>(
+  orm: MikroORM,
+  tenantId: string,
+  work: (em: EntityManager) => Promise<T>,
+): Promise<T> {
+  return tenantScope(orm, tenantId).run(work);
+}
+
+/** A tenant-bound EntityManager fork: one per request or job; each `run` is one transaction. */
+export interface TenantScope {
+  readonly tenantId: string;
+  run<T>(work: (em: EntityManager) => Promise<T>): Promise<T>;
+}
+
+/** Creates the tenant-bound fork used by one request or job. */
+export function tenantScope(orm: MikroORM, tenantId: string): TenantScope {
+  if (!isUuid(tenantId)) throw new ValidationError(`tenant id must be a UUID (got "${tenantId}")`);
+  const em = orm.em.fork({ clear: true });
+  em.setSessionContext({ variables: { [TENANT_SETTING]: tenantId } });
+  return {
+    tenantId,
+    run: (work) => em.transactional((tx) => work(tx)),
+  };
+}
