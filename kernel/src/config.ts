@@ -82,7 +82,10 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
   const databaseUrl = read.postgresUrl('DATABASE_URL');
   const jwksUrl = read.httpUrl('AUTH_JWKS_URL');
   const issuer = read.string('AUTH_ISSUER');
-  if (jwksUrl && !issuer) problems.push('AUTH_ISSUER must be set when AUTH_JWKS_URL is set (e.g. https://login.microsoftonline.com/{tid}/v2.0)');
+  if (jwksUrl && !issuer)
+    problems.push(
+      'AUTH_ISSUER must be set when AUTH_JWKS_URL is set (e.g. https://login.microsoftonline.com/{tid}/v2.0)',
+    );
   if (issuer && !jwksUrl) problems.push('AUTH_JWKS_URL must be set when AUTH_ISSUER is set');
 
   const config: PlatformConfig = {
@@ -100,13 +103,22 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
       jwksUrl,
       issuer,
       audience: read.string('AUTH_AUDIENCE') ?? DEFAULT_AUDIENCE,
-      clockToleranceSeconds: read.int('AUTH_CLOCK_TOLERANCE_SECONDS', DEFAULT_CLOCK_TOLERANCE_SECONDS, 0, 300),
+      clockToleranceSeconds: read.int(
+        'AUTH_CLOCK_TOLERANCE_SECONDS',
+        DEFAULT_CLOCK_TOLERANCE_SECONDS,
+        0,
+        300,
+      ),
       autoProvisionTenants: read.bool('TENANT_AUTO_PROVISION', false),
       allowDevIssuerInProduction: read.bool('ALLOW_DEV_ISSUER_IN_PRODUCTION', false),
     },
     log: {
       level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-      format: read.oneOf('LOG_FORMAT', ['pretty', 'json'] as const, nodeEnv === 'production' ? 'json' : 'pretty'),
+      format: read.oneOf(
+        'LOG_FORMAT',
+        ['pretty', 'json'] as const,
+        nodeEnv === 'production' ? 'json' : 'pretty',
+      ),
     },
     apolloTelemetry: read.bool('WIDGETDC_APOLLO_TELEMETRY', false),
     introspection: read.bool('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),

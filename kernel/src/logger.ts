@@ -31,7 +31,9 @@ export function createLogger(prefix: string, options: LoggerOptions = {}): Logge
   const emit = (lvl: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (LOG_LEVELS.indexOf(lvl) < threshold) return;
     if (format === 'json') {
-      write(JSON.stringify({ time: new Date().toISOString(), level: lvl, service: prefix, message, ...fields }));
+      write(
+        JSON.stringify({ time: new Date().toISOString(), level: lvl, service: prefix, message, ...fields }),
+      );
       return;
     }
     const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';

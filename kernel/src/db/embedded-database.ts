@@ -33,7 +33,9 @@ export interface EmbeddedDatabase {
 }
 
 /** Starts PGlite with pgvector on a local port; a lock file keeps two processes off one data folder. */
-export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedDatabase(
+  options: EmbeddedDatabaseOptions = {},
+): Promise<EmbeddedDatabase> {
   const release = options.dataDir ? await lockDataDir(options.dataDir) : async () => {};
   let pglite: PGlite | undefined;
   try {

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Migration, Migrator } from '@mikro-orm/migrations';
-import { MikroORM } from '@mikro-orm/postgresql';
+import { type Constructor, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger.ts';
 import { APP_ROLE } from './roles.ts';
 
@@ -29,10 +29,12 @@ export interface MigrateResult {
   alreadyApplied: number;
 }
 
-type MigrationClass = new (...args: never[]) => Migration;
+type MigrationClass = Constructor<Migration>;
 
 /** Loads the migrations of `dir`, ordered by their timestamped names. */
-export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<{ name: string; class: MigrationClass }[]> {
+export async function loadMigrations(
+  dir = MIGRATIONS_DIR,
+): Promise<{ name: string; class: MigrationClass }[]> {
   const files = (await readdir(dir)).filter((f) => FILE_NAME.test(f)).sort();
   const list = [];
   for (const file of files) {
@@ -58,7 +60,13 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     pool: { min: 1, max: 1 },
-    migrations: { tableName: MIGRATIONS_TABLE, migrationsList, snapshot: false, silent: true, allOrNothing: false },
+    migrations: {
+      tableName: MIGRATIONS_TABLE,
+      migrationsList,
+      snapshot: false,
+      silent: true,
+      allOrNothing: false,
+    },
   });
   try {
     const connection = orm.em.getConnection();
@@ -73,7 +81,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         const started = performance.now();
         await migrator.up({ migrations: [migration.name] });
         applied.push(migration.name);
-        log?.info(`${index + 1}/${pending.length} ${migration.name} (${Math.round(performance.now() - started)} ms)`);
+        log?.info(
+          `${index + 1}/${pending.length} ${migration.name} (${Math.round(performance.now() - started)} ms)`,
+        );
       }
       if (options.appPassword !== undefined) {
         const escaped = options.appPassword.replaceAll("'", "''");

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { bearerToken } from '../auth/bearer.ts';
+import type { Identity } from '../auth/identity.ts';
+import type { TokenVerifier } from '../auth/token-verifier.ts';
+import { type TenantScope, tenantScope } from '../db/tenant-context.ts';
+import type { TenantDirectory } from '../db/tenant-directory.ts';
+import { AppError } from '../errors.ts';
+import { toGraphQLError } from './errors.ts';
+
+/** What every subgraph resolver receives: a verified identity and its tenant-bound database scope. */
+export interface RequestContext {
+  identity: Identity;
+  db: TenantScope;
+  requestId: string;
+}
+
+/** Options of {@link createContextFactory}. */
+export interface ContextFactoryOptions {
+  verifier: TokenVerifier;
+  tenants: TenantDirectory;
+  orm: MikroORM;
+}
+
+/** Reads the request id a caller or the gateway sent, or makes one. */
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : randomUUID();
+}
+
+/** Verifies the caller and builds the request context; failures become GraphQL errors with HTTP status. */
+export function createContextFactory(options: ContextFactoryOptions) {
+  return async (headers: IncomingHttpHeaders): Promise<RequestContext> => {
+    try {
+      const identity = await options.verifier(bearerToken(headers.authorization));
+      await options.tenants.ensureRegistered(identity);
+      return { identity, db: tenantScope(options.orm, identity.tenantId), requestId: requestIdOf(headers) };
+    } catch (error) {
+      throw error instanceof AppError ? toGraphQLError(error) : error;
+    }
+  };
+}

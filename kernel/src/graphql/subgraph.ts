@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
+import type { EntitySchema, MikroORM } from '@mikro-orm/postgresql';
+import { parse } from 'graphql';
+import { authOptions } from '../auth/auth-options.ts';
+import { createTokenVerifier, type TokenVerifierOptions } from '../auth/token-verifier.ts';
+import { loadConfig, type SubgraphName } from '../config.ts';
+import { assertApplicationRole } from '../db/app-role-guard.ts';
+import { createOrm } from '../db/orm.ts';
+import { createTenantDirectory } from '../db/tenant-directory.ts';
+import { ConfigError } from '../errors.ts';
+import { startHttpServer } from '../http/server.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { announceReady, onShutdown } from '../process/lifecycle.ts';
+import { createContextFactory, type RequestContext } from './context.ts';
+import { createFormatError } from './errors.ts';
+
+/** Everything that makes a subgraph: its SDL, resolvers and entities. */
+export interface SubgraphDefinition {
+  name: SubgraphName;
+  /** Location of `schema.graphql`, the source of truth. */
+  schema: URL;
+  resolvers: GraphQLResolverMap<RequestContext>;
+  // biome-ignore lint/suspicious/noExplicitAny: entity schemas of any shape
+  entities: EntitySchema<any, any>[];
+}
+
+/** Options of {@link startSubgraph}. */
+export interface SubgraphOptions {
+  databaseUrl: string;
+  auth: TokenVerifierOptions;
+  autoProvisionTenants: boolean;
+  host: string;
+  port: number;
+  introspection: boolean;
+  poolMax?: number;
+  logger: Logger;
+}
+
+/** A running subgraph. */
+export interface RunningSubgraph {
+  readonly name: SubgraphName;
+  readonly url: string;
+  readonly orm: MikroORM;
+  close(): Promise<void>;
+}
+
+/** Reads a subgraph's SDL from disk. */
+export async function readSchema(definition: SubgraphDefinition): Promise<string> {
+  return readFile(definition.schema, 'utf8');
+}
+
+/** Starts a subgraph: ORM (refusing privileged roles), token verification, Apollo, HTTP. */
+export async function startSubgraph(
+  definition: SubgraphDefinition,
+  options: SubgraphOptions,
+): Promise<RunningSubgraph> {
+  const { logger } = options;
+  const orm = await createOrm({
+    url: options.databaseUrl,
+    entities: definition.entities,
+    poolMax: options.poolMax,
+  });
+  try {
+    await assertApplicationRole(orm);
+    const typeDefs = parse(await readSchema(definition));
+    const apollo = new ApolloServer<RequestContext>({
+      schema: buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers }]),
+      introspection: options.introspection,
+      includeStacktraceInErrorResponses: false,
+      formatError: createFormatError(logger),
+      // Inline traces feed Apollo Studio only; our traces go to OpenTelemetry.
+      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    });
+    await apollo.start();
+    const context = createContextFactory({
+      verifier: createTokenVerifier(options.auth),
+      tenants: createTenantDirectory(orm, { autoProvision: options.autoProvisionTenants, logger }),
+      orm,
+    });
+    const http = await startHttpServer({
+      host: options.host,
+      port: options.port,
+      apollo,
+      logger,
+      context: (req: IncomingMessage) => context(req.headers),
+      ready: async () => {
+        try {
+          await orm.em.fork().execute('select 1');
+          return { ready: true, checks: { database: 'ok' } };
+        } catch (error) {
+          return {
+            ready: false,
+            checks: { database: error instanceof Error ? error.message : String(error) },
+          };
+        }
+      },
+    });
+    return {
+      name: definition.name,
+      url: http.url,
+      orm,
+      close: async () => {
+        await http.close();
+        await apollo.stop();
+        await orm.close();
+      },
+    };
+  } catch (error) {
+    await orm.close();
+    throw error;
+  }
+}
+
+/** Process entry point of a subgraph: reads configuration, starts, and stops on a signal. */
+export async function runSubgraph(definition: SubgraphDefinition): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(definition.name, config.log);
+  if (!config.database.url) {
+    throw new ConfigError(['DATABASE_URL must be set (npm start sets it for the embedded database)']);
+  }
+  const running = await startSubgraph(definition, {
+    databaseUrl: config.database.url,
+    auth: authOptions(config),
+    autoProvisionTenants: config.auth.autoProvisionTenants,
+    host: config.host,
+    port: config.ports[definition.name],
+    introspection: config.introspection,
+    poolMax: config.database.poolMax,
+    logger,
+  });
+  onShutdown(running.close, logger);
+  logger.info(`ready at ${running.url}`);
+  announceReady({ name: definition.name, url: running.url });
+}

@@ -1,0 +1,159 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import type { Logger } from '../logger.ts';
+
+/** Largest request body accepted. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Path of the GraphQL endpoint. */
+export const GRAPHQL_PATH = '/graphql';
+
+/** Result of a readiness check: each dependency and whether it answered. */
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, 'ok' | string>;
+}
+
+/** Options of {@link startHttpServer}. */
+export interface HttpServerOptions<TContext extends BaseContext> {
+  host: string;
+  port: number;
+  apollo: ApolloServer<TContext>;
+  context: (req: IncomingMessage) => Promise<TContext>;
+  ready: () => Promise<ReadinessReport>;
+  logger: Logger;
+  /** Extra routes tried before 404 (the gateway's WebSocket upgrade lives elsewhere). */
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
+}
+
+/** A listening HTTP server. */
+export interface RunningHttpServer {
+  readonly server: Server;
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Serves GraphQL at /graphql, liveness at /health and readiness at /ready. */
+export async function startHttpServer<TContext extends BaseContext>(
+  options: HttpServerOptions<TContext>,
+): Promise<RunningHttpServer> {
+  const { apollo, logger } = options;
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/ready' && req.method === 'GET') {
+      options.ready().then(
+        (report) =>
+          sendJson(res, report.ready ? 200 : 503, {
+            status: report.ready ? 'ready' : 'not ready',
+            ...report,
+          }),
+        (error: unknown) => sendJson(res, 503, { status: 'not ready', error: String(error) }),
+      );
+      return;
+    }
+    if (path === GRAPHQL_PATH) {
+      handleGraphQL(apollo, options.context, req, res).catch((error: unknown) => {
+        logger.error('request failed', { message: error instanceof Error ? error.message : String(error) });
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
+        else res.end();
+      });
+      return;
+    }
+    const route = path ? options.routes?.[path] : undefined;
+    if (route) return route(req, res);
+    sendJson(res, 404, { error: `No route for ${req.method} ${path}; GraphQL is at ${GRAPHQL_PATH}` });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
+  return {
+    server,
+    port,
+    url: `http://${host}:${port}${GRAPHQL_PATH}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Give in-flight requests a moment, then cut what remains so shutdown never hangs.
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      }),
+  };
+}
+
+async function handleGraphQL<TContext extends BaseContext>(
+  apollo: ApolloServer<TContext>,
+  context: (req: IncomingMessage) => Promise<TContext>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  let body: unknown;
+  if (req.method === 'POST') {
+    const raw = await readBody(req);
+    if (raw === 'too-large')
+      return sendJson(res, 413, { errors: [{ message: `Request body exceeds ${MAX_BODY_BYTES} bytes` }] });
+    if (raw.length > 0 && /json/i.test(req.headers['content-type'] ?? '')) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return sendJson(res, 400, {
+          errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+        });
+      }
+    } else {
+      body = raw;
+    }
+  }
+  const response = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: {
+      method: (req.method ?? 'GET').toUpperCase(),
+      headers,
+      search: new URL(req.url ?? '/', 'http://localhost').search,
+      body,
+    },
+    context: () => context(req),
+  });
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+function readBody(req: IncomingMessage): Promise<string | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+}

@@ -1,0 +1,121 @@
+// npm start: the whole platform on one machine. With no configuration it runs the embedded
+// database (PGlite + pgvector), the dev token issuer, the four subgraphs and the gateway.
+import { join } from 'node:path';
+import { type DevIssuer, loadOrCreateDevKeys, startDevIssuer } from '#kernel/auth/dev-issuer.ts';
+import { loadConfig, SUBGRAPH_NAMES } from '#kernel/config.ts';
+import { type EmbeddedDatabase, startEmbeddedDatabase } from '#kernel/db/embedded-database.ts';
+import { migrate } from '#kernel/db/migrate.ts';
+import { ConfigError } from '#kernel/errors.ts';
+import { createLogger } from '#kernel/logger.ts';
+import { ROOT_DIR } from '../gateway/src/compose.ts';
+import { DEMO_TENANT, seedDemoTenant } from './lib/seed.ts';
+import { Supervisor } from './lib/supervisor.ts';
+
+/** Pool size per service on the embedded database, which serialises queries anyway. */
+const EMBEDDED_POOL_MAX = 4;
+
+const config = loadConfig();
+const logger = createLogger('start', config.log);
+const supervisor = new Supervisor(logger);
+let database: EmbeddedDatabase | undefined;
+let issuer: DevIssuer | undefined;
+let stopping: Promise<void> | undefined;
+
+const stop = (exitCode: number) => {
+  stopping ??= (async () => {
+    await supervisor.stopAll();
+    await issuer?.close();
+    await database?.close();
+    logger.info('stopped');
+  })();
+  return stopping.then(() => process.exit(exitCode));
+};
+process.once('SIGINT', () => void stop(0));
+process.once('SIGTERM', () => void stop(0));
+supervisor.onUnexpectedExit = (name, code) => {
+  logger.error(`${name} exited unexpectedly (exit code ${code}); stopping the platform`);
+  void stop(1);
+};
+
+try {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+
+  if (config.database.url) {
+    if (!config.database.migrationUrl || config.database.migrationUrl === config.database.url) {
+      throw new ConfigError([
+        'MIGRATION_DATABASE_URL must name a role that can create roles and schemas when DATABASE_URL is set ' +
+          '(services connect as widgetdc_app, which cannot migrate)',
+      ]);
+    }
+    logger.info('PostgreSQL from DATABASE_URL');
+    await migrate({ url: config.database.migrationUrl, logger: logger.child('migrate') });
+  } else {
+    logger.info(`embedded PostgreSQL (PGlite + pgvector), data in ${config.dataDir}`);
+    database = await startEmbeddedDatabase({ dataDir: config.dataDir });
+    await migrate({ url: database.url, logger: logger.child('migrate') });
+    await database.seal();
+    env.DATABASE_URL = database.url;
+    env.DB_POOL_MAX ??= String(EMBEDDED_POOL_MAX);
+    const seeded = await seedDemoTenant(database.url);
+    if (seeded.created) logger.info(`seeded the "${DEMO_TENANT}" tenant`);
+  }
+
+  if (!config.auth.jwksUrl) {
+    if (config.nodeEnv === 'production' && !config.auth.allowDevIssuerInProduction) {
+      throw new ConfigError([
+        'NODE_ENV=production needs a real identity provider: set AUTH_JWKS_URL and AUTH_ISSUER (Entra ID), ' +
+          'or ALLOW_DEV_ISSUER_IN_PRODUCTION=true to accept dev tokens knowingly',
+      ]);
+    }
+    issuer = await startDevIssuer(await loadOrCreateDevKeys(config.dataDir), {
+      host: config.host,
+      port: config.ports.devIssuer,
+    });
+    env.AUTH_JWKS_URL = issuer.jwksUrl;
+    env.AUTH_ISSUER = issuer.issuer;
+    env.TENANT_AUTO_PROVISION ??= 'true';
+    logger.info(`dev token issuer at ${issuer.jwksUrl}`);
+  }
+
+  const subgraphs = await Promise.all(
+    SUBGRAPH_NAMES.map((name) =>
+      supervisor.start(name, join(ROOT_DIR, 'subgraphs', name, 'src', 'index.ts'), env),
+    ),
+  );
+  for (const subgraph of subgraphs) env[`${subgraph.name.toUpperCase()}_URL`] = subgraph.url;
+  const gateway = await supervisor.start('gateway', join(ROOT_DIR, 'gateway', 'src', 'index.ts'), env);
+  await waitReady(gateway.url);
+
+  logger.info(
+    [
+      '',
+      `WidgeTDC is ready: ${gateway.url}`,
+      issuer
+        ? `Get a token:  npm run -s token -- --tenant ${DEMO_TENANT} --user alice --roles Admin`
+        : 'Send an Entra ID access token for this API',
+      `Then:         curl -s ${gateway.url} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+      `                -d '{"query":"{ tasks { edges { node { id title status approvals { id status } } } } }"}'`,
+      'Stop with Ctrl-C.',
+    ].join('\n'),
+  );
+} catch (error) {
+  logger.error(error instanceof Error ? error.message : String(error));
+  await stop(1);
+}
+
+async function waitReady(graphqlUrl: string): Promise<void> {
+  const readyUrl = new URL('/ready', graphqlUrl);
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(readyUrl);
+      if (res.ok) return;
+      last = await res.text();
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the gateway did not become ready: ${last}`);
+}

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { defineEntity, p } from '@mikro-orm/postgresql';
+import type { Identity } from '#kernel/auth/identity.ts';
+import { ValidationError } from '#kernel/errors.ts';
+import { TaskRepository } from './task.repository.ts';
+
+/** Every status a task can be in (mirrors the `TaskStatus` enum of the SDL). */
+export const TASK_STATUSES = [
+  'PENDING',
+  'RUNNING',
+  'WAITING_FOR_APPROVAL',
+  'PAUSED',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+] as const;
+
+/** A task status. */
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** Longest task title. */
+export const MAX_TITLE_LENGTH = 500;
+
+const TaskSchema = defineEntity({
+  name: 'Task',
+  schema: 'agent',
+  tableName: 'tasks',
+  repository: () => TaskRepository,
+  properties: {
+    id: p.uuid().primary(),
+    tenantId: p.uuid(),
+    title: p.text(),
+    status: p.enum(TASK_STATUSES),
+    createdBy: p.uuid(),
+    createdByName: p.text(),
+    createdAt: p.datetime(3),
+    updatedAt: p.datetime(3),
+  },
+});
+
+/** A unit of work an agent carries out; created PENDING by a verified identity. */
+export class Task extends TaskSchema.class {
+  /** Creates a pending task, validating its title. */
+  static open(title: string, creator: Identity): Task {
+    const task = new Task();
+    const now = new Date();
+    task.id = randomUUID();
+    task.tenantId = creator.tenantId;
+    task.title = Task.validTitle(title);
+    task.status = 'PENDING';
+    task.createdBy = creator.subjectId;
+    task.createdByName = creator.displayName;
+    task.createdAt = now;
+    task.updatedAt = now;
+    return task;
+  }
+
+  private static validTitle(title: string): string {
+    const trimmed = title.trim();
+    if (trimmed.length === 0) throw new ValidationError('title must not be empty', { field: 'title' });
+    if (trimmed.length > MAX_TITLE_LENGTH) {
+      throw new ValidationError(
+        `title must be at most ${MAX_TITLE_LENGTH} characters (got ${trimmed.length})`,
+        {
+          field: 'title',
+        },
+      );
+    }
+    return trimmed;
+  }
+}
+
+TaskSchema.setClass(Task);
+
+export { TaskSchema };

@@ -1,0 +1,4 @@
+import { runSubgraph } from '#kernel/graphql/subgraph.ts';
+import { agentSubgraph } from './subgraph.ts';
+
+await runSubgraph(agentSubgraph);

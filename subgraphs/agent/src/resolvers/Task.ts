@@ -1,0 +1,12 @@
+import type { RequestContext } from '#kernel/graphql/context.ts';
+import { parseId } from '#kernel/graphql/ids.ts';
+import { Task as TaskEntity } from '../domain/task.entity.ts';
+
+/** Field and reference resolvers of `Task`. */
+export const Task = {
+  __resolveReference(reference: { id: string }, ctx: RequestContext) {
+    const id = parseId(reference.id);
+    return ctx.db.run((em) => em.findOne(TaskEntity, { id }));
+  },
+  createdBy: (task: TaskEntity) => task.createdByName,
+};

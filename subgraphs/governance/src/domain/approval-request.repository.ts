@@ -1,0 +1,16 @@
+import { EntityRepository } from '@mikro-orm/postgresql';
+import type { ApprovalRequest } from './approval-request.entity.ts';
+
+/** Queries over approval requests; row-level security limits them to the caller's tenant. */
+export class ApprovalRequestRepository extends EntityRepository<ApprovalRequest> {
+  /** The approval requests of each task, oldest first, in one query. */
+  async byTasks(taskIds: readonly string[]): Promise<Map<string, ApprovalRequest[]>> {
+    const rows = await this.find(
+      { taskId: { $in: [...taskIds] } },
+      { orderBy: { requestedAt: 'asc', id: 'asc' } },
+    );
+    const byTask = new Map<string, ApprovalRequest[]>();
+    for (const row of rows) byTask.set(row.taskId, [...(byTask.get(row.taskId) ?? []), row]);
+    return byTask;
+  }
+}
