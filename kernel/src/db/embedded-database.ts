@@ -26,7 +26,7 @@ export interface EmbeddedDatabase {
    * Makes the shared session the application role for every connection. PGlite has one backend
    * session and no per-connection authentication, so this is how services get the same
    * privileges as on a real server. Its limit: the session user stays a superuser, so SQL that
-   * runs `RESET SESSION AUTHORIZATION` regains it; the embedded database is for development.
+   * runs `SET SESSION AUTHORIZATION postgres` regains it; the embedded database is for development.
    */
   seal(): Promise<void>;
   close(): Promise<void>;
