@@ -106,5 +106,11 @@ function explain(error: unknown): Error {
 }
 
 function isFetchFailure(error: unknown): boolean {
-  return error instanceof TypeError && /fetch failed/i.test(error.message);
+  // Compare by name: the error may come from another realm (a test sandbox), defeating instanceof.
+  if (!(error instanceof Error) && !(typeof error === 'object' && error !== null && 'message' in error))
+    return false;
+  const { name, message } = error as Error;
+  return (
+    (name === 'TypeError' && /fetch failed/i.test(message)) || /JSON Web Key Set HTTP response/i.test(message)
+  );
 }

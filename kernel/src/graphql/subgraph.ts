@@ -56,6 +56,22 @@ export async function readSchema(definition: SubgraphDefinition): Promise<string
   return readFile(definition.schema, 'utf8');
 }
 
+/** Builds the subgraph's Apollo Server from its SDL and resolvers (not yet started). */
+export async function createSubgraphApollo(
+  definition: SubgraphDefinition,
+  options: { introspection: boolean; logger: Logger },
+): Promise<ApolloServer<RequestContext>> {
+  const typeDefs = parse(await readSchema(definition));
+  return new ApolloServer<RequestContext>({
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers }]),
+    introspection: options.introspection,
+    includeStacktraceInErrorResponses: false,
+    formatError: createFormatError(options.logger),
+    // Inline traces feed Apollo Studio only; our traces go to OpenTelemetry.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+  });
+}
+
 /** Starts a subgraph: ORM (refusing privileged roles), token verification, Apollo, HTTP. */
 export async function startSubgraph(
   definition: SubgraphDefinition,
@@ -69,15 +85,7 @@ export async function startSubgraph(
   });
   try {
     await assertApplicationRole(orm);
-    const typeDefs = parse(await readSchema(definition));
-    const apollo = new ApolloServer<RequestContext>({
-      schema: buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers }]),
-      introspection: options.introspection,
-      includeStacktraceInErrorResponses: false,
-      formatError: createFormatError(logger),
-      // Inline traces feed Apollo Studio only; our traces go to OpenTelemetry.
-      plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
-    });
+    const apollo = await createSubgraphApollo(definition, { introspection: options.introspection, logger });
     await apollo.start();
     const context = createContextFactory({
       verifier: createTokenVerifier(options.auth),

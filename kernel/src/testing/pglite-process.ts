@@ -3,23 +3,23 @@
 import { startEmbeddedDatabase } from '../db/embedded-database.ts';
 import { migrate } from '../db/migrate.ts';
 
-interface SuperuserQuery {
-  id: number;
-  sql: string;
-  params: unknown[];
-}
+/** A request from the test: run SQL as the superuser, or apply migrations again. */
+type Request = { id: number; sql: string; params: unknown[] } | { id: number; migrate: true };
 
 const db = await startEmbeddedDatabase();
 await migrate({ url: db.url });
 await db.seal();
 
-process.on('message', async (query: SuperuserQuery) => {
+process.on('message', async (request: Request) => {
   try {
     await db.pglite.exec('set session authorization postgres');
-    const rows = (await db.pglite.query(query.sql, query.params)).rows;
-    process.send?.({ id: query.id, rows });
+    if ('migrate' in request) {
+      process.send?.({ id: request.id, result: await migrate({ url: db.url }) });
+    } else {
+      process.send?.({ id: request.id, result: (await db.pglite.query(request.sql, request.params)).rows });
+    }
   } catch (error) {
-    process.send?.({ id: query.id, error: error instanceof Error ? error.message : String(error) });
+    process.send?.({ id: request.id, error: error instanceof Error ? error.message : String(error) });
   } finally {
     await db.seal();
   }

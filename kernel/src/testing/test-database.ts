@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { migrate } from '../db/migrate.ts';
+import { type MigrateResult, migrate } from '../db/migrate.ts';
 import { APP_ROLE } from '../db/roles.ts';
 
 /** The database kinds the test suites run against. */
@@ -18,6 +18,10 @@ export interface TestDatabase {
    * one shared session is switched to the superuser and back, in the database's own process.
    */
   asSuperuser<T extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Applies the migrations again (they ran once at creation). */
+  migrate(): Promise<MigrateResult>;
+  /** A superuser URL for migrations; absent on PGlite, whose one session is sealed. */
+  readonly migrationUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -50,32 +54,36 @@ async function createPgliteDatabase(): Promise<TestDatabase> {
     env: { ...process.env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (result: unknown) => void; reject: (e: Error) => void }>();
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the PGlite test process exited (${code})`)));
     child.on(
       'message',
-      (message: { type?: string; url?: string; id?: number; rows?: unknown[]; error?: string }) => {
+      (message: { type?: string; url?: string; id?: number; result?: unknown; error?: string }) => {
         if (message.type === 'ready' && message.url) return resolve(message.url);
         const waiter = message.id === undefined ? undefined : pending.get(message.id);
         if (!waiter) return;
         pending.delete(message.id!);
         if (message.error) waiter.reject(new Error(message.error));
-        else waiter.resolve(message.rows ?? []);
+        else waiter.resolve(message.result);
       },
     );
   });
   let nextId = 0;
+  const call = <T>(request: Record<string, unknown>) => {
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
+      child.send({ id, ...request });
+    });
+  };
   return {
     kind: 'pglite',
     appUrl: url,
-    asSuperuser<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
-      const id = nextId++;
-      return new Promise<T[]>((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject });
-        child.send({ id, sql, params });
-      });
-    },
+    migrationUrl: undefined,
+    asSuperuser: <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+      call<T[]>({ sql, params }),
+    migrate: () => call<MigrateResult>({ migrate: true }),
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -100,6 +108,8 @@ async function createServerDatabase(
   return {
     kind,
     appUrl: appUrl.toString(),
+    migrationUrl: dbAdminUrl,
+    migrate: () => migrate({ url: dbAdminUrl }),
     asSuperuser: <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
       withClient(dbAdminUrl, async (c) => (await c.query<T>(sql, params)).rows),
     async close() {

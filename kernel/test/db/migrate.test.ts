@@ -1,0 +1,111 @@
+import { PLATFORM_SCHEMAS } from '#kernel/db/roles.ts';
+import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+
+let db: TestDatabase;
+const schemas = PLATFORM_SCHEMAS.map((s) => `'${s}'`).join(', ');
+
+/** Tables of the platform schemas, except the migrator's bookkeeping. */
+const TABLES = `select c.oid, n.nspname || '.' || c.relname as name, c.relrowsecurity as rls, c.relforcerowsecurity as forced,
+                       pg_get_userbyid(c.relowner) as owner
+                  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                 where c.relkind = 'r' and n.nspname in (${schemas}) and c.relname <> 'mikro_orm_migrations'
+                 order by 2`;
+
+/** Everything a migration can change, as comparable text. */
+async function catalog(): Promise<unknown[]> {
+  return db.asSuperuser(`
+    select 'column' as kind, table_schema || '.' || table_name || '.' || column_name || ':' || udt_name || ':' || is_nullable as item
+      from information_schema.columns where table_schema in (${schemas})
+    union all select 'policy', schemaname || '.' || tablename || '.' || policyname || ':' || coalesce(qual, '') from pg_policies
+    union all select 'index', schemaname || '.' || indexname || ':' || indexdef from pg_indexes where schemaname in (${schemas})
+    union all select 'grant', table_schema || '.' || table_name || ':' || grantee || ':' || privilege_type
+      from information_schema.role_table_grants where table_schema in (${schemas})
+    order by 1, 2`);
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+describe('migrations', () => {
+  it('record the foundation migration as applied', async () => {
+    const rows = await db.asSuperuser<{ name: string }>('select name from platform.mikro_orm_migrations');
+    expect(rows.map((r) => r.name)).toEqual(['Migration20261125190000_foundation']);
+  });
+
+  it('are a no-op when applied again', async () => {
+    const before = await catalog();
+    const result = await db.migrate();
+    expect(result).toEqual({ applied: [], alreadyApplied: 1 });
+    expect(await catalog()).toEqual(before);
+  });
+
+  it('create one schema per subgraph, owned by the owner role', async () => {
+    const rows = await db.asSuperuser<{ nspname: string; owner: string }>(
+      `select nspname, pg_get_userbyid(nspowner) as owner from pg_namespace where nspname in (${schemas}) order by 1`,
+    );
+    expect(rows).toEqual(
+      [...PLATFORM_SCHEMAS].sort().map((nspname) => ({ nspname, owner: 'widgetdc_owner' })),
+    );
+  });
+
+  it('force row-level security with an app.tenant_id policy and a tenant index on every table', async () => {
+    const tables = await db.asSuperuser<{
+      oid: number;
+      name: string;
+      rls: boolean;
+      forced: boolean;
+      owner: string;
+    }>(TABLES);
+    expect(tables.length).toBeGreaterThanOrEqual(7);
+    for (const table of tables) {
+      expect({ table: table.name, rls: table.rls, forced: table.forced, owner: table.owner }).toEqual({
+        table: table.name,
+        rls: true,
+        forced: true,
+        owner: 'widgetdc_owner',
+      });
+      const policies = await db.asSuperuser<{ qual: string; with_check: string }>(
+        `select qual, with_check from pg_policies where schemaname || '.' || tablename = $1`,
+        [table.name],
+      );
+      expect(policies.length).toBe(1);
+      expect(policies[0]?.qual).toMatch(/current_setting\('app\.tenant_id'/);
+      expect(policies[0]?.with_check).toMatch(/current_setting\('app\.tenant_id'/);
+      // The tenant column leads some index (the primary key for tenants and kill switches).
+      const leading = await db.asSuperuser<{ column: string }>(
+        `select a.attname as column from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+          where i.indrelid = $1`,
+        [table.oid],
+      );
+      const tenantColumn = table.name === 'platform.tenants' ? 'id' : 'tenant_id';
+      expect({ table: table.name, indexed: leading.some((c) => c.column === tenantColumn) }).toEqual({
+        table: table.name,
+        indexed: true,
+      });
+    }
+  });
+
+  it('give the application role no ownership and no BYPASSRLS', async () => {
+    const [role] = await db.asSuperuser<{ rolsuper: boolean; rolbypassrls: boolean; owned: number }>(
+      `select rolsuper, rolbypassrls, (select count(*)::int from pg_class where relowner = r.oid) as owned
+         from pg_roles r where rolname = 'widgetdc_app'`,
+    );
+    expect(role).toEqual({ rolsuper: false, rolbypassrls: false, owned: 0 });
+  });
+
+  it('store embeddings in a vector(384) column with an HNSW cosine index', async () => {
+    const [column] = await db.asSuperuser<{ type: string }>(
+      `select format_type(atttypid, atttypmod) as type from pg_attribute
+        where attrelid = 'knowledge.chunks'::regclass and attname = 'embedding'`,
+    );
+    expect(column?.type).toBe('vector(384)');
+    const [index] = await db.asSuperuser<{ indexdef: string }>(
+      `select indexdef from pg_indexes where schemaname = 'knowledge' and indexname = 'chunks_embedding_hnsw_idx'`,
+    );
+    expect(index?.indexdef).toMatch(/USING hnsw \(embedding vector_cosine_ops\)/);
+  });
+});
