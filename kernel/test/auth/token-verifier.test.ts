@@ -5,6 +5,7 @@ import { createTokenVerifier, type TokenVerifier } from '#kernel/auth/token-veri
 import { AuthenticationError, UnavailableError } from '#kernel/errors.ts';
 import { startTestIssuer, type TestIssuer } from '#kernel/testing/test-identity.ts';
 
+type SigningKey = Parameters<SignJWT['sign']>[0];
 let issuer: TestIssuer;
 let verify: TokenVerifier;
 
@@ -12,7 +13,7 @@ let verify: TokenVerifier;
 async function sign(
   claims: Record<string, unknown>,
   options: {
-    key?: CryptoKey | Uint8Array;
+    key?: SigningKey;
     alg?: string;
     kid?: string;
     exp?: string | number;
@@ -27,7 +28,7 @@ async function sign(
     .setIssuedAt()
     .setExpirationTime(options.exp ?? '10m');
   if (options.nbf !== undefined) jwt.setNotBefore(options.nbf);
-  return jwt.sign(options.key ?? ((await importJWK(issuer.keys.privateJwk, 'RS256')) as CryptoKey));
+  return jwt.sign(options.key ?? ((await importJWK(issuer.keys.privateJwk, 'RS256')) as SigningKey));
 }
 
 beforeAll(async () => {
