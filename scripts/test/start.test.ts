@@ -1,0 +1,177 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { ROOT_DIR } from '../../gateway/src/compose.ts';
+
+const run = promisify(execFile);
+let db: TestDatabase | undefined;
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+let gatewayUrl: string;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Runs `npm start`'s entry point and resolves once it prints that the platform is ready. */
+function startPlatform(): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [join(ROOT_DIR, 'scripts', 'start.ts')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('WidgeTDC is ready')) resolve({ child, output: () => output });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) =>
+      reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`)),
+    );
+  });
+}
+
+async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill(signal);
+  return exited;
+}
+
+async function childPids(pid: number): Promise<number[]> {
+  const { stdout } = await run('ps', ['-o', 'pid=', '--ppid', String(pid)]).catch(() => ({ stdout: '' }));
+  return stdout
+    .split('\n')
+    .map((s) => Number(s.trim()))
+    .filter((n) => n > 0);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function token(tenant: string): Promise<string> {
+  const { stdout } = await run(
+    process.execPath,
+    [join(ROOT_DIR, 'scripts', 'token.ts'), '--tenant', tenant, '--user', 'alice', '--roles', 'Admin'],
+    { env },
+  );
+  return stdout.trim().split('\n').at(-1)!;
+}
+
+async function graphql(query: string, bearer: string) {
+  const res = await fetch(gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+    body: JSON.stringify({ query }),
+  });
+  return (await res.json()) as {
+    data?: Record<string, { edges?: { node: { title: string } }[] }>;
+    errors?: unknown[];
+  };
+}
+
+const titles = (body: Awaited<ReturnType<typeof graphql>>) =>
+  body.data?.tasks?.edges?.map((e) => e.node.title) ?? [];
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'wtdc-start-'));
+  const ports = {
+    GATEWAY_PORT: 0,
+    KNOWLEDGE_PORT: 0,
+    AGENT_PORT: 0,
+    GOVERNANCE_PORT: 0,
+    AUDIT_PORT: 0,
+    DEV_ISSUER_PORT: 0,
+  };
+  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  env = {
+    ...process.env,
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    WIDGETDC_DATA_DIR: dataDir,
+    NODE_OPTIONS: '',
+  };
+  gatewayUrl = `http://127.0.0.1:${ports.GATEWAY_PORT}/graphql`;
+  const kind = (globalThis as { WIDGETDC_TEST_DB?: string }).WIDGETDC_TEST_DB;
+  if (kind !== 'pglite') {
+    // On a real server npm start migrates as a superuser and runs services as the application role.
+    db = await createTestDatabase();
+    env.DATABASE_URL = db.appUrl;
+    env.MIGRATION_DATABASE_URL = db.migrationUrl;
+  }
+});
+
+afterAll(async () => {
+  await db?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it('starts everything, serves the joined query, and stops on Ctrl-C with no process left behind', async () => {
+    const { child, output } = await startPlatform();
+    expect(output()).toContain(`WidgeTDC is ready: ${gatewayUrl}`);
+    expect(output()).toContain('npm run -s token -- --tenant demo --user alice --roles Admin');
+
+    const acme = await token('acme');
+    const created = await graphql(
+      'mutation { createTask(input: { title: "Survives restarts" }) { id } }',
+      acme,
+    );
+    expect(created.errors).toBeUndefined();
+    const joined = await graphql(
+      '{ tasks { edges { node { title status approvals { id status } } } } }',
+      acme,
+    );
+    expect(joined).toEqual({
+      data: {
+        tasks: { edges: [{ node: { title: 'Survives restarts', status: 'PENDING', approvals: [] } }] },
+      },
+    });
+    expect(titles(await graphql('{ tasks { edges { node { title } } } }', await token('initech')))).toEqual(
+      [],
+    );
+
+    if (!env.DATABASE_URL) {
+      // The seeded demo tenant, and the data folder refusing a second user while in use.
+      expect(titles(await graphql('{ tasks { edges { node { title } } } }', await token('demo')))).toContain(
+        'Summarise the security policy for new joiners',
+      );
+      const second = await run(process.execPath, [join(ROOT_DIR, 'scripts', 'migrate.ts')], { env }).catch(
+        (e) => e,
+      );
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/in use by process \d+/);
+    }
+
+    const children = await childPids(child.pid!);
+    expect(children.length).toBe(5);
+    expect(await stop(child, 'SIGINT')).toBe(0);
+    expect(children.filter(alive)).toEqual([]);
+    expect(output()).toContain('[start] stopped');
+  });
+
+  it('keeps the data across a restart', async () => {
+    const { child } = await startPlatform();
+    try {
+      expect(titles(await graphql('{ tasks { edges { node { title } } } }', await token('acme')))).toEqual([
+        'Survives restarts',
+      ]);
+    } finally {
+      expect(await stop(child, 'SIGTERM')).toBe(0);
+    }
+  });
+});
