@@ -1,0 +1,300 @@
+// docker-compose.yml, Dockerfile and .dockerignore, checked without a Docker engine: the structure by
+// parsing the YAML, and, when a compose tool (`docker compose` or `docker-compose`) is installed,
+// the tool's own validation and interpolation.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '#kernel/config.ts';
+import {
+  type ComposeFile,
+  checkComposeStructure,
+  commandLine,
+  dependencies,
+  environment,
+  findComposeCli,
+  healthcheckTest,
+  loadCompose,
+  parseCompose,
+  ROOT_DIR,
+  runComposeConfig,
+  SERVICES_WITHOUT_HEALTHCHECK,
+  supergraphSubgraphs,
+} from '../check-compose.ts';
+
+const compose = loadCompose();
+const services = compose.services ?? {};
+const subgraphs = supergraphSubgraphs();
+const appServices = [...SUBGRAPH_NAMES, 'gateway'] as const;
+/** The compose interpolation of widgetdc_app's password, with its dev default. */
+const APP_PASSWORD = `\${WIDGETDC_APP_PASSWORD:-change-me}`;
+
+/** A deep copy to mutate in negative tests. */
+const copy = (): ComposeFile => structuredClone(compose);
+
+describe('docker-compose.yml structure', () => {
+  it('has no structural problems', () => {
+    expect(checkComposeStructure(compose, subgraphs)).toEqual([]);
+  });
+
+  it('defines the infrastructure, the migration, the four subgraphs and the gateway', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      [
+        'agent',
+        'audit',
+        'gateway',
+        'governance',
+        'jaeger',
+        'knowledge',
+        'migrate',
+        'postgres',
+        'redis',
+      ].sort(),
+    );
+  });
+
+  it('names a service after every supergraph.yaml subgraph', () => {
+    expect([...subgraphs].sort()).toEqual([...SUBGRAPH_NAMES].sort());
+    for (const name of subgraphs) expect(services[name]).toBeDefined();
+  });
+
+  it('points every depends_on at an existing service', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const target of Object.keys(dependencies(service))) {
+        expect({ service: name, dependsOn: target, exists: target in services }).toEqual({
+          service: name,
+          dependsOn: target,
+          exists: true,
+        });
+      }
+    }
+  });
+
+  it('gives every service an image or a build, and a health check unless it is migrate or jaeger', () => {
+    for (const [name, service] of Object.entries(services)) {
+      expect(Boolean(service.image || service.build)).toBe(true);
+      const exempt = (SERVICES_WITHOUT_HEALTHCHECK as readonly string[]).includes(name);
+      if (!exempt)
+        expect({ name, healthcheck: healthcheckTest(service) !== '' }).toEqual({ name, healthcheck: true });
+    }
+  });
+
+  it('runs PostgreSQL with pgvector, Redis and Jaeger with OTLP', () => {
+    expect(services.postgres?.image).toBe('pgvector/pgvector:pg17');
+    expect(healthcheckTest(services.postgres!)).toContain('pg_isready');
+    expect(services.redis?.image).toBe('redis:7-alpine');
+    expect(healthcheckTest(services.redis!)).toContain('redis-cli ping');
+    expect(services.jaeger?.image).toMatch(/^jaegertracing\/all-in-one(:|$)/);
+    expect(environment(services.jaeger!).COLLECTOR_OTLP_ENABLED).toBe('true');
+    const jaegerPorts = (services.jaeger?.ports ?? []).map(String).join(' ');
+    for (const port of [4317, 4318, 16686]) expect(jaegerPorts).toContain(`:${port}`);
+  });
+
+  it('migrates once as the superuser, after PostgreSQL is healthy, and sets the app password', () => {
+    const migrate = services.migrate!;
+    expect(commandLine(migrate)).toBe('node scripts/migrate.ts');
+    expect(dependencies(migrate)).toEqual({ postgres: 'service_healthy' });
+    const env = environment(migrate);
+    expect(env.MIGRATION_DATABASE_URL).toMatch(/^postgres:\/\/postgres:.*@postgres:5432\/widgetdc$/);
+    expect(env.DATABASE_APP_PASSWORD).toBe(APP_PASSWORD);
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it.each(SUBGRAPH_NAMES)('runs the %s subgraph as widgetdc_app after the migration', (name) => {
+    const service = services[name]!;
+    const port = DEFAULT_PORTS[name];
+    expect(commandLine(service)).toBe(`node subgraphs/${name}/src/index.ts`);
+    expect(environment(service).DATABASE_URL).toBe(
+      `postgres://widgetdc_app:${APP_PASSWORD}@postgres:5432/widgetdc`,
+    );
+    expect(dependencies(service).migrate).toBe('service_completed_successfully');
+    expect(service.healthcheck?.test).toEqual([
+      'CMD',
+      'node',
+      '-e',
+      `fetch('http://127.0.0.1:${port}/ready').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))`,
+    ]);
+  });
+
+  it('routes the gateway to the subgraph services by name once they are healthy', () => {
+    const gateway = services.gateway!;
+    const env = environment(gateway);
+    for (const name of SUBGRAPH_NAMES) {
+      expect(env[`${name.toUpperCase()}_URL`]).toBe(`http://${name}:${DEFAULT_PORTS[name]}/graphql`);
+      expect(dependencies(gateway)[name]).toBe('service_healthy');
+    }
+    expect(healthcheckTest(gateway)).toContain(`127.0.0.1:${DEFAULT_PORTS.gateway}/ready`);
+    expect((gateway.ports ?? []).map(String)).toContainEqual(expect.stringMatching(/:4000$/));
+  });
+
+  it.each(appServices)('configures %s for production, auth and telemetry', (name) => {
+    const env = environment(services[name]!);
+    expect(env.NODE_ENV).toBe('production');
+    expect(env.HOST).toBe('0.0.0.0');
+    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+    expect(env.AUTH_JWKS_URL).toMatch(/^\$\{AUTH_JWKS_URL:\?.+\}$/);
+    expect(env.AUTH_ISSUER).toMatch(/^\$\{AUTH_ISSUER:\?.+\}$/);
+    expect(env.AUTH_AUDIENCE).toMatch(/^\$\{AUTH_AUDIENCE(:-.+)?\}$/);
+  });
+
+  it('builds every WidgeTDC process from the one Dockerfile image', () => {
+    const images = new Set<string | undefined>();
+    for (const name of ['migrate', ...appServices]) {
+      const service = services[name]!;
+      expect(service.build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
+      images.add(service.image);
+    }
+    expect(images.size).toBe(1);
+  });
+
+  it('reports broken wiring', () => {
+    const missingTarget = copy();
+    missingTarget.services!.agent!.depends_on = {
+      migrate: { condition: 'service_completed_successfully' },
+      nope: {},
+    };
+    expect(checkComposeStructure(missingTarget, subgraphs)).toContain(
+      'service agent depends on nope, which is not a service',
+    );
+
+    const noHealthcheck = copy();
+    delete noHealthcheck.services!.audit!.healthcheck;
+    expect(checkComposeStructure(noHealthcheck, subgraphs)).toEqual(
+      expect.arrayContaining([
+        'service audit has no health check',
+        'service gateway waits for audit to be healthy, but audit has no health check',
+      ]),
+    );
+
+    const missingSubgraph = copy();
+    delete missingSubgraph.services!.governance;
+    expect(checkComposeStructure(missingSubgraph, subgraphs)).toEqual(
+      expect.arrayContaining([
+        'supergraph.yaml subgraph governance is not a docker-compose service',
+        'service gateway depends on governance, which is not a service',
+      ]),
+    );
+
+    const noImage = copy();
+    delete noImage.services!.redis!.image;
+    expect(checkComposeStructure(noImage, subgraphs)).toContain('service redis has neither image nor build');
+
+    const wrongPort = copy();
+    wrongPort.services!.knowledge!.healthcheck = { test: ['CMD', 'true'] };
+    expect(checkComposeStructure(wrongPort, subgraphs)).toContain(
+      "service knowledge's health check does not probe its /ready on port 4001",
+    );
+  });
+
+  it('resolves YAML merge keys as compose does', () => {
+    const parsed = parseCompose(
+      'x-a: &a\n  A: "1"\nservices:\n  s:\n    image: x\n    environment:\n      <<: *a\n      B: "2"\n',
+    );
+    expect(environment(parsed.services!.s!)).toEqual({ A: '1', B: '2' });
+  });
+});
+
+describe('Dockerfile and .dockerignore', () => {
+  const dockerfile = readFileSync(resolve(ROOT_DIR, 'Dockerfile'), 'utf8');
+  const instructions = dockerfile
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+
+  it('builds in stages on node:24-bookworm-slim and installs production dependencies only', () => {
+    const froms = instructions.filter((line) => line.startsWith('FROM '));
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const from of froms) expect(from).toMatch(/^FROM node:24-bookworm-slim\b/);
+    expect(dockerfile).toContain('npm ci --omit=dev --ignore-scripts');
+  });
+
+  it('copies everything the services, the migration and the gateway read at run time', () => {
+    const copied = instructions
+      .filter((line) => line.startsWith('COPY ') && !line.includes('--from='))
+      .flatMap((line) => line.split(/\s+/).slice(1, -1));
+    for (const path of [
+      'kernel',
+      'subgraphs',
+      'gateway',
+      'migrations',
+      'schema',
+      'scripts',
+      'supergraph.yaml',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+    ]) {
+      expect(copied).toContain(path);
+    }
+    expect(instructions.some((line) => /^COPY --from=deps\b.*node_modules/.test(line))).toBe(true);
+  });
+
+  it('runs as the node user in production, with no HEALTHCHECK of its own', () => {
+    const lastUser = instructions.filter((line) => line.startsWith('USER ')).at(-1);
+    expect(lastUser).toBe('USER node');
+    expect(dockerfile).toMatch(/NODE_ENV=production/);
+    expect(dockerfile).toMatch(/HOST=0\.0\.0\.0/);
+    expect(dockerfile).toMatch(/APOLLO_TELEMETRY_DISABLED=1/);
+    expect(instructions.some((line) => line.startsWith('HEALTHCHECK'))).toBe(false);
+    expect(instructions.at(-1)).toMatch(/^CMD \["node", "[^"]+\.ts"\]$/);
+  });
+
+  it('keeps local state out of the build context', () => {
+    const ignored = readFileSync(resolve(ROOT_DIR, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['node_modules', '.data', '.git', 'coverage', '*.log'])
+      expect(ignored).toContain(entry);
+  });
+});
+
+const cli = findComposeCli();
+if (!cli && process.env.WIDGETDC_REQUIRE_COMPOSE === '1') {
+  throw new Error(
+    'WIDGETDC_REQUIRE_COMPOSE=1 but neither `docker compose` nor `docker-compose` is installed',
+  );
+}
+if (!cli) {
+  // Not registered rather than skipped: without the tool there is nothing these tests could check.
+  process.stderr.write(
+    'compose.test.ts: no `docker compose` or `docker-compose` (apt-get install docker-compose); tool checks not run\n',
+  );
+}
+
+(cli ? describe : () => {})(`compose tool (${cli?.command ?? 'absent'})`, () => {
+  const defaults = {
+    WIDGETDC_APP_PASSWORD: undefined,
+    POSTGRES_PASSWORD: undefined,
+    AUTH_AUDIENCE: undefined,
+  };
+
+  it('validates docker-compose.yml (config -q exits 0)', () => {
+    const run = runComposeConfig(cli!, ['-q'], defaults);
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
+  });
+
+  it('refuses to run without the identity provider settings', () => {
+    const run = runComposeConfig(cli!, ['-q'], { ...defaults, AUTH_JWKS_URL: undefined });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('AUTH_JWKS_URL');
+  });
+
+  it('interpolates the shared environment into every service', () => {
+    const run = runComposeConfig(cli!, [], {
+      ...defaults,
+      AUTH_JWKS_URL: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
+      AUTH_ISSUER: 'https://login.microsoftonline.com/{tid}/v2.0',
+    });
+    expect(run.status).toBe(0);
+    const resolved = parseCompose(run.stdout).services ?? {};
+    for (const name of SUBGRAPH_NAMES) {
+      const env = environment(resolved[name]!);
+      expect(env.DATABASE_URL).toBe('postgres://widgetdc_app:change-me@postgres:5432/widgetdc');
+      expect(env.AUTH_ISSUER).toBe('https://login.microsoftonline.com/{tid}/v2.0');
+      expect(env.AUTH_AUDIENCE).toBe('api://widgetdc');
+      expect(env.OTEL_SERVICE_NAME).toBe(name);
+    }
+    const migrate = environment(resolved.migrate!);
+    expect(migrate.MIGRATION_DATABASE_URL).toBe('postgres://postgres:postgres@postgres:5432/widgetdc');
+    expect(migrate.DATABASE_APP_PASSWORD).toBe('change-me');
+    expect(environment(resolved.gateway!).AGENT_URL).toBe('http://agent:4002/graphql');
+  });
+});
