@@ -39,7 +39,8 @@ describe('agent subgraph: tasks', () => {
       status: 'PENDING',
       createdBy: 'alice@acme',
     });
-    expect(Date.parse((result.data?.createTask as { createdAt: string }).createdAt)).not.toBeNaN();
+    const created = result.data?.createTask as { createdAt: string } | undefined;
+    expect(Date.parse(created?.createdAt ?? '')).not.toBeNaN();
   });
 
   it.each([

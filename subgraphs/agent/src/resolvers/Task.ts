@@ -1,9 +1,10 @@
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
+import type { TaskResolvers } from '../__generated__/resolvers-types.ts';
 import { Task as TaskEntity } from '../domain/task.entity.ts';
 
 /** Field and reference resolvers of `Task`. */
-export const Task = {
+export const Task: TaskResolvers = {
   __resolveReference(reference: { id: string }, ctx: RequestContext) {
     const id = parseId(reference.id);
     return ctx.db.run((em) => em.findOne(TaskEntity, { id }));

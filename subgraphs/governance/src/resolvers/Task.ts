@@ -1,9 +1,10 @@
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
+import type { TaskResolvers } from '../__generated__/resolvers-types.ts';
 import { approvalsByTask } from './loaders.ts';
 
 /** Governance's part of `Task`: its approvals. */
-export const Task = {
+export const Task: TaskResolvers = {
   __resolveReference(reference: { id: string }) {
     return { id: parseId(reference.id) };
   },

@@ -1,0 +1,40 @@
+// Resolver types for each subgraph, generated from its schema.graphql into an ignored
+// src/__generated__/ folder (npm run codegen; npm run typecheck runs it first).
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const mappers: Record<string, Record<string, string>> = {
+  knowledge: { Document: '../domain/document.entity.ts#Document as DocumentEntity' },
+  agent: { Task: '../domain/task.entity.ts#Task as TaskEntity' },
+  governance: {
+    ApprovalRequest: '../domain/approval-request.entity.ts#ApprovalRequest as ApprovalRequestEntity',
+    KillSwitch: '../domain/kill-switch.entity.ts#KillSwitch as KillSwitchEntity',
+    Task: '{ id: string }',
+  },
+  audit: { AuditEvent: '../domain/audit-event.entity.ts#AuditEvent as AuditEventEntity' },
+};
+
+const config: CodegenConfig = {
+  overwrite: true,
+  silent: true,
+  generates: Object.fromEntries(
+    Object.entries(mappers).map(([name, typeMappers]) => [
+      `subgraphs/${name}/src/__generated__/resolvers-types.ts`,
+      {
+        schema: `subgraphs/${name}/schema.graphql`,
+        plugins: ['typescript', 'typescript-resolvers'],
+        config: {
+          federation: true,
+          useTypeImports: true,
+          enumsAsTypes: true,
+          // Relative: the path's leading '#' of the subpath import would be read as the type separator.
+          contextType: '../../../../kernel/src/graphql/context.ts#RequestContext',
+          scalars: { DateTime: 'Date' },
+          mappers: typeMappers,
+          useIndexSignature: true,
+        },
+      },
+    ]),
+  ),
+};
+
+export default config;
