@@ -67,6 +67,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(logger),
+    // Our onShutdown owns signals; Apollo's own handler races it and re-sends the signal mid-close.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
   const context = createGatewayContext(createTokenVerifier(options.auth));

@@ -67,6 +67,8 @@ export async function createSubgraphApollo(
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(options.logger),
+    // Our onShutdown owns signals; Apollo's own handler races it and re-sends the signal mid-close.
+    stopOnTerminationSignals: false,
     // Inline traces feed Apollo Studio only; our traces go to OpenTelemetry.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
   });
