@@ -2,22 +2,15 @@
 // performing the gateway's two-hop query plan itself. Run: node bench/gateway.ts [--db pglite|postgres]
 // [--connections 16] [--duration 10] [--tasks 50]
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { devTenantId, devUserId } from '#kernel/auth/dev-ids.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
-import { type RunningSubgraph, type SubgraphDefinition, startSubgraph } from '#kernel/graphql/subgraph.ts';
+import type { RunningSubgraph } from '#kernel/graphql/subgraph.ts';
 import { createLogger } from '#kernel/logger.ts';
-import { createTestDatabase, NATIVE_ADMIN_URL, type TestDatabase } from '#kernel/testing/test-database.ts';
-import { startTestIssuer } from '#kernel/testing/test-identity.ts';
-import { SUPERGRAPH_FILE } from '../gateway/src/compose.ts';
-import { startGateway } from '../gateway/src/gateway.ts';
-import { agentSubgraph } from '../subgraphs/agent/src/subgraph.ts';
-import { auditSubgraph } from '../subgraphs/audit/src/subgraph.ts';
-import { governanceSubgraph } from '../subgraphs/governance/src/subgraph.ts';
-import { knowledgeSubgraph } from '../subgraphs/knowledge/src/subgraph.ts';
+import { NATIVE_ADMIN_URL } from '#kernel/testing/test-database.ts';
+import { startTestPlatform } from '../gateway/test/support/platform.ts';
 import {
   direct,
   type LoadResult,
@@ -205,71 +198,24 @@ async function main(): Promise<number> {
   };
   const signals = ['SIGINT', 'SIGTERM'] as const;
   for (const signal of signals) process.on(signal, onSignal);
-  const ownListeners = new Set(signals.flatMap((signal) => process.listeners(signal)));
-  // Each ApolloServer stops itself on SIGINT/SIGTERM, racing this bench's ordered teardown; our
-  // second, concurrent stop() then never settles (@apollo/server 5). The bench owns the process,
-  // so after each server starts it keeps only its own handlers.
-  const keepOwnSignalHandlers = () => {
-    for (const signal of signals) {
-      for (const listener of process.listeners(signal)) {
-        if (!ownListeners.has(listener)) process.off(signal, listener as (...args: unknown[]) => void);
-      }
-    }
-  };
   try {
     const kind = options.db ?? ((await nativePostgresReachable()) ? 'postgres' : 'pglite');
     out(`database: ${kind === 'postgres' ? `native PostgreSQL (${NATIVE_ADMIN_URL})` : 'embedded PGlite'}`);
-    const db: TestDatabase = await createTestDatabase(kind);
-    cleanups.push(() => db.close());
-
-    const issuer = await startTestIssuer();
-    cleanups.push(() => issuer.close());
-    const start = async (definition: SubgraphDefinition) => {
-      const running = await startSubgraph(definition, {
-        databaseUrl: db.appUrl,
-        auth: issuer.auth,
-        autoProvisionTenants: true,
-        host: '127.0.0.1',
-        port: 0,
-        introspection: false,
-        poolMax: 10,
-        logger: logger.child(definition.name),
-      });
-      cleanups.push(() => running.close());
-      keepOwnSignalHandlers();
-      return running;
-    };
-    const [knowledge, agent, governance, audit] = await Promise.all(
-      [knowledgeSubgraph, agentSubgraph, governanceSubgraph, auditSubgraph].map(start),
-    );
-    const gateway = await startGateway({
-      supergraphSdl: await readFile(SUPERGRAPH_FILE, 'utf8'),
-      subgraphUrls: {
-        knowledge: knowledge!.url,
-        agent: agent!.url,
-        governance: governance!.url,
-        audit: audit!.url,
-      },
-      auth: issuer.auth,
-      host: '127.0.0.1',
-      port: 0,
-      introspection: false,
-      apolloTelemetry: false,
-      logger: logger.child('gateway'),
-    });
-    cleanups.push(() => gateway.close());
-    keepOwnSignalHandlers();
-    out(`gateway ${gateway.url}; agent ${agent!.url}; governance ${governance!.url}`);
+    const platform = await startTestPlatform({ kind, poolMax: 10, logger });
+    cleanups.push(() => platform.close());
+    const { issuer, gateway, subgraphs } = platform;
+    const { agent, governance } = subgraphs;
+    out(`gateway ${gateway.url}; agent ${agent.url}; governance ${governance.url}`);
 
     // Long enough to outlive any run: an expiring token would turn the tail into 401s.
     const token = await issuer.token(TENANT, USER, ['Admin'], 3_600);
     const target: Target = {
       gatewayUrl: gateway.url,
-      agentUrl: agent!.url,
-      governanceUrl: governance!.url,
+      agentUrl: agent.url,
+      governanceUrl: governance.url,
       token,
     };
-    await seed(target, governance!, options.tasks);
+    await seed(target, governance, options.tasks);
     await verify(target, Math.min(20, options.tasks));
 
     out(

@@ -1,8 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { SubgraphName } from '#kernel/config.ts';
 import { type RunningSubgraph, startSubgraph } from '#kernel/graphql/subgraph.ts';
-import { createLogger } from '#kernel/logger.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { createLogger, type Logger } from '#kernel/logger.ts';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  type TestDatabaseKind,
+} from '#kernel/testing/test-database.ts';
 import { startTestIssuer, type TestIssuer } from '#kernel/testing/test-identity.ts';
 import { agentSubgraph } from '../../../subgraphs/agent/src/subgraph.ts';
 import { auditSubgraph } from '../../../subgraphs/audit/src/subgraph.ts';
@@ -35,11 +39,18 @@ export interface GraphQLResponse {
   };
 }
 
+/** Options of {@link startTestPlatform}; the defaults suit tests (the bench raises the pool). */
+export interface TestPlatformOptions {
+  kind?: TestDatabaseKind;
+  poolMax?: number;
+  logger?: Logger;
+}
+
 /** Starts the platform on free ports; tenants register on first use as in development. */
-export async function startTestPlatform(): Promise<TestPlatform> {
-  const db = await createTestDatabase();
+export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
+  const db = await createTestDatabase(options.kind);
   const issuer = await startTestIssuer();
-  const logger = createLogger('test', { level: 'silent' });
+  const logger = options.logger ?? createLogger('test', { level: 'silent' });
   const definitions = [knowledgeSubgraph, agentSubgraph, governanceSubgraph, auditSubgraph];
   const running = await Promise.all(
     definitions.map((definition) =>
@@ -50,8 +61,8 @@ export async function startTestPlatform(): Promise<TestPlatform> {
         host: '127.0.0.1',
         port: 0,
         introspection: false,
-        poolMax: 4,
-        logger,
+        poolMax: options.poolMax ?? 4,
+        logger: logger.child(definition.name),
       }),
     ),
   );
@@ -67,7 +78,7 @@ export async function startTestPlatform(): Promise<TestPlatform> {
     port: 0,
     introspection: false,
     apolloTelemetry: false,
-    logger,
+    logger: logger.child('gateway'),
   });
   return {
     db,
