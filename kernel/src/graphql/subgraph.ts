@@ -20,6 +20,7 @@ import { createLogger, type Logger } from '../logger.ts';
 import { announceReady, onShutdown } from '../process/lifecycle.ts';
 import { createContextFactory, type RequestContext } from './context.ts';
 import { createFormatError } from './errors.ts';
+import { guardSchema } from './guard.ts';
 
 /** Everything that makes a subgraph: its SDL, resolvers and entities. */
 export interface SubgraphDefinition {
@@ -63,7 +64,10 @@ export async function createSubgraphApollo(
 ): Promise<ApolloServer<RequestContext>> {
   const typeDefs = parse(await readSchema(definition));
   return new ApolloServer<RequestContext>({
-    schema: buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers }]),
+    schema: guardSchema(buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers }]), {
+      subgraph: definition.name,
+      logger: options.logger,
+    }),
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(options.logger),

@@ -32,7 +32,9 @@ export async function createSubgraphHarness(
   const orm = await createOrm({ url: db.appUrl, entities: definition.entities, poolMax: 4 });
   const apollo: ApolloServer<RequestContext> = await createSubgraphApollo(definition, {
     introspection: false,
-    logger: createLogger(definition.name, { level: 'silent' }),
+    logger: createLogger(definition.name, {
+      level: process.env.WIDGETDC_TEST_LOG === 'debug' ? 'debug' : 'silent',
+    }),
   });
   await apollo.start();
   return {

@@ -3,6 +3,7 @@ import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
 import { ApprovalRequestSchema } from './domain/approval-request.entity.ts';
 import { KillSwitchSchema } from './domain/kill-switch.entity.ts';
 import { ApprovalRequest } from './resolvers/ApprovalRequest.ts';
+import { Mutation } from './resolvers/Mutation.ts';
 import { Query } from './resolvers/Query.ts';
 import { Task } from './resolvers/Task.ts';
 
@@ -10,6 +11,12 @@ import { Task } from './resolvers/Task.ts';
 export const governanceSubgraph: SubgraphDefinition = {
   name: 'governance',
   schema: new URL('../schema.graphql', import.meta.url),
-  resolvers: { DateTime: DateTimeScalar, Query, Task, ApprovalRequest } as SubgraphDefinition['resolvers'],
+  resolvers: {
+    DateTime: DateTimeScalar,
+    Query,
+    Mutation,
+    Task,
+    ApprovalRequest,
+  } as SubgraphDefinition['resolvers'],
   entities: [ApprovalRequestSchema, KillSwitchSchema],
 };

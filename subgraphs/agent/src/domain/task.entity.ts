@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p } from '@mikro-orm/postgresql';
 import type { Identity } from '#kernel/auth/identity.ts';
-import { ValidationError } from '#kernel/errors.ts';
+import { ConflictError, ValidationError } from '#kernel/errors.ts';
 import { TaskRepository } from './task.repository.ts';
 
 /** Every status a task can be in (mirrors the `TaskStatus` enum of the SDL). */
@@ -17,6 +17,17 @@ export const TASK_STATUSES = [
 
 /** A task status. */
 export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** Statuses a task may move to from each status; finished tasks move nowhere. */
+export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
+  PENDING: ['RUNNING', 'WAITING_FOR_APPROVAL', 'PAUSED', 'CANCELLED', 'FAILED'],
+  RUNNING: ['WAITING_FOR_APPROVAL', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'],
+  WAITING_FOR_APPROVAL: ['RUNNING', 'PAUSED', 'FAILED', 'CANCELLED'],
+  PAUSED: ['RUNNING', 'WAITING_FOR_APPROVAL', 'CANCELLED', 'FAILED'],
+  COMPLETED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
 
 /** Longest task title. */
 export const MAX_TITLE_LENGTH = 500;
@@ -53,6 +64,20 @@ export class Task extends TaskSchema.class {
     task.createdAt = now;
     task.updatedAt = now;
     return task;
+  }
+
+  /** Moves the task to `status`; CONFLICT when the transition is not allowed. Returns the old status. */
+  moveTo(status: TaskStatus): TaskStatus {
+    const from = this.status;
+    if (!TASK_TRANSITIONS[from].includes(status)) {
+      throw new ConflictError(`Task ${this.id} is ${from} and cannot become ${status}`, {
+        status: from,
+        requested: status,
+      });
+    }
+    this.status = status;
+    this.updatedAt = new Date();
+    return from;
   }
 
   private static validTitle(title: string): string {

@@ -1,4 +1,7 @@
+import { LockMode } from '@mikro-orm/postgresql';
+import { NotFoundError } from '#kernel/errors.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
+import { parseId } from '#kernel/graphql/ids.ts';
 import type { MutationResolvers } from '../__generated__/resolvers-types.ts';
 import { Task } from '../domain/task.entity.ts';
 
@@ -8,6 +11,17 @@ export const Mutation: MutationResolvers = {
     return ctx.db.run(async (em) => {
       const task = Task.open(args.input.title, ctx.identity);
       em.persist(task);
+      await em.flush();
+      return task;
+    });
+  },
+
+  cancelTask(_: unknown, args: { id: string }, ctx: RequestContext) {
+    const id = parseId(args.id);
+    return ctx.db.run(async (em) => {
+      const task = await em.findOne(Task, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!task) throw new NotFoundError(`Task ${id} does not exist`, { id });
+      task.moveTo('CANCELLED');
       await em.flush();
       return task;
     });

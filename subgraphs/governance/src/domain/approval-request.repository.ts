@@ -1,5 +1,6 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import type { ApprovalRequest } from './approval-request.entity.ts';
+import { afterKeyset, type PageRequest } from '#kernel/graphql/connection.ts';
+import type { APPROVAL_STATUSES, ApprovalRequest } from './approval-request.entity.ts';
 
 /** Queries over approval requests; row-level security limits them to the caller's tenant. */
 export class ApprovalRequestRepository extends EntityRepository<ApprovalRequest> {
@@ -12,5 +13,11 @@ export class ApprovalRequestRepository extends EntityRepository<ApprovalRequest>
     const byTask = new Map<string, ApprovalRequest[]>();
     for (const row of rows) byTask.set(row.taskId, [...(byTask.get(row.taskId) ?? []), row]);
     return byTask;
+  }
+
+  /** Up to `first + 1` requests after the cursor, newest first, optionally of one status. */
+  page(page: PageRequest, status?: (typeof APPROVAL_STATUSES)[number] | null): Promise<ApprovalRequest[]> {
+    const where = { ...(afterKeyset(page.after, 'requestedAt') as object), ...(status ? { status } : {}) };
+    return this.find(where, { orderBy: { requestedAt: 'desc', id: 'desc' }, limit: page.first + 1 });
   }
 }

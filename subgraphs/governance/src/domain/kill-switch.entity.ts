@@ -1,4 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
+import type { Identity } from '#kernel/auth/identity.ts';
+import { ValidationError } from '#kernel/errors.ts';
 
 const KillSwitchSchema = defineEntity({
   name: 'KillSwitch',
@@ -10,6 +12,7 @@ const KillSwitchSchema = defineEntity({
     engagedBy: p.text().nullable(),
     engagedAt: p.datetime(3).nullable(),
     reason: p.text().nullable(),
+    changedAt: p.datetime(3).nullable(),
   },
 });
 
@@ -22,7 +25,36 @@ export class KillSwitch extends KillSwitchSchema.class {
     state.engaged = false;
     return state;
   }
+
+  /** Engages the switch with a reason (1 to 1000 characters); engaging twice keeps the first engagement. */
+  engage(by: Identity, reason: string): void {
+    const trimmed = reason.trim();
+    if (trimmed.length === 0 || trimmed.length > MAX_KILL_REASON_LENGTH) {
+      throw new ValidationError(
+        `reason must be 1 to ${MAX_KILL_REASON_LENGTH} characters (got ${trimmed.length})`,
+        { field: 'reason' },
+      );
+    }
+    if (this.engaged) return;
+    this.engaged = true;
+    this.engagedBy = by.displayName;
+    this.engagedAt = new Date();
+    this.reason = trimmed;
+    this.changedAt = this.engagedAt;
+  }
+
+  /** Releases the switch. */
+  release(): void {
+    this.engaged = false;
+    this.engagedBy = null;
+    this.engagedAt = null;
+    this.reason = null;
+    this.changedAt = new Date();
+  }
 }
+
+/** Longest kill-switch reason. */
+export const MAX_KILL_REASON_LENGTH = 1000;
 
 KillSwitchSchema.setClass(KillSwitch);
 

@@ -10,4 +10,6 @@ export const ApprovalRequest: ApprovalRequestResolvers = {
     return ctx.db.run((em) => em.findOne(ApprovalRequestEntity, { id }));
   },
   task: (request: ApprovalRequestEntity) => ({ __typename: 'Task', id: request.taskId }),
+  requestedBy: (request: ApprovalRequestEntity) => request.requestedByName,
+  decidedBy: (request: ApprovalRequestEntity) => request.decidedByName ?? null,
 };

@@ -1,11 +1,27 @@
+import { type PageArgs, parsePageArgs, toConnection } from '#kernel/graphql/connection.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
+import { parseId } from '#kernel/graphql/ids.ts';
 import type { QueryResolvers } from '../__generated__/resolvers-types.ts';
+import { type APPROVAL_STATUSES, ApprovalRequest } from '../domain/approval-request.entity.ts';
 import { KillSwitch } from '../domain/kill-switch.entity.ts';
+
+type Status = (typeof APPROVAL_STATUSES)[number];
 
 /** Query fields of the governance subgraph. */
 export const Query: QueryResolvers = {
   async killSwitch(_: unknown, __: unknown, ctx: RequestContext) {
     const found = await ctx.db.run((em) => em.findOne(KillSwitch, { tenantId: ctx.db.tenantId }));
     return found ?? KillSwitch.disengaged(ctx.db.tenantId);
+  },
+
+  async approvalRequests(_: unknown, args: PageArgs & { status?: Status | null }, ctx: RequestContext) {
+    const page = parsePageArgs(args);
+    const rows = await ctx.db.run((em) => em.getRepository(ApprovalRequest).page(page, args.status));
+    return toConnection(rows, page, (request) => ({ at: request.requestedAt, id: request.id }));
+  },
+
+  approvalRequest(_: unknown, args: { id: string }, ctx: RequestContext) {
+    const id = parseId(args.id);
+    return ctx.db.run((em) => em.findOne(ApprovalRequest, { id }));
   },
 };

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { trace } from '@opentelemetry/api';
+import type { Identity } from '../auth/identity.ts';
+import { summarizeInput } from './redact.ts';
+
+/** What became of an audited attempt. */
+export type AuditOutcome = 'success' | 'denied' | 'failed';
+
+/** Who acted for whom, as the audit log records it. */
+export interface AuditActor {
+  kind: 'user' | 'service';
+  id: string;
+  name: string;
+  /** The user a service acted for ("agent X on behalf of user Y"), as `name (id)`. */
+  onBehalfOf?: { id: string; name: string };
+}
+
+/** One audit record to append. */
+export interface AuditEntry {
+  actor: AuditActor;
+  action: string;
+  targetType: string;
+  targetId?: string | null;
+  outcome: AuditOutcome;
+  requestId?: string;
+  /** Raw input; only its redacted summary is stored. */
+  input?: unknown;
+}
+
+/** The actor a verified identity stands for. */
+export function actorOf(identity: Identity, onBehalfOf?: AuditActor['onBehalfOf']): AuditActor {
+  return {
+    kind: identity.kind,
+    id: identity.subjectId,
+    name: identity.displayName,
+    ...(onBehalfOf ? { onBehalfOf } : {}),
+  };
+}
+
+/**
+ * Appends one audit record in the caller's transaction (inside a tenant scope), so the record and
+ * the change it describes commit or fail together. The database assigns the sequence number and
+ * the hash chain; the application role cannot change or remove a record afterwards.
+ */
+export async function recordAudit(em: EntityManager, tenantId: string, entry: AuditEntry): Promise<string> {
+  const id = randomUUID();
+  const traceId = trace.getActiveSpan()?.spanContext().traceId;
+  const obo = entry.actor.onBehalfOf;
+  await em.execute(
+    `insert into audit.audit_events
+       (id, tenant_id, actor_kind, actor_id, actor, on_behalf_of, action, target_type, target_id,
+        outcome, request_id, trace_id, input_summary, at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now())`,
+    [
+      id,
+      tenantId,
+      entry.actor.kind,
+      entry.actor.id,
+      entry.actor.name.slice(0, 300),
+      obo ? `${obo.name} (${obo.id})`.slice(0, 300) : null,
+      entry.action,
+      entry.targetType,
+      entry.targetId ?? null,
+      entry.outcome,
+      entry.requestId ?? null,
+      traceId && !/^0+$/.test(traceId) ? traceId : null,
+      entry.input === undefined ? null : JSON.stringify(summarizeInput(entry.input)),
+    ],
+  );
+  return id;
+}

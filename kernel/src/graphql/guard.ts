@@ -1,0 +1,232 @@
+import {
+  defaultFieldResolver,
+  type GraphQLField,
+  type GraphQLFieldResolver,
+  GraphQLObjectType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  getNamedType,
+  isObjectType,
+} from 'graphql';
+import { type AuditOutcome, actorOf, recordAudit } from '../audit/audit-log.ts';
+import type { TenantScope } from '../db/tenant-context.ts';
+import { AppError, ForbiddenError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { RequestContext } from './context.ts';
+import { assertHasRole, declaredRoles, ROLE_DIRECTIVE, type Role } from './roles.ts';
+
+/** Root fields federation itself answers; `_service` serves the SDL to composition tools. */
+const FEDERATION_FIELDS = new Set(['_service']);
+
+/** Options of {@link guardSchema}. */
+export interface GuardOptions {
+  /** Prefix of audit actions, e.g. `agent` → `agent.createTask`. */
+  subgraph: string;
+  logger?: Logger;
+}
+
+/**
+ * Enforces the schema's `@requiresRole` declarations and audits every mutation and every denial.
+ *
+ * - Every Query and Mutation field must declare its roles; one that does not is denied to everyone.
+ * - `_entities` checks the declaration on each requested entity type the same way.
+ * - A mutation runs in one tenant transaction that also appends its audit record (success), so the
+ *   change and its record commit or fail together; a failed or denied attempt is recorded in its own
+ *   transaction afterwards.
+ */
+export function guardSchema(schema: GraphQLSchema, options: GuardOptions): GraphQLSchema {
+  for (const root of [schema.getQueryType(), schema.getMutationType()]) {
+    if (!root) continue;
+    const isMutation = root === schema.getMutationType();
+    for (const field of Object.values(root.getFields())) {
+      if (FEDERATION_FIELDS.has(field.name)) continue;
+      if (field.name === '_entities') {
+        field.resolve = guardEntities(schema, field, options);
+        continue;
+      }
+      const roles = declaredRoles([field.astNode], `${root.name}.${field.name}`);
+      field.resolve = guardField(field, roles, isMutation, options);
+    }
+  }
+  return schema;
+}
+
+/** The role declaration of every root field and entity type, for the role matrix and tests. */
+export function undeclaredOperations(schema: GraphQLSchema): string[] {
+  const missing: string[] = [];
+  for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+    for (const field of Object.values(root?.getFields() ?? {})) {
+      if (FEDERATION_FIELDS.has(field.name) || field.name === '_entities') continue;
+      if (!declaredRoles([field.astNode], `${root?.name}.${field.name}`))
+        missing.push(`${root?.name}.${field.name}`);
+    }
+  }
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (isObjectType(type) && isEntity(type) && !typeRoles(type)) missing.push(type.name);
+  }
+  return missing;
+}
+
+function guardField(
+  field: GraphQLField<unknown, RequestContext>,
+  roles: Role[] | undefined,
+  isMutation: boolean,
+  options: GuardOptions,
+): GraphQLFieldResolver<unknown, RequestContext> {
+  const resolve = field.resolve ?? defaultFieldResolver;
+  const action = `${options.subgraph}.${field.name}`;
+  return async (source, args, ctx, info) => {
+    try {
+      if (!roles) {
+        throw new ForbiddenError(
+          `${info.parentType.name}.${field.name} declares no @${ROLE_DIRECTIVE} requirement, so it is denied to everyone`,
+        );
+      }
+      assertHasRole(ctx.identity, roles, `${info.parentType.name}.${field.name}`);
+    } catch (error) {
+      await audit(ctx, action, info, args, 'denied', options);
+      throw error;
+    }
+    if (!isMutation) return resolve(source, args, ctx, info);
+    return runAudited(resolve, source, args, ctx, info, action, options);
+  };
+}
+
+async function runAudited(
+  resolve: GraphQLFieldResolver<unknown, RequestContext>,
+  source: unknown,
+  args: Record<string, unknown>,
+  ctx: RequestContext,
+  info: GraphQLResolveInfo,
+  action: string,
+  options: GuardOptions,
+): Promise<unknown> {
+  let transactions = 0;
+  let committed = false;
+  const scope: TenantScope = {
+    tenantId: ctx.db.tenantId,
+    run: (work) => {
+      transactions += 1;
+      if (transactions > 1) {
+        throw new Error(`${action} opened a second transaction; a mutation changes data in exactly one`);
+      }
+      return ctx.db.run(async (em) => {
+        const result = await work(em);
+        await recordAudit(em, ctx.db.tenantId, {
+          actor: actorOf(ctx.identity),
+          action,
+          targetType: targetTypeOf(info),
+          targetId: targetIdOf(result, args),
+          outcome: 'success',
+          requestId: ctx.requestId,
+          input: args,
+        });
+        committed = true;
+        return result;
+      });
+    },
+  };
+  try {
+    const result = await resolve(source, args, { ...ctx, db: scope }, info);
+    if (!committed) await audit(ctx, action, info, args, 'success', options, targetIdOf(result, args));
+    return result;
+  } catch (error) {
+    if (!committed) {
+      const outcome = error instanceof ForbiddenError ? 'denied' : 'failed';
+      const code = error instanceof AppError ? error.code : 'INTERNAL_SERVER_ERROR';
+      await audit(ctx, action, info, { ...args, _error: code }, outcome, options);
+    }
+    throw error;
+  }
+}
+
+function guardEntities(
+  schema: GraphQLSchema,
+  field: GraphQLField<unknown, RequestContext>,
+  options: GuardOptions,
+): GraphQLFieldResolver<unknown, RequestContext> {
+  const resolve = field.resolve ?? defaultFieldResolver;
+  return async (source, args, ctx, info) => {
+    const representations = (args.representations ?? []) as { __typename?: unknown }[];
+    const typeNames = new Set(representations.map((r) => String(r.__typename)));
+    for (const name of typeNames) {
+      const type = schema.getType(name);
+      try {
+        const roles = type instanceof GraphQLObjectType ? typeRoles(type) : undefined;
+        if (!roles) {
+          throw new ForbiddenError(
+            `Entity ${name} declares no @${ROLE_DIRECTIVE} requirement, so it is denied`,
+          );
+        }
+        assertHasRole(ctx.identity, roles, `Resolving ${name} entities`);
+      } catch (error) {
+        await audit(
+          ctx,
+          `${options.subgraph}._entities`,
+          info,
+          { typename: name },
+          'denied',
+          options,
+          null,
+          name,
+        );
+        throw error;
+      }
+    }
+    return resolve(source, args, ctx, info);
+  };
+}
+
+function typeRoles(type: GraphQLObjectType): Role[] | undefined {
+  return declaredRoles([type.astNode, ...type.extensionASTNodes], type.name);
+}
+
+function isEntity(type: GraphQLObjectType): boolean {
+  return [type.astNode, ...type.extensionASTNodes].some((node) =>
+    node?.directives?.some((d) => d.name.value === 'key'),
+  );
+}
+
+async function audit(
+  ctx: RequestContext,
+  action: string,
+  info: GraphQLResolveInfo,
+  args: Record<string, unknown>,
+  outcome: AuditOutcome,
+  options: GuardOptions,
+  targetId: string | null = targetIdOf(undefined, args),
+  targetType = targetTypeOf(info),
+): Promise<void> {
+  try {
+    await ctx.db.run((em) =>
+      recordAudit(em, ctx.db.tenantId, {
+        actor: actorOf(ctx.identity),
+        action,
+        targetType,
+        targetId,
+        outcome,
+        requestId: ctx.requestId,
+        input: args,
+      }),
+    );
+  } catch (error) {
+    // The attempt is refused or failed either way; losing its record must at least be loud.
+    options.logger?.error('could not write audit record', {
+      action,
+      outcome,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+function targetTypeOf(info: GraphQLResolveInfo): string {
+  return getNamedType(info.returnType).name;
+}
+
+function targetIdOf(result: unknown, args: Record<string, unknown>): string | null {
+  const fromResult = (result as { id?: unknown } | null | undefined)?.id;
+  if (typeof fromResult === 'string') return fromResult;
+  const input = args.input as { id?: unknown } | undefined;
+  const candidate = args.id ?? input?.id;
+  return typeof candidate === 'string' ? candidate.slice(0, 200) : null;
+}
