@@ -60,16 +60,13 @@ try {
     if (seeded.created) logger.info(`seeded the "${DEMO_TENANT}" tenant`);
   }
 
-  if (!config.auth.jwksUrl) {
-    if (config.nodeEnv === 'production' && !config.auth.allowDevIssuerInProduction) {
-      throw new ConfigError([
-        'NODE_ENV=production needs a real identity provider: set AUTH_JWKS_URL and AUTH_ISSUER (Entra ID), ' +
-          'or ALLOW_DEV_ISSUER_IN_PRODUCTION=true to accept dev tokens knowingly',
-      ]);
-    }
+  if (!config.auth.jwksUrl && !config.auth.entra) {
+    // Refuses under NODE_ENV=production unless ALLOW_DEV_ISSUER_IN_PRODUCTION=true.
     issuer = await startDevIssuer(await loadOrCreateDevKeys(config.dataDir), {
       host: config.host,
       port: config.ports.devIssuer,
+      nodeEnv: config.nodeEnv,
+      allowInProduction: config.auth.allowDevIssuerInProduction,
     });
     env.AUTH_JWKS_URL = issuer.jwksUrl;
     env.AUTH_ISSUER = issuer.issuer;

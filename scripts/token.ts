@@ -2,7 +2,12 @@
 // Mints a dev-issuer access token; the token is the last line of output.
 import { parseArgs } from 'node:util';
 import { devTenantId, devUserId } from '#kernel/auth/dev-ids.ts';
-import { devIssuerEndpoints, loadOrCreateDevKeys, signDevToken } from '#kernel/auth/dev-issuer.ts';
+import {
+  assertDevIssuerAllowed,
+  devIssuerEndpoints,
+  loadOrCreateDevKeys,
+  signDevToken,
+} from '#kernel/auth/dev-issuer.ts';
 import { loadConfig } from '#kernel/config.ts';
 import { AppError } from '#kernel/errors.ts';
 
@@ -19,9 +24,15 @@ try {
     strict: true,
   });
   const config = loadConfig();
-  if (config.auth.jwksUrl) {
-    throw new Error('AUTH_JWKS_URL is set: tokens come from your identity provider, not from npm run token');
+  if (config.auth.jwksUrl || config.auth.entra) {
+    throw new Error(
+      'An identity provider is configured (AUTH_JWKS_URL or AUTH_TENANT_IDS): tokens come from it, not from npm run token',
+    );
   }
+  assertDevIssuerAllowed({
+    nodeEnv: config.nodeEnv,
+    allowInProduction: config.auth.allowDevIssuerInProduction,
+  });
   const ttlSeconds = Number(values.ttl);
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 86_400) {
     throw new Error('--ttl must be a whole number of seconds from 1 to 86400');

@@ -26,6 +26,10 @@ export const DEFAULT_AUDIENCE = 'api://widgetdc';
 export const DEFAULT_DB_POOL_MAX = 10;
 /** Default allowed clock skew when checking `exp` and `nbf`. */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 60;
+/** Entra ID's sign-in host in the public cloud (sovereign clouds have their own). */
+export const DEFAULT_ENTRA_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Where services find each other and the database, how they verify identities and log. */
 export interface PlatformConfig {
@@ -51,10 +55,37 @@ export interface PlatformConfig {
     clockToleranceSeconds: number;
     autoProvisionTenants: boolean;
     allowDevIssuerInProduction: boolean;
+    /** Entra ID v2 tokens (AUTH_TENANT_IDS + AUTH_CLIENT_ID); absent when not configured. */
+    entra: EntraConfig | undefined;
+    /** This process's own app identity at Entra ID (client credentials); absent when not configured. */
+    service: ServiceCredentialsConfig | undefined;
   };
   log: { level: LogLevel; format: 'pretty' | 'json' };
   apolloTelemetry: boolean;
   introspection: boolean;
+}
+
+/** Entra ID settings: which tenants may call, and the API's app registration. */
+export interface EntraConfig {
+  /** Allowed directory tenants (`tid`, lower-case GUIDs); one means single-tenant. */
+  tenantIds: string[];
+  /** Application (client) id of the API's app registration; tokens' `aud` must equal it. */
+  clientId: string;
+  /** Sign-in host, e.g. https://login.microsoftonline.com. */
+  authorityHost: string;
+}
+
+/** A worker's or agent's own app registration, used with msal-node client credentials. */
+export interface ServiceCredentialsConfig {
+  clientId: string;
+  /** Exactly one of `clientSecret` and `certificateFile` is set. */
+  clientSecret: string | undefined;
+  /** PEM file holding the certificate and its private key. */
+  certificateFile: string | undefined;
+  /** Tenant the service signs in to (default: the first of AUTH_TENANT_IDS). */
+  tenantId: string;
+  /** Scope requested, `<API client id>/.default` unless overridden. */
+  scope: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -87,6 +118,8 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
       'AUTH_ISSUER must be set when AUTH_JWKS_URL is set (e.g. https://login.microsoftonline.com/{tid}/v2.0)',
     );
   if (issuer && !jwksUrl) problems.push('AUTH_JWKS_URL must be set when AUTH_ISSUER is set');
+  const entra = readEntra(read, problems, nodeEnv);
+  const service = readServiceCredentials(read, problems, entra);
 
   const config: PlatformConfig = {
     nodeEnv,
@@ -111,6 +144,8 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
       ),
       autoProvisionTenants: read.bool('TENANT_AUTO_PROVISION', false),
       allowDevIssuerInProduction: read.bool('ALLOW_DEV_ISSUER_IN_PRODUCTION', false),
+      entra,
+      service,
     },
     log: {
       level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -125,6 +160,85 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function readEntra(read: EnvReader, problems: string[], nodeEnv: string): EntraConfig | undefined {
+  const rawTenants = read.string('AUTH_TENANT_IDS');
+  const clientId = read.string('AUTH_CLIENT_ID');
+  const authorityHost = read.httpUrl('AUTH_AUTHORITY_HOST') ?? DEFAULT_ENTRA_AUTHORITY_HOST;
+  if (rawTenants === undefined && clientId === undefined) return undefined;
+  const tenantIds = (rawTenants ?? '')
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter(Boolean);
+  if (tenantIds.length === 0) {
+    problems.push(
+      'AUTH_TENANT_IDS must list the Entra ID tenant id(s) allowed to call when AUTH_CLIENT_ID is set',
+    );
+  }
+  for (const tenant of tenantIds) {
+    if (!GUID.test(tenant)) {
+      problems.push(
+        `AUTH_TENANT_IDS must be comma-separated tenant GUIDs (got "${tenant}"; "common" and "organizations" are not allowed: list the tenants)`,
+      );
+    }
+  }
+  if (clientId === undefined) {
+    problems.push(
+      "AUTH_CLIENT_ID must be set when AUTH_TENANT_IDS is set (the API app registration's Application (client) ID)",
+    );
+  } else if (!GUID.test(clientId)) {
+    problems.push(
+      `AUTH_CLIENT_ID must be the API app registration's Application (client) ID, a GUID (got "${clientId}")`,
+    );
+  }
+  if (nodeEnv === 'production' && !authorityHost.startsWith('https://')) {
+    problems.push('AUTH_AUTHORITY_HOST must be an https:// URL when NODE_ENV=production');
+  }
+  return {
+    tenantIds: [...new Set(tenantIds)],
+    clientId: (clientId ?? '').toLowerCase(),
+    authorityHost: authorityHost.replace(/\/+$/, ''),
+  };
+}
+
+function readServiceCredentials(
+  read: EnvReader,
+  problems: string[],
+  entra: EntraConfig | undefined,
+): ServiceCredentialsConfig | undefined {
+  const clientId = read.string('AUTH_SERVICE_CLIENT_ID');
+  const clientSecret = read.string('AUTH_SERVICE_CLIENT_SECRET');
+  const certificateFile = read.string('AUTH_SERVICE_CERTIFICATE_FILE');
+  const tenantId = read.string('AUTH_SERVICE_TENANT_ID')?.toLowerCase();
+  const scope = read.string('AUTH_SERVICE_SCOPE');
+  if (!clientId) {
+    if (clientSecret || certificateFile || tenantId || scope) {
+      problems.push('AUTH_SERVICE_CLIENT_ID must be set when other AUTH_SERVICE_* settings are set');
+    }
+    return undefined;
+  }
+  if (!GUID.test(clientId)) {
+    problems.push(
+      `AUTH_SERVICE_CLIENT_ID must be the worker app registration's client id, a GUID (got "${clientId}")`,
+    );
+  }
+  if (!entra) {
+    problems.push('AUTH_SERVICE_CLIENT_ID needs Entra ID configured: set AUTH_TENANT_IDS and AUTH_CLIENT_ID');
+  }
+  if (Boolean(clientSecret) === Boolean(certificateFile)) {
+    problems.push('Set exactly one of AUTH_SERVICE_CLIENT_SECRET and AUTH_SERVICE_CERTIFICATE_FILE');
+  }
+  if (tenantId !== undefined && !GUID.test(tenantId)) {
+    problems.push(`AUTH_SERVICE_TENANT_ID must be a tenant GUID (got "${tenantId}")`);
+  }
+  return {
+    clientId: clientId.toLowerCase(),
+    clientSecret,
+    certificateFile,
+    tenantId: tenantId ?? entra?.tenantIds[0] ?? '',
+    scope: scope ?? `${entra?.clientId ?? clientId}/.default`,
+  };
 }
 
 /** Typed accessors that collect problems instead of throwing one at a time. */

@@ -4,13 +4,32 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { ValidationError } from '../errors.ts';
-import { devTenantId, devUserId } from './dev-ids.ts';
+import { ConfigError, ValidationError } from '../errors.ts';
+import { devTenantId, devUserId, uuidV5 } from './dev-ids.ts';
 
 /** Default lifetime of a dev token. */
 export const DEV_TOKEN_TTL_SECONDS = 3600;
 /** Path of the JWKS, shaped like Entra ID's `/discovery/v2.0/keys`. */
 export const DEV_JWKS_PATH = '/discovery/v2.0/keys';
+/** Paths the JWKS is served on: also Entra ID's `/common/…`, so AUTH_AUTHORITY_HOST may point at a dev issuer. */
+const JWKS_PATHS = new Set([DEV_JWKS_PATH, `/common${DEV_JWKS_PATH}`]);
+
+/** Whether this process may run or use the dev issuer. */
+export interface DevIssuerGuard {
+  nodeEnv: 'development' | 'production' | 'test';
+  /** ALLOW_DEV_ISSUER_IN_PRODUCTION. */
+  allowInProduction: boolean;
+}
+
+/** Refuses the dev issuer under NODE_ENV=production unless ALLOW_DEV_ISSUER_IN_PRODUCTION=true. */
+export function assertDevIssuerAllowed(guard: DevIssuerGuard): void {
+  if (guard.nodeEnv === 'production' && !guard.allowInProduction) {
+    throw new ConfigError([
+      'The embedded dev issuer does not run with NODE_ENV=production: configure Entra ID (AUTH_TENANT_IDS, AUTH_CLIENT_ID) ' +
+        'or another issuer (AUTH_ISSUER, AUTH_JWKS_URL), or set ALLOW_DEV_ISSUER_IN_PRODUCTION=true to accept dev tokens knowingly',
+    ]);
+  }
+}
 
 /** The dev issuer's signing key pair, kept in the data folder so tokens survive restarts. */
 export interface DevKeys {
@@ -98,20 +117,69 @@ export async function signDevToken(keys: DevKeys, request: DevTokenRequest): Pro
     .sign(key);
 }
 
+/** What a dev app-only (service) token asserts. */
+export interface DevServiceTokenRequest {
+  /** The service's name, e.g. `ingestion-worker`; its ids derive from it. */
+  service: string;
+  /** Tenant (GUID) the service acts in. */
+  tenantId: string;
+  roles: string[];
+  audience: string;
+  issuer: string;
+  ttlSeconds?: number;
+}
+
+/** The dev issuer's service-principal object id of a service name. */
+export const devServiceId = (service: string) => uuidV5(`service:${service}`);
+/** The dev issuer's application (client) id of a service name. */
+export const devServiceClientId = (service: string) => uuidV5(`app:${service}`);
+
+/** Signs an Entra-shaped app-only access token: no `scp`, app roles, `oid` = the service's id, `azp` = its app. */
+export async function signDevServiceToken(keys: DevKeys, request: DevServiceTokenRequest): Promise<string> {
+  if (!USER.test(request.service)) {
+    throw new ValidationError('service name must be a simple name (letters, digits, . _ -)');
+  }
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(request.tenantId)) {
+    throw new ValidationError(`tenant id must be a lower-case GUID (got "${request.tenantId}")`);
+  }
+  const oid = devServiceId(request.service);
+  const key = await importJWK(keys.privateJwk, 'RS256');
+  return new SignJWT({
+    tid: request.tenantId,
+    oid,
+    roles: request.roles,
+    azp: devServiceClientId(request.service),
+    azpacr: '1',
+    idtyp: 'app',
+    name: request.service,
+    ver: '2.0',
+  })
+    .setProtectedHeader({ alg: 'RS256', kid: keys.kid, typ: 'JWT' })
+    .setIssuer(request.issuer.replaceAll('{tid}', request.tenantId))
+    .setAudience(request.audience)
+    .setSubject(oid)
+    .setIssuedAt()
+    .setNotBefore('0s')
+    .setExpirationTime(`${request.ttlSeconds ?? DEV_TOKEN_TTL_SECONDS}s`)
+    .setJti(randomUUID())
+    .sign(key);
+}
+
 /** A running dev issuer. */
 export interface DevIssuer extends DevIssuerEndpoints {
   port: number;
   close(): Promise<void>;
 }
 
-/** Serves the dev issuer's public keys, as an identity provider's JWKS endpoint does. */
+/** Serves the dev issuer's public keys, as an identity provider's JWKS endpoint does (refused in production). */
 export async function startDevIssuer(
   keys: DevKeys,
-  options: { host: string; port: number },
+  options: { host: string; port: number } & DevIssuerGuard,
 ): Promise<DevIssuer> {
+  assertDevIssuerAllowed(options);
   const jwks = JSON.stringify({ keys: [keys.publicJwk] });
   const server: Server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url === DEV_JWKS_PATH) {
+    if (req.method === 'GET' && JWKS_PATHS.has(req.url ?? '')) {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(jwks);
       return;
     }

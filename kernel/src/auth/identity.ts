@@ -12,6 +12,8 @@ export interface Identity {
   readonly roles: readonly string[];
   /** Delegated scopes (`scp`). */
   readonly scopes: readonly string[];
+  /** The calling application's client id (`azp`, else `appid`, else `client_id`), when the token names it. */
+  readonly clientId?: string;
   /** Tenant slug requested by the dev issuer's `wtdc_tenant` claim (auto-provisioning only). */
   readonly tenantSlug?: string;
 }

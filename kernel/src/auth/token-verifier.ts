@@ -1,4 +1,13 @@
-import { createRemoteJWKSet, decodeJwt, errors, type JWTPayload, jwtVerify } from 'jose';
+import {
+  createRemoteJWKSet,
+  customFetch,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  type FetchImplementation,
+  type JWTPayload,
+  jwtVerify,
+} from 'jose';
 import { isUuid } from '../db/tenant-context.ts';
 import { AuthenticationError, UnavailableError } from '../errors.ts';
 import type { Identity } from './identity.ts';
@@ -7,43 +16,90 @@ import type { Identity } from './identity.ts';
 export const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
 /** Minimum wait between refetches triggered by an unknown `kid`. */
 export const JWKS_COOLDOWN_MS = 30_000;
+/** How long a JWKS fetch may take before the identity provider counts as unreachable. */
+export const JWKS_TIMEOUT_MS = 5_000;
 /** The only signature algorithm accepted (Entra ID signs access tokens with RS256). */
 export const ACCEPTED_ALGORITHMS = ['RS256'];
 
+/** One issuer whose access tokens are accepted, with the keys that sign them. */
+export interface TrustedIssuer {
+  /** Short label for logs and messages (`entra`, `dev`, …). */
+  name: string;
+  /** Expected `iss`, compared exactly; `{tid}` is replaced by the token's `tid` (Entra ID v2 issuers are per tenant). */
+  issuer: string;
+  /** Where the issuer publishes its public keys. */
+  jwksUrl: string;
+  /** Accepted `aud` values: the API's own identifiers at this issuer. */
+  audiences: readonly string[];
+  /** Allowed tenants (`tid`); absent means any GUID tenant this issuer vouches for. */
+  tenantIds?: readonly string[];
+  /** Fetch used for the JWKS, e.g. one that trusts a private CA (see https-client.ts). */
+  fetch?: FetchImplementation;
+  /** Overrides {@link JWKS_COOLDOWN_MS} (tests of key rotation use 0). */
+  jwksCooldownMs?: number;
+  /** Overrides {@link JWKS_CACHE_MAX_AGE_MS}. */
+  jwksCacheMaxAgeMs?: number;
+}
+
 /** Options of {@link createTokenVerifier}. */
 export interface TokenVerifierOptions {
-  jwksUrl: string;
-  /** Expected `iss`; `{tid}` is replaced by the token's `tid`, as Entra ID's v2 issuers are per tenant. */
-  issuer: string;
-  audience: string;
+  /** Every issuer whose tokens are accepted; a token must name one of them exactly in `iss`. */
+  issuers: readonly TrustedIssuer[];
+  /** Allowed clock skew when checking `exp` and `nbf`. */
   clockToleranceSeconds: number;
 }
 
 /** Verifies an access token and returns the identity it proves. */
 export type TokenVerifier = (token: string) => Promise<Identity>;
 
-/** Creates a verifier: signature (cached remote JWKS), issuer, audience, expiry, RS256, GUID `tid`. */
+type KeySet = ReturnType<typeof createRemoteJWKSet>;
+
+/**
+ * Creates a verifier: RS256 only, GUID `tid`, `iss` exactly one trusted issuer (and, for Entra ID,
+ * a tenant of the allow-list), signature by that issuer's cached remote JWKS (refetched once on an
+ * unknown `kid`, with a cool-down), `aud`, `exp`/`nbf` with skew.
+ */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  const keys = createRemoteJWKSet(new URL(options.jwksUrl), {
-    cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
-    cooldownDuration: JWKS_COOLDOWN_MS,
+  if (options.issuers.length === 0) throw new Error('createTokenVerifier needs at least one trusted issuer');
+  const keySets = new Map<string, KeySet>();
+  const trusted = options.issuers.map((issuer) => {
+    const cacheKey = `${issuer.jwksUrl} ${issuer.jwksCooldownMs ?? ''} ${issuer.jwksCacheMaxAgeMs ?? ''}`;
+    let keys = keySets.get(cacheKey);
+    if (!keys) {
+      keys = createRemoteJWKSet(new URL(issuer.jwksUrl), {
+        cacheMaxAge: issuer.jwksCacheMaxAgeMs ?? JWKS_CACHE_MAX_AGE_MS,
+        cooldownDuration: issuer.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
+        timeoutDuration: JWKS_TIMEOUT_MS,
+        ...(issuer.fetch ? { [customFetch]: issuer.fetch } : {}),
+      });
+      keySets.set(cacheKey, keys);
+    }
+    const tenants = issuer.tenantIds && new Set(issuer.tenantIds.map((t) => t.toLowerCase()));
+    return { issuer, keys, tenants };
   });
+
   return async (token) => {
-    let unverified: JWTPayload;
-    try {
-      unverified = decodeJwt(token);
-    } catch {
-      throw new AuthenticationError('The access token is not a well-formed JWT');
+    const { header, payload: unverified } = decodeUnverified(token);
+    if (typeof header.alg !== 'string' || !ACCEPTED_ALGORITHMS.includes(header.alg)) {
+      throw new AuthenticationError(
+        `The access token must be signed with ${ACCEPTED_ALGORITHMS.join(', ')} (got alg ${JSON.stringify(header.alg ?? null)})`,
+      );
     }
     const tid = unverified.tid;
     if (typeof tid !== 'string' || !isUuid(tid)) {
-      throw new AuthenticationError('The access token has no valid tenant id (tid claim)');
+      throw new AuthenticationError('The access token has no valid tenant id (tid claim must be a GUID)');
+    }
+    const iss = unverified.iss;
+    const match = trusted.find(({ issuer }) => issuer.issuer.replaceAll('{tid}', tid) === iss);
+    if (!match) throw new AuthenticationError('The access token was issued by an untrusted issuer');
+    if (match.tenants && !match.tenants.has(tid.toLowerCase())) {
+      throw new AuthenticationError(`The access token's tenant ${tid} is not allowed to use this API`);
     }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
-        issuer: options.issuer.replaceAll('{tid}', tid.toLowerCase()),
-        audience: options.audience,
+      ({ payload } = await jwtVerify(token, match.keys, {
+        issuer: iss,
+        audience: [...match.issuer.audiences],
         algorithms: ACCEPTED_ALGORITHMS,
         clockTolerance: options.clockToleranceSeconds,
         requiredClaims: ['exp', 'iat', 'oid'],
@@ -53,6 +109,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     return toIdentity(payload, tid.toLowerCase());
   };
+}
+
+function decodeUnverified(token: string) {
+  try {
+    return { header: decodeProtectedHeader(token), payload: decodeJwt(token) };
+  } catch {
+    throw new AuthenticationError('The access token is not a well-formed JWT');
+  }
 }
 
 function toIdentity(payload: JWTPayload, tenantId: string): Identity {
@@ -67,6 +131,10 @@ function toIdentity(payload: JWTPayload, tenantId: string): Identity {
   const name = [payload.preferred_username, payload.name].find(
     (v): v is string => typeof v === 'string' && v !== '',
   );
+  // v2 tokens carry the calling app in `azp`; v1-shaped and some IdPs use `appid` or RFC 9068's `client_id`.
+  const clientId = [payload.azp, payload.appid, payload.client_id].find(
+    (v): v is string => typeof v === 'string' && v !== '',
+  );
   const slug = payload.wtdc_tenant;
   return {
     tenantId,
@@ -75,6 +143,7 @@ function toIdentity(payload: JWTPayload, tenantId: string): Identity {
     displayName: name ?? oid,
     roles,
     scopes,
+    ...(clientId ? { clientId } : {}),
     ...(typeof slug === 'string' ? { tenantSlug: slug } : {}),
   };
 }
@@ -89,13 +158,16 @@ function explain(error: unknown): Error {
       iat: 'The access token has an invalid issue time',
     };
     return new AuthenticationError(
-      reasons[error.claim] ?? `The access token's ${error.claim} claim is invalid`,
+      reasons[error.claim] ?? `The access token's ${error.claim} claim is missing or invalid`,
     );
   }
   if (error instanceof errors.JOSEAlgNotAllowed) {
     return new AuthenticationError(`The access token must be signed with ${ACCEPTED_ALGORITHMS.join(', ')}`);
   }
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWSSignatureVerificationFailed) {
+  if (error instanceof errors.JWKSNoMatchingKey) {
+    return new AuthenticationError("The access token's signing key (kid) is not published by its issuer");
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
     return new AuthenticationError('The access token signature is not valid');
   }
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || isFetchFailure(error)) {
@@ -111,6 +183,9 @@ function isFetchFailure(error: unknown): boolean {
     return false;
   const { name, message } = error as Error;
   return (
-    (name === 'TypeError' && /fetch failed/i.test(message)) || /JSON Web Key Set HTTP response/i.test(message)
+    (name === 'TypeError' && /fetch failed/i.test(message)) ||
+    /JSON Web Key Set HTTP response/i.test(message) ||
+    name === 'AbortError' ||
+    name === 'TimeoutError'
   );
 }
