@@ -30,9 +30,9 @@ export interface GuardOptions {
  *
  * - Every Query and Mutation field must declare its roles; one that does not is denied to everyone.
  * - `_entities` checks the declaration on each requested entity type the same way.
- * - A mutation runs in one tenant transaction that also appends its audit record (success), so the
- *   change and its record commit or fail together; a failed or denied attempt is recorded in its own
- *   transaction afterwards.
+ * - A mutation runs in one tenant transaction (every `ctx.db.run` of its resolver joins it) that
+ *   ends by appending its audit record, so the change and its record commit or fail together; a
+ *   failed or denied attempt is recorded in its own transaction afterwards.
  */
 export function guardSchema(schema: GraphQLSchema, options: GuardOptions): GraphQLSchema {
   for (const root of [schema.getQueryType(), schema.getMutationType()]) {
@@ -101,41 +101,26 @@ async function runAudited(
   action: string,
   options: GuardOptions,
 ): Promise<unknown> {
-  let transactions = 0;
-  let committed = false;
-  const scope: TenantScope = {
-    tenantId: ctx.db.tenantId,
-    run: (work) => {
-      transactions += 1;
-      if (transactions > 1) {
-        throw new Error(`${action} opened a second transaction; a mutation changes data in exactly one`);
-      }
-      return ctx.db.run(async (em) => {
-        const result = await work(em);
-        await recordAudit(em, ctx.db.tenantId, {
-          actor: actorOf(ctx.identity),
-          action,
-          targetType: targetTypeOf(info),
-          targetId: targetIdOf(result, args),
-          outcome: 'success',
-          requestId: ctx.requestId,
-          input: args,
-        });
-        committed = true;
-        return result;
-      });
-    },
-  };
   try {
-    const result = await resolve(source, args, { ...ctx, db: scope }, info);
-    if (!committed) await audit(ctx, action, info, args, 'success', options, targetIdOf(result, args));
-    return result;
+    return await ctx.db.run(async (em) => {
+      // Every `run` of the resolver joins this one transaction, which ends with the audit record.
+      const scope: TenantScope = { tenantId: ctx.db.tenantId, run: (work) => work(em) };
+      const result = await resolve(source, args, { ...ctx, db: scope }, info);
+      await recordAudit(em, ctx.db.tenantId, {
+        actor: actorOf(ctx.identity),
+        action,
+        targetType: targetTypeOf(info),
+        targetId: targetIdOf(result, args),
+        outcome: 'success',
+        requestId: ctx.requestId,
+        input: args,
+      });
+      return result;
+    });
   } catch (error) {
-    if (!committed) {
-      const outcome = error instanceof ForbiddenError ? 'denied' : 'failed';
-      const code = error instanceof AppError ? error.code : 'INTERNAL_SERVER_ERROR';
-      await audit(ctx, action, info, { ...args, _error: code }, outcome, options);
-    }
+    const outcome = error instanceof ForbiddenError ? 'denied' : 'failed';
+    const code = error instanceof AppError ? error.code : 'INTERNAL_SERVER_ERROR';
+    await audit(ctx, action, info, { ...args, _error: code }, outcome, options);
     throw error;
   }
 }

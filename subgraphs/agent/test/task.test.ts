@@ -115,3 +115,37 @@ describe('agent subgraph: tasks', () => {
     });
   });
 });
+
+describe('agent subgraph: cancelling', () => {
+  const CANCEL = 'mutation ($id: ID!) { cancelTask(id: $id) { id status } }';
+
+  it('cancels an unfinished task once; a second cancel is a conflict', async () => {
+    const task = await create(alice, 'Cancel me');
+    expect((await agent.execute(alice, CANCEL, { id: task?.id })).data).toEqual({
+      cancelTask: { id: task?.id, status: 'CANCELLED' },
+    });
+    const again = await agent.execute(alice, CANCEL, { id: task?.id });
+    expect(again.errors?.[0]).toMatchObject({
+      message: `Task ${task?.id} is CANCELLED and cannot become CANCELLED`,
+      extensions: { code: 'CONFLICT' },
+    });
+  });
+
+  it("cannot cancel another tenant's task, and says it does not exist", async () => {
+    const task = await create(alice, 'Not yours');
+    const result = await agent.execute(mallory, CANCEL, { id: task?.id });
+    expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    expect((await agent.execute(alice, `{ task(id: "${task?.id}") { status } }`)).data).toEqual({
+      task: { status: 'PENDING' },
+    });
+  });
+
+  it('refuses readers', async () => {
+    const task = await create(alice, 'Read only');
+    const reader = await agent.identity('acme', 'rita', ['Reader']);
+    const result = await agent.execute(reader, CANCEL, { id: task?.id });
+    expect(result.errors?.[0]?.message).toBe(
+      'Mutation.cancelTask requires one of the roles Contributor, Admin; the caller has Reader',
+    );
+  });
+});
