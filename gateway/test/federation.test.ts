@@ -95,12 +95,16 @@ describe('the federated graph through the gateway', () => {
     const res = await platform.post(
       {
         query:
-          '{ documents { edges { node { id } } } killSwitch { engaged } auditEvents { edges { node { id } } } }',
+          '{ documents { edges { node { id } } } killSwitch { engaged } auditEvents { edges { node { action targetId } } } }',
       },
       alice,
     );
     expect(res.body).toEqual({
-      data: { documents: { edges: [] }, killSwitch: { engaged: false }, auditEvents: { edges: [] } },
+      data: {
+        documents: { edges: [] },
+        killSwitch: { engaged: false },
+        auditEvents: { edges: [{ node: { action: 'agent.createTask', targetId: taskId } }] },
+      },
     });
   });
 });
