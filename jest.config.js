@@ -70,5 +70,11 @@ export default async () => {
     process.stderr.write(
       `jest: the "container" project (testcontainers, pgvector image) does not run: ${docker}\n`,
     );
-  return { projects, testTimeout: 120_000, maxWorkers: process.env.CI ? 2 : '50%' };
+  return {
+    projects,
+    testTimeout: 120_000,
+    maxWorkers: process.env.CI ? 2 : '50%',
+    // The attack suite's "N attacks, 0 leaks" line (silent when no attack ran).
+    reporters: ['default', '<rootDir>/gateway/test/security/support/attack-reporter.js'],
+  };
 };
