@@ -2,13 +2,54 @@ import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@
 import type { GatewayContext } from './context.ts';
 
 /**
+ * Headers that claim an identity in other stacks (proxies, App Service, IAP). Identity comes only
+ * from the verified bearer token, so none of these ever reaches a subgraph.
+ */
+export const SPOOFABLE_IDENTITY_HEADERS = [
+  'x-tenant-id',
+  'x-tenant',
+  'x-user-id',
+  'x-user',
+  'x-user-roles',
+  'x-roles',
+  'x-forwarded-user',
+  'x-forwarded-email',
+  'x-forwarded-preferred-username',
+  'x-forwarded-access-token',
+  'x-auth-request-user',
+  'x-auth-request-email',
+  'x-remote-user',
+  'remote-user',
+  'x-ms-client-principal',
+  'x-ms-client-principal-id',
+  'x-ms-client-principal-name',
+  'x-ms-client-principal-idp',
+  'x-ms-token-aad-access-token',
+  'x-goog-authenticated-user-email',
+  'x-goog-iap-jwt-assertion',
+  'x-amzn-oidc-identity',
+  'x-amzn-oidc-data',
+  'x-amzn-oidc-accesstoken',
+  'x-apigateway-api-userinfo',
+  'x-jwt-assertion',
+  'x-client-dn',
+  'ssl-client-cert',
+  'cookie',
+] as const;
+
+/**
  * Sends each subgraph request with the caller's own token (zero trust: every subgraph verifies
- * it again) and the request id, so logs across services line up.
+ * it again) and the request id, so logs across services line up. Nothing else of the caller's
+ * request is forwarded, and identity-claiming headers are removed even if something set them.
  */
 export class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const headers = request.http?.headers;
+    if (!headers) return;
+    for (const name of SPOOFABLE_IDENTITY_HEADERS) headers.delete(name);
+    headers.delete('authorization');
     if (!('authorization' in context)) return;
-    request.http?.headers.set('authorization', context.authorization);
-    request.http?.headers.set('x-request-id', context.requestId);
+    headers.set('authorization', context.authorization);
+    headers.set('x-request-id', context.requestId);
   }
 }

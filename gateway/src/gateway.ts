@@ -4,12 +4,19 @@ import { ApolloServer } from '@apollo/server';
 import { Kind, parse, type StringValueNode } from 'graphql';
 import { createTokenVerifier, type TokenVerifierOptions } from '#kernel/auth/token-verifier.ts';
 import type { SubgraphName } from '#kernel/config.ts';
-import { createFormatError } from '#kernel/graphql/errors.ts';
-import { startHttpServer } from '#kernel/http/server.ts';
+import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from '#kernel/http/server.ts';
+import { createInProcessPubSub } from '#kernel/live/in-process-pubsub.ts';
+import type { LivePubSub } from '#kernel/live/live-pubsub.ts';
 import type { Logger } from '#kernel/logger.ts';
 import { AuthForwardingDataSource } from './auth-forwarding-data-source.ts';
 import { createGatewayContext, type GatewayContext } from './context.ts';
+import { createGatewayFormatError } from './format-error.ts';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.ts';
 import { probeSubgraphs } from './readiness.ts';
+import { loadSubscriptionSchema } from './subscriptions/subscription-schema.ts';
+import { startSubscriptionServer } from './subscriptions/subscription-server.ts';
+import { createTenantProbe } from './subscriptions/tenant-probe.ts';
+import { useOperationLimits } from './use-operation-limits.ts';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -23,11 +30,20 @@ export interface GatewayOptions {
   /** Apollo's anonymous usage telemetry; off unless explicitly enabled. */
   apolloTelemetry: boolean;
   logger: Logger;
+  /** Depth, alias, cost and token limits of every operation; {@link DEFAULT_OPERATION_LIMITS} when absent. */
+  limits?: OperationLimits;
+  /** Live pub/sub feeding subscriptions; an in-process one (owned and closed by the gateway) when absent. */
+  live?: LivePubSub;
 }
 
 /** A running gateway. */
 export interface RunningGateway {
+  /** HTTP endpoint of queries and mutations. */
   readonly url: string;
+  /** WebSocket endpoint of subscriptions (graphql-ws), same port and path. */
+  readonly wsUrl: string;
+  /** The live pub/sub subscriptions read; the event bus publishes to it. */
+  readonly live: LivePubSub;
   close(): Promise<void>;
 }
 
@@ -62,16 +78,28 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     buildService: ({ name, url }) => new AuthForwardingDataSource({ url: urls[name] ?? url }),
     logger: { debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error },
   });
+  const limits = options.limits ?? DEFAULT_OPERATION_LIMITS;
+  const formatError = createGatewayFormatError(logger);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
-    formatError: createFormatError(logger),
+    formatError,
+    // Stated, not assumed: a simple (form-like) request cannot run operations.
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    // The parser stops at the token limit, before any validation work.
+    parseOptions: { maxTokens: limits.maxTokens },
+    // Apollo's guard against fragment-expansion blow-ups during validation.
+    maxRecursiveSelections: true,
+    plugins: [useOperationLimits<GatewayContext>({ limits, logger })],
     // Our onShutdown owns signals; Apollo's own handler races it and re-sends the signal mid-close.
     stopOnTerminationSignals: false,
   });
+  const subscriptions = await loadSubscriptionSchema();
   await apollo.start();
-  const context = createGatewayContext(createTokenVerifier(options.auth));
+  const verifier = createTokenVerifier(options.auth);
+  const context = createGatewayContext(verifier);
   const http = await startHttpServer({
     host: options.host,
     port: options.port,
@@ -80,11 +108,31 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     context: (req: IncomingMessage) => context(req),
     ready: () => probeSubgraphs(urls),
   });
+  const live = options.live ?? createInProcessPubSub();
+  const probeUrl = urls.governance ?? Object.values(urls)[0];
+  if (!probeUrl) throw new Error('the supergraph names no subgraph to confirm tenants with');
+  const ws = startSubscriptionServer({
+    server: http.server,
+    path: GRAPHQL_PATH,
+    subscriptions,
+    verifier,
+    tenantCheck: createTenantProbe(probeUrl),
+    live,
+    limits,
+    maxPayloadBytes: MAX_BODY_BYTES,
+    formatError,
+    logger: logger.child('ws'),
+  });
   return {
     url: http.url,
+    wsUrl: http.url.replace(/^http/, 'ws'),
+    live,
     close: async () => {
+      // WebSockets first, so no subscription reads a closed pub/sub.
+      await ws.close();
       await http.close();
       await apollo.stop();
+      if (!options.live) await live.close();
     },
   };
 }

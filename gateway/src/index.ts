@@ -17,6 +17,7 @@ const gateway = await startGateway({
   introspection: config.introspection,
   apolloTelemetry: config.apolloTelemetry,
   logger,
+  limits: config.gateway.limits,
 });
 onShutdown(gateway.close, logger);
 logger.info(`ready at ${gateway.url}`);

@@ -31,6 +31,14 @@ export const DEFAULT_ENTRA_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Default operation limits of the gateway (GATEWAY_MAX_DEPTH, _ALIASES, _COST, _TOKENS). */
+export const DEFAULT_GATEWAY_LIMITS = {
+  maxDepth: 15,
+  maxAliases: 20,
+  maxCost: 10_000,
+  maxTokens: 3_000,
+} as const;
+
 /** Where services find each other and the database, how they verify identities and log. */
 export interface PlatformConfig {
   nodeEnv: 'development' | 'production' | 'test';
@@ -63,6 +71,8 @@ export interface PlatformConfig {
   log: { level: LogLevel; format: 'pretty' | 'json' };
   apolloTelemetry: boolean;
   introspection: boolean;
+  /** Limits the gateway enforces on every operation before planning it. */
+  gateway: { limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number } };
 }
 
 /** Entra ID settings: which tenants may call, and the API's app registration. */
@@ -157,6 +167,14 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     },
     apolloTelemetry: read.bool('WIDGETDC_APOLLO_TELEMETRY', false),
     introspection: read.bool('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+    gateway: {
+      limits: {
+        maxDepth: read.int('GATEWAY_MAX_DEPTH', DEFAULT_GATEWAY_LIMITS.maxDepth, 1, 1_000),
+        maxAliases: read.int('GATEWAY_MAX_ALIASES', DEFAULT_GATEWAY_LIMITS.maxAliases, 1, 10_000),
+        maxCost: read.int('GATEWAY_MAX_COST', DEFAULT_GATEWAY_LIMITS.maxCost, 1, 100_000_000),
+        maxTokens: read.int('GATEWAY_MAX_TOKENS', DEFAULT_GATEWAY_LIMITS.maxTokens, 10, 1_000_000),
+      },
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

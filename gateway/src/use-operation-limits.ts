@@ -1,0 +1,42 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { Logger } from '#kernel/logger.ts';
+import { checkOperationLimits, type OperationLimits } from './operation-limits.ts';
+
+/** Options of {@link useOperationLimits}. */
+export interface OperationLimitsPluginOptions {
+  limits: OperationLimits;
+  logger: Logger;
+}
+
+/**
+ * Refuses operations past the depth, alias or cost limit once they are parsed, validated and
+ * resolved, before the gateway plans them (HTTP 400, a code per limit). The token limit is the
+ * parser's own (`parseOptions.maxTokens`), reported by the gateway's formatError.
+ */
+export function useOperationLimits<TContext extends BaseContext>(
+  options: OperationLimitsPluginOptions,
+): ApolloServerPlugin<TContext> {
+  const { limits } = options;
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`operation limits: ${name} must be a positive whole number`);
+  }
+  const logger = options.logger.child('limits');
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          if (!operation) return;
+          const refusal = checkOperationLimits(schema, document, operation, request.variables, limits);
+          if (!refusal) return;
+          logger.info('operation refused', {
+            ...refusal.extensions,
+            http: undefined,
+            operationName: request.operationName,
+          });
+          throw refusal;
+        },
+      };
+    },
+  };
+}
