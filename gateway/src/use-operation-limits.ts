@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { type DocumentNode, GraphQLError, Kind } from 'graphql';
 import type { Logger } from '#kernel/logger.ts';
 import { checkOperationLimits, type OperationLimits } from './operation-limits.ts';
 
@@ -26,7 +27,8 @@ export function useOperationLimits<TContext extends BaseContext>(
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
-          if (!operation) return;
+          // The gateway's executor fails with an internal error on an unresolved operation.
+          if (!operation) throw unresolvedOperation(document, request.operationName);
           const refusal = checkOperationLimits(schema, document, operation, request.variables, limits);
           if (!refusal) return;
           logger.info('operation refused', {
@@ -39,4 +41,16 @@ export function useOperationLimits<TContext extends BaseContext>(
       };
     },
   };
+}
+
+function unresolvedOperation(document: DocumentNode, operationName: string | undefined): GraphQLError {
+  const count = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION).length;
+  const message = operationName
+    ? `The document has no operation named "${operationName}"`
+    : count === 0
+      ? 'The document holds no operation'
+      : `The document holds ${count} operations; name the one to run with operationName`;
+  return new GraphQLError(message, {
+    extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } },
+  });
 }
