@@ -19,7 +19,7 @@ export type AttackClass =
  * What the attacked service must do.
  * - `unauthenticated`: HTTP 401, `UNAUTHENTICATED`, no data.
  * - `forbidden`: a `FORBIDDEN` error (naming `missingRole` when given) and no data for the field.
- * - `refused`: an error or a 4xx (with `code` when given), and no data for any root field.
+ * - `refused`: an error or a 4xx (with one of `codes` when given), and no data for any root field.
  * - `null-or-refused`: every root field answers null or an empty list, or the request is refused.
  * - `no-leak`: any answer except an internal error; only the leak check applies (the caller's own
  *   data may come back).
@@ -27,7 +27,7 @@ export type AttackClass =
 export type Expectation =
   | { kind: 'unauthenticated' }
   | { kind: 'forbidden'; missingRole?: string }
-  | { kind: 'refused'; code?: string }
+  | { kind: 'refused'; codes?: string[] }
   | { kind: 'null-or-refused' }
   | { kind: 'no-leak' };
 
@@ -74,8 +74,16 @@ interface GraphQLBody {
   errors?: { message?: string; extensions?: { code?: string } }[];
 }
 
-/** Sends the attack, scans the whole response for any of `secrets`, and checks the expectation. */
-export async function runAttack(attack: Attack, secrets: readonly string[]): Promise<AttackResult> {
+/**
+ * Sends the attack, scans the whole response for any of `secrets`, and checks the expectation.
+ * Secrets in `known` (sent by earlier attacks, so possibly stored in the attacker's own rows) and
+ * those this request sends are not foreign data when they come back; the ones sent are added to it.
+ */
+export async function runAttack(
+  attack: Attack,
+  secrets: readonly string[],
+  known: Set<string> = new Set(),
+): Promise<AttackResult> {
   const { request } = attack;
   const headers: Record<string, string> = { 'content-type': 'application/json', ...request.headers };
   if (request.authorization !== undefined) headers.authorization = request.authorization;
@@ -92,7 +100,8 @@ export async function runAttack(attack: Attack, secrets: readonly string[]): Pro
   // What the attacker sent is not foreign data when echoed back (e.g. "Task <id> does not exist").
   const sent = `${payload}\n${JSON.stringify(headers)}`;
   const haystack = `${text}\n${responseHeaders}`;
-  const leaks = secrets.filter((s) => s.length >= 6 && !sent.includes(s) && haystack.includes(s));
+  for (const secret of secrets) if (sent.includes(secret)) known.add(secret);
+  const leaks = secrets.filter((s) => s.length >= 6 && !known.has(s) && haystack.includes(s));
   let body: unknown = text;
   try {
     body = JSON.parse(text);
@@ -135,8 +144,10 @@ function checkExpectation(expect: Expectation, status: number, raw: unknown): st
     case 'refused':
       if (!refused) problems.push(`expected a refusal (4xx or error), got HTTP ${status} without errors`);
       if (anyData) problems.push('expected no data');
-      if (expect.code && !codes.includes(expect.code)) {
-        problems.push(`expected code ${expect.code}, got ${codes.join(',') || `HTTP ${status}`}`);
+      if (expect.codes && !expect.codes.some((c) => codes.includes(c))) {
+        problems.push(
+          `expected code ${expect.codes.join(' or ')}, got ${codes.join(',') || `HTTP ${status}`}`,
+        );
       }
       break;
     case 'null-or-refused':
@@ -151,10 +162,14 @@ function checkExpectation(expect: Expectation, status: number, raw: unknown): st
   return problems;
 }
 
+/** Null, an empty list, a list of nulls, or an object holding only ids, cursors and empty answers. */
 function isEmptyAnswer(value: unknown): boolean {
-  if (value === null) return true;
-  const edges = (value as { edges?: unknown[] }).edges;
-  return Array.isArray(edges) && edges.length === 0;
+  if (value === null || value === undefined) return true;
+  if (Array.isArray(value)) return value.every(isEmptyAnswer);
+  if (typeof value !== 'object') return false;
+  return Object.entries(value).every(
+    ([key, inner]) => ['__typename', 'id', 'pageInfo'].includes(key) || isEmptyAnswer(inner),
+  );
 }
 
 /** A failure message that shows the attack, what came back and the leaked values. */
@@ -198,6 +213,8 @@ export function runDirectory(): string {
 export class AttackLog {
   readonly results: AttackResult[] = [];
   private readonly file: string;
+  /** Victim strings the attacker has sent so far (it may have stored them in its own rows). */
+  private readonly known = new Set<string>();
 
   constructor(file: string) {
     this.file = file;
@@ -205,7 +222,7 @@ export class AttackLog {
 
   /** Runs, records and returns one attack. */
   async run(attack: Attack, secrets: readonly string[]): Promise<AttackResult> {
-    const result = await runAttack(attack, secrets);
+    const result = await runAttack(attack, secrets, this.known);
     this.results.push(result);
     return result;
   }
