@@ -112,6 +112,14 @@ export class Migration20261126010000_zero_trust extends Migration {
         add constraint approval_requests_decider_not_requester check (decided_by is null or decided_by <> requested_by);
       alter table governance.kill_switches
         add column changed_at timestamptz(3);
+
+      -- The agent schema's published contract for other subgraphs: whether a task exists in the
+      -- caller's tenant (security invoker, so row-level security decides what "exists" means).
+      create function agent.task_exists(task_id uuid) returns boolean
+        language sql stable security invoker set search_path = pg_catalog as $$
+          select exists (select 1 from agent.tasks where id = task_id)
+        $$;
+      grant execute on function agent.task_exists(uuid) to widgetdc_app;
     `);
 
     this.addSql('reset role;');
@@ -127,6 +135,7 @@ export class Migration20261126010000_zero_trust extends Migration {
         drop column if exists reason, drop column if exists requested_by_name,
         drop column if exists decided_by_name, drop column if exists decision_comment;
       alter table governance.kill_switches drop column if exists changed_at;
+      drop function if exists agent.task_exists(uuid);
     `);
   }
 }

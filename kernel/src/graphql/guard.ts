@@ -10,7 +10,7 @@ import {
 } from 'graphql';
 import { type AuditOutcome, actorOf, recordAudit } from '../audit/audit-log.ts';
 import type { TenantScope } from '../db/tenant-context.ts';
-import { AppError, ForbiddenError } from '../errors.ts';
+import { AppError, ForbiddenError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { RequestContext } from './context.ts';
 import { assertHasRole, declaredRoles, ROLE_DIRECTIVE, type Role } from './roles.ts';
@@ -87,6 +87,7 @@ function guardField(
       await audit(ctx, action, info, args, 'denied', options);
       throw error;
     }
+    assertNoNulCharacters(args, field.name);
     if (!isMutation) return resolve(source, args, ctx, info);
     return runAudited(resolve, source, args, ctx, info, action, options);
   };
@@ -201,6 +202,24 @@ async function audit(
       outcome,
       error: error instanceof Error ? error.message : String(error),
     });
+  }
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000; refuse it at the boundary with a clear message instead of
+ * letting the database fail the statement.
+ */
+function assertNoNulCharacters(value: unknown, path: string): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) {
+      throw new ValidationError(`${path} contains a NUL character (U+0000), which is not allowed`, {
+        argument: path,
+      });
+    }
+  } else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) assertNoNulCharacters(item, `${path}[${i}]`);
+  } else if (value && typeof value === 'object' && !(value instanceof Date)) {
+    for (const [key, item] of Object.entries(value)) assertNoNulCharacters(item, `${path}.${key}`);
   }
 }
 

@@ -200,6 +200,17 @@ describe('audited mutations', () => {
     expect(await audits('agent.writeTwice')).toEqual([expect.objectContaining({ outcome: 'success' })]);
   });
 
+  it('refuses NUL characters in any argument with a clear message, before running anything', async () => {
+    const result = await harness.execute(contributor, 'mutation ($t: String!) { write(title: $t) { id } }', {
+      t: 'nul\u0000here',
+    });
+    expect(result.errors?.[0]).toMatchObject({
+      message: 'write.title contains a NUL character (U+0000), which is not allowed',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    expect(await titles('nul')).toEqual([]);
+  });
+
   it('records a refused mutation as denied without running it', async () => {
     const result = await harness.execute(reader, 'mutation { write(title: "audited-denied") { id } }');
     expect(result.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
