@@ -1,4 +1,5 @@
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
 import type { GatewayContext } from './context.ts';
 
 /**
@@ -51,5 +52,23 @@ export class AuthForwardingDataSource extends RemoteGraphQLDataSource<GatewayCon
     if (!('authorization' in context)) return;
     headers.set('authorization', context.authorization);
     headers.set('x-request-id', context.requestId);
+  }
+
+  /**
+   * A subgraph that refuses the whole request (401 token, 403 unregistered tenant, 400 input) answers
+   * with a GraphQL error body: pass its message and code on, instead of Apollo's bare "403: Forbidden"
+   * with the subgraph's URL and raw body in the extensions.
+   */
+  override async errorFromResponse(response: Response): Promise<GraphQLError> {
+    const body = (await this.parseBody(response).catch(() => undefined)) as
+      | { errors?: { message?: unknown; extensions?: { code?: unknown } }[] }
+      | undefined;
+    const first = body?.errors?.[0];
+    if (typeof first?.message === 'string' && typeof first.extensions?.code === 'string') {
+      return new GraphQLError(first.message, { extensions: { code: first.extensions.code } });
+    }
+    return new GraphQLError(`A subgraph answered HTTP ${response.status}`, {
+      extensions: { code: response.status === 401 ? 'UNAUTHENTICATED' : 'INTERNAL_SERVER_ERROR' },
+    });
   }
 }

@@ -44,9 +44,11 @@ export interface TestPlatformOptions {
   kind?: TestDatabaseKind;
   poolMax?: number;
   logger?: Logger;
+  /** Register unknown tenants on first use (default true, as in development). */
+  autoProvisionTenants?: boolean;
 }
 
-/** Starts the platform on free ports; tenants register on first use as in development. */
+/** Starts the platform on free ports; by default tenants register on first use as in development. */
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
   const db = await createTestDatabase(options.kind);
   const issuer = await startTestIssuer();
@@ -57,7 +59,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       startSubgraph(definition, {
         databaseUrl: db.appUrl,
         auth: issuer.auth,
-        autoProvisionTenants: true,
+        autoProvisionTenants: options.autoProvisionTenants ?? true,
         host: '127.0.0.1',
         port: 0,
         introspection: false,
