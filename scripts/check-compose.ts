@@ -24,8 +24,8 @@ export const SERVICES_WITHOUT_HEALTHCHECK = ['migrate', 'jaeger'] as const;
  * tool can validate the file on a machine that has no real identity provider configured.
  */
 export const PLACEHOLDER_ENV: Readonly<Record<string, string>> = {
-  AUTH_JWKS_URL: 'https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/discovery/v2.0/keys',
-  AUTH_ISSUER: 'https://login.microsoftonline.com/{tid}/v2.0',
+  AUTH_TENANT_IDS: '00000000-0000-0000-0000-000000000000',
+  AUTH_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
 };
 
 /** The part of a compose service these checks read. */

@@ -130,9 +130,9 @@ describe('docker-compose.yml structure', () => {
     expect(env.NODE_ENV).toBe('production');
     expect(env.HOST).toBe('0.0.0.0');
     expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
-    expect(env.AUTH_JWKS_URL).toMatch(/^\$\{AUTH_JWKS_URL:\?.+\}$/);
-    expect(env.AUTH_ISSUER).toMatch(/^\$\{AUTH_ISSUER:\?.+\}$/);
-    expect(env.AUTH_AUDIENCE).toMatch(/^\$\{AUTH_AUDIENCE(:-.+)?\}$/);
+    expect(env.AUTH_TENANT_IDS).toMatch(/^\$\{AUTH_TENANT_IDS:\?.+\}$/);
+    expect(env.AUTH_CLIENT_ID).toMatch(/^\$\{AUTH_CLIENT_ID:\?.+\}$/);
+    expect(env.AUTH_JWKS_URL).toBeUndefined();
   });
 
   it('builds every WidgeTDC process from the one Dockerfile image', () => {
@@ -263,7 +263,6 @@ if (!cli) {
   const defaults = {
     WIDGETDC_APP_PASSWORD: undefined,
     POSTGRES_PASSWORD: undefined,
-    AUTH_AUDIENCE: undefined,
   };
 
   it('validates docker-compose.yml (config -q exits 0)', () => {
@@ -272,24 +271,24 @@ if (!cli) {
   });
 
   it('refuses to run without the identity provider settings', () => {
-    const run = runComposeConfig(cli!, ['-q'], { ...defaults, AUTH_JWKS_URL: undefined });
+    const run = runComposeConfig(cli!, ['-q'], { ...defaults, AUTH_TENANT_IDS: undefined });
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toContain('AUTH_JWKS_URL');
+    expect(run.stderr).toContain('AUTH_TENANT_IDS');
   });
 
   it('interpolates the shared environment into every service', () => {
     const run = runComposeConfig(cli!, [], {
       ...defaults,
-      AUTH_JWKS_URL: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
-      AUTH_ISSUER: 'https://login.microsoftonline.com/{tid}/v2.0',
+      AUTH_TENANT_IDS: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      AUTH_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
     });
     expect(run.status).toBe(0);
     const resolved = parseCompose(run.stdout).services ?? {};
     for (const name of SUBGRAPH_NAMES) {
       const env = environment(resolved[name]!);
       expect(env.DATABASE_URL).toBe('postgres://widgetdc_app:change-me@postgres:5432/widgetdc');
-      expect(env.AUTH_ISSUER).toBe('https://login.microsoftonline.com/{tid}/v2.0');
-      expect(env.AUTH_AUDIENCE).toBe('api://widgetdc');
+      expect(env.AUTH_TENANT_IDS).toBe('72f988bf-86f1-41af-91ab-2d7cd011db47');
+      expect(env.AUTH_CLIENT_ID).toBe('11111111-2222-3333-4444-555555555555');
       expect(env.OTEL_SERVICE_NAME).toBe(name);
     }
     const migrate = environment(resolved.migrate!);
