@@ -1,5 +1,15 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
+import {
+  DEFAULT_CLAIM_IDLE_MS,
+  DEFAULT_RELAY_BATCH,
+  DEFAULT_RELAY_POLL_MS,
+  DEFAULT_RETRY_BACKOFF_MS,
+  DEFAULT_STREAM_MAXLEN,
+  DEFAULT_STREAM_PREFIX,
+  DEFAULT_WORKER_SERVICE_ID,
+  DEFAULT_WORKER_SERVICE_NAME,
+} from './events/defaults.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 
 /** The four subgraphs; the same names key supergraph.yaml, docker-compose services and log prefixes. */
@@ -71,8 +81,33 @@ export interface PlatformConfig {
   log: { level: LogLevel; format: 'pretty' | 'json' };
   apolloTelemetry: boolean;
   introspection: boolean;
+  /** The event bus (docs/events.md). */
+  events: EventsConfig;
+  /** OTLP/HTTP endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`); absent: telemetry stays in-process. */
+  otlpEndpoint: string | undefined;
   /** Limits the gateway enforces on every operation before planning it. */
   gateway: { limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number } };
+}
+
+/** Event-bus settings: the transport, stream trimming, retries, relays and the worker's identity. */
+export interface EventsConfig {
+  /** Redis Streams (`REDIS_URL`); absent: the embedded Postgres-backed transport. */
+  redisUrl: string | undefined;
+  /** Key prefix of streams and dead-letter streams (`EVENTS_STREAM_PREFIX`). */
+  streamPrefix: string;
+  /** Approximate MAXLEN of each stream (`EVENTS_STREAM_MAXLEN`). */
+  streamMaxLen: number;
+  /** Idle time before a pending entry is reclaimed from its consumer (`EVENTS_CLAIM_IDLE_MS`). */
+  claimIdleMs: number;
+  /** First backoff between attempts, doubling (`EVENTS_RETRY_BACKOFF_MS`). */
+  retryBackoffMs: number;
+  /** Relay polling fallback when no NOTIFY arrives (`EVENTS_RELAY_POLL_MS`). */
+  relayPollMs: number;
+  /** Outbox rows per relay transaction (`EVENTS_RELAY_BATCH`). */
+  relayBatch: number;
+  /** The worker's service identity (`WORKER_SERVICE_ID`, `WORKER_SERVICE_NAME`). */
+  workerServiceId: string;
+  workerServiceName: string;
 }
 
 /** Entra ID settings: which tenants may call, and the API's app registration. */
@@ -167,6 +202,8 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     },
     apolloTelemetry: read.bool('WIDGETDC_APOLLO_TELEMETRY', false),
     introspection: read.bool('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+    events: readEvents(read, problems),
+    otlpEndpoint: read.httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT'),
     gateway: {
       limits: {
         maxDepth: read.int('GATEWAY_MAX_DEPTH', DEFAULT_GATEWAY_LIMITS.maxDepth, 1, 1_000),
@@ -178,6 +215,38 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function readEvents(read: EnvReader, problems: string[]): EventsConfig {
+  const redisUrl = read.string('REDIS_URL');
+  let redis: string | undefined;
+  if (redisUrl !== undefined) {
+    try {
+      if (['redis:', 'rediss:'].includes(new URL(redisUrl).protocol)) redis = redisUrl;
+    } catch {
+      // reported below
+    }
+    if (!redis) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+  }
+  const streamPrefix = read.string('EVENTS_STREAM_PREFIX') ?? DEFAULT_STREAM_PREFIX;
+  if (!/^[A-Za-z0-9:_.-]{1,100}$/.test(streamPrefix)) {
+    problems.push('EVENTS_STREAM_PREFIX must be 1-100 letters, digits, ":", "_", "." or "-"');
+  }
+  const workerServiceId = read.string('WORKER_SERVICE_ID') ?? DEFAULT_WORKER_SERVICE_ID;
+  if (workerServiceId.length > 200) problems.push('WORKER_SERVICE_ID must be at most 200 characters');
+  const workerServiceName = read.string('WORKER_SERVICE_NAME') ?? DEFAULT_WORKER_SERVICE_NAME;
+  if (workerServiceName.length > 200) problems.push('WORKER_SERVICE_NAME must be at most 200 characters');
+  return {
+    redisUrl: redis,
+    streamPrefix,
+    streamMaxLen: read.int('EVENTS_STREAM_MAXLEN', DEFAULT_STREAM_MAXLEN, 1000, 1_000_000_000),
+    claimIdleMs: read.int('EVENTS_CLAIM_IDLE_MS', DEFAULT_CLAIM_IDLE_MS, 100, 86_400_000),
+    retryBackoffMs: read.int('EVENTS_RETRY_BACKOFF_MS', DEFAULT_RETRY_BACKOFF_MS, 0, 600_000),
+    relayPollMs: read.int('EVENTS_RELAY_POLL_MS', DEFAULT_RELAY_POLL_MS, 10, 600_000),
+    relayBatch: read.int('EVENTS_RELAY_BATCH', DEFAULT_RELAY_BATCH, 1, 10_000),
+    workerServiceId,
+    workerServiceName,
+  };
 }
 
 function readEntra(read: EnvReader, problems: string[], nodeEnv: string): EntraConfig | undefined {

@@ -1,0 +1,53 @@
+import type { EntityManager, EntitySchema } from '@mikro-orm/postgresql';
+import type { Logger } from '../logger.ts';
+import type { EventEnvelope, EventType } from './catalogue.ts';
+import type { PublishInput } from './outbox.ts';
+
+/** An envelope of one of the types `T`, discriminated by `type`. */
+export type AnyEnvelope<T extends EventType = EventType> = { [K in T]: EventEnvelope<K> }[T];
+
+/** A follow-up event published by a consumer: tenant and actor come from the worker. */
+export type FollowUpInput<T extends EventType = EventType> = Omit<PublishInput<T>, 'tenantId' | 'actor'>;
+
+/** What a handler gets besides the event. */
+export interface ConsumerContext {
+  /** EntityManager of the transaction `withTenant(event.tenantId)` opened for this event. */
+  readonly em: EntityManager;
+  readonly group: string;
+  /** Delivery attempt, from 1; the event is dead-lettered after the third failure. */
+  readonly attempt: number;
+  readonly logger: Logger;
+  /**
+   * Publishes a follow-up event through the outbox in this transaction, as the worker's service
+   * identity on behalf of the original event's actor.
+   */
+  publish<T extends EventType>(input: FollowUpInput<T>): Promise<EventEnvelope<T>>;
+}
+
+/**
+ * A consumer: its group, the topics it reads, and a handler that runs inside the event's tenant
+ * transaction. The event id is recorded as processed in that same transaction, so a redelivered
+ * event has no second effect. Throw `RetryableError` (or any error) to retry with backoff,
+ * `UnrecoverableError` to dead-letter at once.
+ */
+export interface ConsumerDefinition<T extends EventType = EventType> {
+  readonly group: string;
+  readonly topics: readonly T[];
+  /** Entities the handler uses through `ctx.em` (the worker registers them with its ORM). */
+  // biome-ignore lint/suspicious/noExplicitAny: entity schemas of any shape
+  readonly entities?: readonly EntitySchema<any, any>[];
+  handle(event: AnyEnvelope<T>, ctx: ConsumerContext): Promise<void>;
+}
+
+/** Declares a consumer with its handler's event type inferred from `topics`. */
+export function defineConsumer<T extends EventType>(
+  definition: ConsumerDefinition<T>,
+): ConsumerDefinition<T> {
+  const group = definition.group;
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(group)) {
+    throw new Error(`consumer group "${group}" must be lowercase letters, digits and dashes`);
+  }
+  if (definition.topics.length === 0)
+    throw new Error(`consumer group "${group}" must read at least one topic`);
+  return definition;
+}

@@ -1,0 +1,148 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import type { Logger } from '../logger.ts';
+import { DEFAULT_RELAY_BATCH, DEFAULT_RELAY_POLL_MS } from './defaults.ts';
+import type { StreamTransport } from './transport.ts';
+
+/** Pause after a failed append (the transport is down) before the next try. */
+export const RELAY_RETRY_MS = 1_000;
+/** How long a relay waits before trying to LISTEN again after losing (or never getting) it. */
+export const LISTEN_RETRY_MS = 10_000;
+/** The channel the outbox trigger notifies on commit. */
+export const OUTBOX_CHANNEL = 'widgetdc_outbox';
+
+/** Options of {@link OutboxRelay}. */
+export interface OutboxRelayOptions {
+  /** The application role's URL. */
+  url: string;
+  transport: StreamTransport;
+  logger?: Logger;
+  batchSize?: number;
+  pollMs?: number;
+}
+
+/**
+ * Moves committed outbox rows to their streams. Woken by LISTEN/NOTIFY, polling as a fallback;
+ * rows are taken with `FOR UPDATE SKIP LOCKED` under per-shard advisory locks, so several relays
+ * run at once and each aggregate's events reach their stream in order. The rows are deleted in
+ * the same transaction that appended them, committed only after the append succeeded: a crash
+ * between the two appends them again (at-least-once; consumers are idempotent).
+ */
+export class OutboxRelay {
+  readonly #pool: pg.Pool;
+  readonly #options: OutboxRelayOptions;
+  readonly #batch: number;
+  readonly #pollMs: number;
+  #listener: pg.Client | undefined;
+  #wake: (() => void) | undefined;
+  #woken = false;
+  #listenAfter = 0;
+  #running: Promise<void> | undefined;
+  #stopping = false;
+  /** Events appended since start. */
+  relayed = 0;
+
+  constructor(options: OutboxRelayOptions) {
+    this.#options = options;
+    this.#pool = new pg.Pool({ connectionString: options.url, max: 1 });
+    this.#pool.on('error', () => {});
+    this.#batch = options.batchSize ?? DEFAULT_RELAY_BATCH;
+    this.#pollMs = options.pollMs ?? DEFAULT_RELAY_POLL_MS;
+  }
+
+  /** Moves one batch; returns how many events it appended. */
+  async relayOnce(): Promise<number> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<{ id: string; topic: string; tenant_id: string; envelope: string }>(
+        'select id, topic, tenant_id, envelope from platform.take_outbox($1)',
+        [this.#batch],
+      );
+      if (rows.length > 0) {
+        const entries = rows.map((r) => ({ stream: r.topic, tenantId: r.tenant_id, body: r.envelope }));
+        const { transport } = this.#options;
+        if (transport.appendInTransaction) await transport.appendInTransaction(client, entries);
+        else await transport.append(entries);
+      }
+      await client.query('commit');
+      this.relayed += rows.length;
+      return rows.length;
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Starts relaying in the background until {@link close}. */
+  start(): void {
+    this.#running ??= this.#loop();
+  }
+
+  async #loop(): Promise<void> {
+    const log = this.#options.logger;
+    while (!this.#stopping) {
+      if (!this.#listener && Date.now() >= this.#listenAfter) {
+        this.#listenAfter = Date.now() + LISTEN_RETRY_MS;
+        await this.#listen();
+      }
+      let moved = 0;
+      try {
+        this.#woken = false;
+        moved = await this.relayOnce();
+      } catch (error) {
+        log?.warn('relay failed; retrying', { error: String(error) });
+        await sleep(RELAY_RETRY_MS);
+        continue;
+      }
+      if (moved < this.#batch && !this.#woken) await this.#idle();
+    }
+  }
+
+  #idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.#pollMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+
+  async #listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#options.url });
+    client.on('error', () => {
+      if (this.#listener === client) this.#listener = undefined;
+    });
+    client.on('end', () => {
+      if (this.#listener === client) this.#listener = undefined;
+    });
+    client.on('notification', () => {
+      this.#woken = true;
+      this.#wake?.();
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${OUTBOX_CHANNEL}`);
+      this.#listener = client;
+    } catch (error) {
+      this.#options.logger?.debug('LISTEN unavailable; polling only', { error: String(error) });
+      await client.end().catch(() => {});
+    }
+  }
+
+  /** Stops after the current batch and closes the connections. */
+  async close(): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#running;
+    await this.#listener?.end().catch(() => {});
+    await this.#pool.end();
+  }
+}

@@ -1,0 +1,24 @@
+// Attribute names in one place: OpenTelemetry semantic conventions first (the messaging ones are
+// still "incubating" in @opentelemetry/semantic-conventions, so their stable names are spelled out
+// here), then `widgetdc.*`.
+
+/** `messaging.system`: which broker carried the message. */
+export const ATTR_MESSAGING_SYSTEM = 'messaging.system';
+/** `messaging.destination.name`: the stream (topic). */
+export const ATTR_MESSAGING_DESTINATION = 'messaging.destination.name';
+/** `messaging.message.id`: the event id. */
+export const ATTR_MESSAGING_MESSAGE_ID = 'messaging.message.id';
+/** `messaging.operation.type`: send, receive, process, settle. */
+export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
+/** `messaging.consumer.group.name`: the consumer group. */
+export const ATTR_MESSAGING_CONSUMER_GROUP = 'messaging.consumer.group.name';
+/** The tenant an operation ran for. */
+export const ATTR_TENANT_ID = 'widgetdc.tenant.id';
+/** Delivery attempt of a consumed event, from 1. */
+export const ATTR_EVENT_ATTEMPT = 'widgetdc.event.attempt';
+/** Outcome of a consumed event: handled, duplicate, retried, dead_lettered. */
+export const ATTR_EVENT_OUTCOME = 'widgetdc.event.outcome';
+/** Event-bus metric attribute: the stream (topic). */
+export const ATTR_STREAM = 'widgetdc.stream';
+/** Event-bus metric attribute: the consumer group. */
+export const ATTR_GROUP = 'widgetdc.group';

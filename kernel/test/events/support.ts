@@ -1,0 +1,61 @@
+// Shared set-up of the event-bus suites: a migrated database, a tenant, an ORM, and transports
+// with key prefixes unique to the run (the machine's Redis is shared).
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { devTenantId } from '../../src/auth/dev-ids.ts';
+import { createOrm } from '../../src/db/orm.ts';
+import { withTenant } from '../../src/db/tenant-context.ts';
+import type { EventSource } from '../../src/events/outbox.ts';
+import { PostgresStreamTransport } from '../../src/events/postgres-transport.ts';
+import { RedisStreamTransport } from '../../src/events/redis-transport.ts';
+import type { StreamTransport } from '../../src/events/transport.ts';
+import type { TestDatabase } from '../../src/testing/test-database.ts';
+
+/** The machine's shared Redis. */
+export const REDIS_URL = process.env.WIDGETDC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A prefix no other run uses. */
+export function uniquePrefix(): string {
+  return `wtdc-test:${randomBytes(5).toString('hex')}:`;
+}
+
+/** A transport of `kind` on the test database (postgres) or the shared Redis. */
+export function makeTransport(
+  kind: 'redis' | 'postgres',
+  db: TestDatabase,
+  prefix = uniquePrefix(),
+): StreamTransport {
+  return kind === 'redis'
+    ? new RedisStreamTransport({ url: REDIS_URL, prefix })
+    : new PostgresStreamTransport({ url: db.appUrl, prefix, pollMs: 20 });
+}
+
+/** Registers a tenant and returns it as an event source with a user actor. */
+export async function tenantSource(orm: MikroORM, slug: string): Promise<EventSource> {
+  const tenantId = devTenantId(slug);
+  await withTenant(orm, tenantId, (em) =>
+    em.execute(
+      'insert into platform.tenants (id, slug, display_name) values (?, ?, ?) on conflict do nothing',
+      [tenantId, slug, slug],
+    ),
+  );
+  return { tenantId, actor: { kind: 'user', id: randomUUID(), name: `alice@${slug}` } };
+}
+
+/** An ORM on the application role with no entities. */
+export function appOrm(db: TestDatabase): Promise<MikroORM> {
+  return createOrm({ url: db.appUrl, entities: [], poolMax: 6 });
+}
+
+/** Polls `check` until it returns true (the suites assert outcomes, never durations). */
+export async function eventually(
+  check: () => Promise<boolean>,
+  what: string,
+  limitMs = 60_000,
+): Promise<void> {
+  const until = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,137 @@
+// npm run worker -- --group <name> [--concurrency <n>] [--no-relay] [--consumers <module>]
+// Runs one consumer group's handler (discovered in subgraphs/*/src/consumers/index.ts) and an
+// outbox relay. Start N of these with the same --group and they share the work.
+import { readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '#kernel/config.ts';
+import { createOrm } from '#kernel/db/orm.ts';
+import { ConfigError } from '#kernel/errors.ts';
+import type { ConsumerDefinition } from '#kernel/events/consumer.ts';
+import { createTransport } from '#kernel/events/create-transport.ts';
+import { registerEventBusMetrics } from '#kernel/events/metrics.ts';
+import { OutboxRelay } from '#kernel/events/relay.ts';
+import { workerActor } from '#kernel/events/service-actor.ts';
+import { EventWorker } from '#kernel/events/worker.ts';
+import { createLogger } from '#kernel/logger.ts';
+import { onShutdown } from '#kernel/process/lifecycle.ts';
+import { setupTelemetry } from '#kernel/telemetry/setup.ts';
+
+/** How often the worker logs its progress. */
+const PROGRESS_INTERVAL_MS = 10_000;
+const ROOT = join(import.meta.dirname, '..');
+
+const config = loadConfig();
+const logger = createLogger('worker', config.log);
+const telemetry = setupTelemetry({ serviceName: 'worker', otlpEndpoint: config.otlpEndpoint });
+
+const { values } = parseArgs({
+  options: {
+    group: { type: 'string' },
+    concurrency: { type: 'string', default: '4' },
+    relay: { type: 'boolean', default: true },
+    'no-relay': { type: 'boolean', default: false },
+    consumers: { type: 'string' },
+  },
+});
+
+async function discover(): Promise<ConsumerDefinition[]> {
+  const modules = values.consumers
+    ? [resolve(values.consumers)]
+    : readdirSync(join(ROOT, 'subgraphs'))
+        .map((name) => join(ROOT, 'subgraphs', name, 'src', 'consumers', 'index.ts'))
+        .filter((file) => {
+          try {
+            return readdirSync(join(file, '..')).includes('index.ts');
+          } catch {
+            return false;
+          }
+        });
+  const found: ConsumerDefinition[] = [];
+  for (const file of modules) {
+    const module = (await import(pathToFileURL(file).href)) as { consumers?: ConsumerDefinition[] };
+    if (!Array.isArray(module.consumers)) throw new Error(`${file} must export \`consumers\` (an array)`);
+    found.push(...module.consumers);
+  }
+  return found;
+}
+
+try {
+  const concurrency = Number(values.concurrency);
+  const problems: string[] = [];
+  if (!values.group) problems.push('--group <name> is required');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+    problems.push(`--concurrency must be a whole number from 1 to 256 (got "${values.concurrency}")`);
+  }
+  if (!config.database.url) {
+    problems.push('DATABASE_URL must be set: the worker connects to the platform database as widgetdc_app');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const consumers = await discover();
+  const consumer = consumers.find((c) => c.group === values.group);
+  if (!consumer) {
+    throw new ConfigError([
+      `no consumer group "${values.group}"; known groups: ${consumers.map((c) => c.group).join(', ') || 'none'}`,
+    ]);
+  }
+  const orm = await createOrm({
+    url: config.database.url!,
+    entities: [...(consumer.entities ?? [])],
+    poolMax: concurrency + 1,
+  });
+  const transport = createTransport(config);
+  const relay =
+    values.relay && !values['no-relay']
+      ? new OutboxRelay({
+          url: config.database.url!,
+          transport,
+          logger: logger.child('relay'),
+          batchSize: config.events.relayBatch,
+          pollMs: config.events.relayPollMs,
+        })
+      : undefined;
+  const worker = new EventWorker({
+    orm,
+    transport,
+    consumer,
+    consumerName: `${hostname()}-${process.pid}`,
+    concurrency,
+    actor: workerActor({
+      serviceId: config.events.workerServiceId,
+      serviceName: config.events.workerServiceName,
+    }),
+    claimIdleMs: config.events.claimIdleMs,
+    retryBackoffMs: config.events.retryBackoffMs,
+    logger,
+  });
+  const unregisterMetrics = registerEventBusMetrics(
+    telemetry.meterProvider.getMeter('widgetdc.events'),
+    transport,
+  );
+  relay?.start();
+  await worker.start();
+  const progress = setInterval(() => {
+    logger.info('progress', { ...worker.counters, inFlight: worker.inFlight, relayed: relay?.relayed ?? 0 });
+  }, PROGRESS_INTERVAL_MS);
+  progress.unref();
+  onShutdown(async () => {
+    clearInterval(progress);
+    await worker.close();
+    await relay?.close();
+    unregisterMetrics();
+    await transport.close();
+    await orm.close();
+    await telemetry.shutdown();
+    logger.info('stopped', { ...worker.counters });
+  }, logger);
+  logger.info(
+    `group ${consumer.group} on ${transport.kind}: topics ${consumer.topics.join(', ')}, concurrency ${concurrency}${relay ? ', relay on' : ''}`,
+  );
+} catch (error) {
+  if (error instanceof ConfigError) logger.error(error.message);
+  else logger.error('worker failed to start', { error: String(error) });
+  await telemetry.shutdown();
+  process.exit(1);
+}
