@@ -1,0 +1,211 @@
+// npm run bench:events — on one Redis: (a) our stream transport, publish → consume → ack with a
+// no-op handler at concurrency 16; (b) the outbox path end to end (publish in a tenant transaction
+// → relay → Redis Streams → worker → processed-id ledger, native PostgreSQL) flat out and paced at
+// 2,000 events/s; (c) BullMQ with the same no-op jobs and concurrency. Keys use a unique prefix and
+// are deleted afterwards; the database is a throwaway one.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue, Worker } from 'bullmq';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PG_URL = process.env.WIDGETDC_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+process.env.WIDGETDC_TEST_PG_URL = PG_URL;
+const N = Number(process.env.BENCH_EVENTS ?? 20_000);
+const N_OUTBOX = Number(process.env.BENCH_OUTBOX_EVENTS ?? 10_000);
+const CONCURRENCY = 16;
+const PACED_RATE = 2_000;
+const PACED_SECONDS = 5;
+const prefix = `wtdc-bench:${randomBytes(4).toString('hex')}:`;
+
+const { RedisStreamTransport } = await import('#kernel/events/redis-transport.ts');
+const { createTestDatabase } = await import('#kernel/testing/test-database.ts');
+const { createOrm } = await import('#kernel/db/orm.ts');
+const { withTenant } = await import('#kernel/db/tenant-context.ts');
+const { publish } = await import('#kernel/events/outbox.ts');
+const { OutboxRelay } = await import('#kernel/events/relay.ts');
+const { EventWorker } = await import('#kernel/events/worker.ts');
+const { defineConsumer } = await import('#kernel/events/consumer.ts');
+
+interface Result {
+  name: string;
+  events: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+const summarize = (name: string, latencies: number[], seconds: number): Result => {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return { name, events: latencies.length, seconds, p50: pct(sorted, 0.5), p99: pct(sorted, 0.99) };
+};
+
+async function streamTransport(): Promise<Result> {
+  const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
+  const stream = 'document.uploaded';
+  await transport.ensureGroup(stream, 'bench');
+  const latencies: number[] = [];
+  const started = performance.now();
+  const consumer = (async () => {
+    while (latencies.length < N) {
+      const batch = await transport.read('bench', 'c1', [stream], CONCURRENCY, 1000);
+      await Promise.all(
+        batch.map(async (d) => {
+          latencies.push(Date.now() - Number(d.body));
+          await transport.ack('bench', stream, d.id);
+        }),
+      );
+    }
+  })();
+  for (let i = 0; i < N; i += 100) {
+    await transport.append(
+      Array.from({ length: 100 }, () => ({ stream, tenantId: '', body: String(Date.now()) })),
+    );
+  }
+  await consumer;
+  const result = summarize('(a) stream transport', latencies, (performance.now() - started) / 1000);
+  await transport.destroy([stream]);
+  await transport.close();
+  return result;
+}
+
+async function bullmq(): Promise<Result> {
+  const url = new URL(REDIS_URL);
+  const connection = { host: url.hostname, port: Number(url.port || 6379) };
+  const queue = new Queue('bench', { connection, prefix: `${prefix}bull` });
+  const latencies: number[] = [];
+  let done: () => void = () => {};
+  const finished = new Promise<void>((r) => {
+    done = r;
+  });
+  const worker = new Worker(
+    'bench',
+    async (job) => {
+      latencies.push(Date.now() - (job.data as { t: number }).t);
+      if (latencies.length >= N) done();
+    },
+    { connection, prefix: `${prefix}bull`, concurrency: CONCURRENCY },
+  );
+  const started = performance.now();
+  for (let i = 0; i < N; i += 100) {
+    await queue.addBulk(Array.from({ length: 100 }, () => ({ name: 'noop', data: { t: Date.now() } })));
+  }
+  await finished;
+  const result = summarize('(c) BullMQ', latencies, (performance.now() - started) / 1000);
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return result;
+}
+
+async function outbox(): Promise<Result[]> {
+  log(`(b) creating a throwaway database on ${PG_URL.replace(/\/\/[^@]*@/, '//…@')} and migrating it`);
+  const db = await createTestDatabase('postgres');
+  const orm = await createOrm({ url: db.appUrl, entities: [], poolMax: 20 });
+  const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
+  const relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: 100 });
+  const tenantId = randomUUID();
+  try {
+    await withTenant(orm, tenantId, (em) =>
+      em.execute('insert into platform.tenants (id, slug, display_name) values (?, ?, ?)', [
+        tenantId,
+        'bench',
+        'Bench',
+      ]),
+    );
+    let latencies: number[] = [];
+    const worker = new EventWorker({
+      orm,
+      transport,
+      consumerName: 'bench',
+      concurrency: CONCURRENCY,
+      actor: { kind: 'service', id: 'bench', name: 'bench' },
+      consumer: defineConsumer({
+        group: 'bench',
+        topics: ['document.uploaded'],
+        async handle(event) {
+          latencies.push(Date.now() - Date.parse(event.occurredAt));
+        },
+      }),
+    });
+    relay.start();
+    await worker.start();
+    const source = { tenantId, actor: { kind: 'user' as const, id: 'bench-user', name: 'bench' } };
+    const one = () => {
+      const documentId = randomUUID();
+      return withTenant(orm, tenantId, (em) =>
+        publish(em, {
+          ...source,
+          type: 'document.uploaded',
+          aggregate: { type: 'Document', id: documentId },
+          payload: { documentId, title: 'bench', mimeType: 'text/plain' },
+        }),
+      );
+    };
+    const waitFor = async (n: number) => {
+      while (latencies.length < n) await sleep(5);
+    };
+
+    log(`(b) flat out: ${N_OUTBOX} events, 16 concurrent publishing transactions`);
+    let started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < N_OUTBOX) {
+          next++;
+          await one();
+        }
+      }),
+    );
+    await waitFor(N_OUTBOX);
+    const flat = summarize('(b) outbox end to end', latencies, (performance.now() - started) / 1000);
+
+    const paced = PACED_RATE * PACED_SECONDS;
+    log(`(b) paced: ${PACED_RATE} events/s for ${PACED_SECONDS} s`);
+    latencies = [];
+    started = performance.now();
+    const inFlight: Promise<unknown>[] = [];
+    for (let i = 0; i < paced; i++) {
+      const due = started + (i * 1000) / PACED_RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      inFlight.push(one());
+    }
+    await Promise.all(inFlight);
+    await waitFor(paced);
+    const pacedResult = summarize(
+      `(b) outbox paced at ${PACED_RATE}/s`,
+      latencies,
+      (performance.now() - started) / 1000,
+    );
+    await worker.close();
+    return [flat, pacedResult];
+  } finally {
+    await relay.close();
+    await transport.destroy(['document.uploaded']);
+    await transport.close();
+    await orm.close();
+    await db.close();
+  }
+}
+
+log(
+  `bench:events — Redis ${REDIS_URL}, ${N} events for (a)/(c), ${N_OUTBOX} for (b), concurrency ${CONCURRENCY}`,
+);
+log('(a) stream transport…');
+const a = await streamTransport();
+log('(c) BullMQ…');
+const c = await bullmq();
+const [b, bPaced] = await outbox();
+const rate = (r: Result) => r.events / r.seconds;
+for (const r of [a, b!, bPaced!, c]) {
+  process.stdout.write(
+    `${r.name.padEnd(30)} ${rate(r).toFixed(0).padStart(7)} events/s   p50 ${r.p50} ms   p99 ${r.p99} ms   (${r.events} events)\n`,
+  );
+}
+process.stdout.write(`ratio (a)/(c) throughput: ${(rate(a) / rate(c)).toFixed(2)}\n`);
+process.stdout.write(`ratio (b)/(c) throughput: ${(rate(b!) / rate(c)).toFixed(2)}\n`);
+process.stdout.write(`(b) paced at ${PACED_RATE}/s: p99 ${bPaced!.p99} ms (target < 50 ms)\n`);
+process.exit(0);

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { createOrm } from '#kernel/db/orm.ts';
+import { withTenant } from '#kernel/db/tenant-context.ts';
+import type { EventType } from '#kernel/events/catalogue.ts';
+import { type EventSource, type PublishInput, publish } from '#kernel/events/outbox.ts';
+import { OutboxRelay } from '#kernel/events/relay.ts';
+import type { StreamTransport } from '#kernel/events/transport.ts';
+import { EventWorker } from '#kernel/events/worker.ts';
+import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { eventually, makeTransport, tenantSource } from '../../../../kernel/test/events/support.ts';
+import { agentApprovals } from '../../src/consumers/approvals.ts';
+import { Task, TaskSchema } from '../../src/domain/task.entity.ts';
+
+let db: TestDatabase;
+let orm: MikroORM;
+let transport: StreamTransport;
+let relay: OutboxRelay;
+let worker: EventWorker;
+let acme: EventSource;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  orm = await createOrm({ url: db.appUrl, entities: [TaskSchema], poolMax: 4 });
+  acme = await tenantSource(orm, 'acme');
+  transport = makeTransport('redis', db);
+  relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: 50 });
+  relay.start();
+  worker = new EventWorker({
+    orm,
+    transport,
+    consumer: agentApprovals,
+    consumerName: 'test',
+    concurrency: 4,
+    actor: { kind: 'service', id: 'agent-worker', name: 'agent worker' },
+    retryBackoffMs: 20,
+    blockMs: 100,
+  });
+  await worker.start();
+  await transport.ensureGroup('task.status_changed', 'observer');
+});
+afterAll(async () => {
+  await worker?.close();
+  await relay?.close();
+  await transport?.destroy(['approval.requested', 'approval.decided', 'task.status_changed']);
+  await transport?.close();
+  await orm?.close();
+  await db?.close();
+});
+
+const newTask = () =>
+  withTenant(orm, acme.tenantId, async (em) => {
+    const task = Task.open('Send the quarterly mail', {
+      tenantId: acme.tenantId,
+      subjectId: acme.actor.id,
+      kind: 'user',
+      displayName: acme.actor.name,
+      roles: [],
+      scopes: [],
+    });
+    em.persist(task);
+    await em.flush();
+    return task.id;
+  });
+
+const emit = <T extends EventType>(type: T, payload: PublishInput<T>['payload'], approvalId: string) =>
+  withTenant(orm, acme.tenantId, (em) =>
+    publish(em, { ...acme, type, aggregate: { type: 'ApprovalRequest', id: approvalId }, payload }),
+  );
+
+const statusOf = (id: string) =>
+  withTenant(orm, acme.tenantId, async (em) => (await em.findOneOrFail(Task, { id })).status);
+
+const changes = async () =>
+  (await transport.read('observer', 'o', ['task.status_changed'], 100, 10)).map((d) => JSON.parse(d.body));
+
+describe('agent-approvals consumer', () => {
+  it('parks a task for approval and resumes it when approved, announcing each change', async () => {
+    const taskId = await newTask();
+    const approvalId = randomUUID();
+    await emit('approval.requested', { approvalId, taskId, riskLevel: 'HIGH' }, approvalId);
+    await eventually(async () => (await statusOf(taskId)) === 'WAITING_FOR_APPROVAL', 'waiting');
+    await emit(
+      'approval.decided',
+      { approvalId, taskId, decision: 'APPROVED', decidedBy: 'bob@acme' },
+      approvalId,
+    );
+    await eventually(async () => (await statusOf(taskId)) === 'RUNNING', 'running');
+    const seen: { payload: unknown; actor: unknown; onBehalfOf: unknown }[] = [];
+    await eventually(async () => {
+      seen.push(...(await changes()));
+      return seen.length >= 2;
+    }, 'two task.status_changed events');
+    expect(seen.map((e) => e.payload)).toEqual([
+      {
+        taskId,
+        from: 'PENDING',
+        to: 'WAITING_FOR_APPROVAL',
+        reason: `approval ${approvalId} requested (HIGH)`,
+      },
+      {
+        taskId,
+        from: 'WAITING_FOR_APPROVAL',
+        to: 'RUNNING',
+        reason: `approval ${approvalId} approved by bob@acme`,
+      },
+    ]);
+    expect(seen[0]).toMatchObject({
+      actor: { kind: 'service', id: 'agent-worker' },
+      onBehalfOf: { id: acme.actor.id, name: acme.actor.name },
+    });
+  });
+
+  it('cancels a rejected task, even when the decision arrives before the request was applied', async () => {
+    const taskId = await newTask();
+    const approvalId = randomUUID();
+    await emit(
+      'approval.decided',
+      { approvalId, taskId, decision: 'REJECTED', decidedBy: 'bob@acme' },
+      approvalId,
+    );
+    await emit('approval.requested', { approvalId, taskId, riskLevel: 'MEDIUM' }, approvalId);
+    await eventually(async () => (await statusOf(taskId)) === 'CANCELLED', 'cancelled');
+    expect(worker.counters.deadLettered).toBe(0);
+  });
+
+  it('dead-letters an approval for a task that does not exist', async () => {
+    const approvalId = randomUUID();
+    await emit('approval.requested', { approvalId, taskId: randomUUID(), riskLevel: 'HIGH' }, approvalId);
+    await eventually(async () => worker.counters.deadLettered === 1, 'dead-lettered');
+  });
+});
