@@ -49,6 +49,8 @@ export class RedisStreamTransport implements StreamTransport {
 
   async append(entries: AppendEntry[]): Promise<string[]> {
     if (entries.length === 0) return [];
+    // Fail fast while disconnected: the relay holds a database transaction around this call.
+    if (this.#redis.status !== 'ready') throw new Error(`Redis is not connected (${this.#redis.status})`);
     const pipeline = this.#redis.pipeline();
     for (const e of entries) {
       pipeline.xadd(
