@@ -3,7 +3,9 @@
 // → relay → Redis Streams → worker → processed-id ledger, native PostgreSQL) flat out and paced at
 // 2,000 events/s; (c) BullMQ with the same no-op jobs and concurrency. Keys use a unique prefix and
 // are deleted afterwards; the database is a throwaway one.
+import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
 
@@ -13,7 +15,7 @@ process.env.WIDGETDC_TEST_PG_URL = PG_URL;
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
 const N_OUTBOX = Number(process.env.BENCH_OUTBOX_EVENTS ?? 10_000);
 const CONCURRENCY = 16;
-const PACED_RATE = 2_000;
+const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 2_000);
 const PACED_SECONDS = 5;
 const prefix = `wtdc-bench:${randomBytes(4).toString('hex')}:`;
 
@@ -22,9 +24,6 @@ const { createTestDatabase } = await import('#kernel/testing/test-database.ts');
 const { createOrm } = await import('#kernel/db/orm.ts');
 const { withTenant } = await import('#kernel/db/tenant-context.ts');
 const { publish } = await import('#kernel/events/outbox.ts');
-const { OutboxRelay } = await import('#kernel/events/relay.ts');
-const { EventWorker } = await import('#kernel/events/worker.ts');
-const { defineConsumer } = await import('#kernel/events/consumer.ts');
 
 interface Result {
   name: string;
@@ -103,9 +102,13 @@ async function bullmq(): Promise<Result> {
 async function outbox(): Promise<Result[]> {
   log(`(b) creating a throwaway database on ${PG_URL.replace(/\/\/[^@]*@/, '//…@')} and migrating it`);
   const db = await createTestDatabase('postgres');
+  if (process.env.BENCH_SYNCHRONOUS_COMMIT === 'off') {
+    const name = new URL(db.appUrl).pathname.slice(1);
+    await db.asSuperuser(`alter database ${name} set synchronous_commit = off`);
+    log('(b) synchronous_commit = off for this run (commits are not flushed before they are acknowledged)');
+  }
   const orm = await createOrm({ url: db.appUrl, entities: [], poolMax: 20 });
   const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
-  const relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: 100 });
   const tenantId = randomUUID();
   try {
     await withTenant(orm, tenantId, (em) =>
@@ -116,22 +119,24 @@ async function outbox(): Promise<Result[]> {
       ]),
     );
     let latencies: number[] = [];
-    const worker = new EventWorker({
-      orm,
-      transport,
-      consumerName: 'bench',
-      concurrency: CONCURRENCY,
-      actor: { kind: 'service', id: 'bench', name: 'bench' },
-      consumer: defineConsumer({
-        group: 'bench',
-        topics: ['document.uploaded'],
-        async handle(event) {
-          latencies.push(Date.now() - Date.parse(event.occurredAt));
-        },
-      }),
+    const child = fork(join(import.meta.dirname, 'events-worker.ts'), [], {
+      execPath: process.execPath,
+      env: {
+        ...process.env,
+        BENCH_DB_URL: db.appUrl,
+        BENCH_REDIS_URL: REDIS_URL,
+        BENCH_PREFIX: prefix,
+        BENCH_CONCURRENCY: String(CONCURRENCY),
+      },
     });
-    relay.start();
-    await worker.start();
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the bench worker exited (${code})`)));
+      child.on('message', (m: { ready?: boolean; latencies?: number[] }) => {
+        if (m.ready) resolve();
+        if (m.latencies) latencies.push(...m.latencies);
+      });
+    });
+    log('(b) relay and worker (concurrency 16) run in a child process, as in a deployment');
     const source = { tenantId, actor: { kind: 'user' as const, id: 'bench-user', name: 'bench' } };
     const one = () => {
       const documentId = randomUUID();
@@ -180,10 +185,13 @@ async function outbox(): Promise<Result[]> {
       latencies,
       (performance.now() - started) / 1000,
     );
-    await worker.close();
+    child.removeAllListeners('exit');
+    await new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.disconnect();
+    });
     return [flat, pacedResult];
   } finally {
-    await relay.close();
     await transport.destroy(['document.uploaded']);
     await transport.close();
     await orm.close();
@@ -194,6 +202,11 @@ async function outbox(): Promise<Result[]> {
 log(
   `bench:events — Redis ${REDIS_URL}, ${N} events for (a)/(c), ${N_OUTBOX} for (b), concurrency ${CONCURRENCY}`,
 );
+if (process.env.BENCH_ONLY === 'b') {
+  for (const r of await outbox())
+    process.stdout.write(`${r.name}: ${(r.events / r.seconds).toFixed(0)}/s p50 ${r.p50} p99 ${r.p99}\n`);
+  process.exit(0);
+}
 log('(a) stream transport…');
 const a = await streamTransport();
 log('(c) BullMQ…');

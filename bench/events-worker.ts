@@ -1,0 +1,46 @@
+// Child process of bench/events.ts for (b): an outbox relay and a worker with a no-op handler (the
+// processed-id ledger still written in its tenant transaction), as a real deployment runs them
+// apart from the publishing service. Reports publish-to-handled latencies to the parent over IPC.
+import { createOrm } from '#kernel/db/orm.ts';
+import { defineConsumer } from '#kernel/events/consumer.ts';
+import { RedisStreamTransport } from '#kernel/events/redis-transport.ts';
+import { OutboxRelay } from '#kernel/events/relay.ts';
+import { EventWorker } from '#kernel/events/worker.ts';
+
+const { BENCH_DB_URL, BENCH_REDIS_URL, BENCH_PREFIX, BENCH_CONCURRENCY } = process.env;
+const orm = await createOrm({ url: BENCH_DB_URL!, entities: [], poolMax: Number(BENCH_CONCURRENCY) + 2 });
+const transport = new RedisStreamTransport({ url: BENCH_REDIS_URL!, prefix: BENCH_PREFIX! });
+const relay = new OutboxRelay({ url: BENCH_DB_URL!, transport, pollMs: 100 });
+let latencies: number[] = [];
+const worker = new EventWorker({
+  orm,
+  transport,
+  consumerName: `bench-${process.pid}`,
+  concurrency: Number(BENCH_CONCURRENCY),
+  actor: { kind: 'service', id: 'bench', name: 'bench' },
+  consumer: defineConsumer({
+    group: 'bench',
+    topics: ['document.uploaded'],
+    async handle(event) {
+      latencies.push(Date.now() - Date.parse(event.occurredAt));
+    },
+  }),
+});
+relay.start();
+await worker.start();
+const flush = setInterval(() => {
+  if (latencies.length === 0) return;
+  process.send?.({ latencies });
+  latencies = [];
+}, 50);
+process.send?.({ ready: true });
+process.once('disconnect', () => {
+  clearInterval(flush);
+  void (async () => {
+    await worker.close();
+    await relay.close();
+    await transport.close();
+    await orm.close();
+    process.exit(0);
+  })();
+});
