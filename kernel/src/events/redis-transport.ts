@@ -27,6 +27,7 @@ export class RedisStreamTransport implements StreamTransport {
   #blocking: Redis | undefined;
   readonly #prefix: string;
   readonly #maxLen: number;
+  readonly #acks = new Map<string, { ids: string[]; done: Promise<void> }>();
 
   constructor(options: RedisTransportOptions) {
     this.#redis = new Redis(options.url, { maxRetriesPerRequest: 2, lazyConnect: false });
@@ -146,8 +147,26 @@ export class RedisStreamTransport implements StreamTransport {
     }));
   }
 
-  async ack(group: string, stream: string, id: string): Promise<void> {
-    await this.#redis.xack(this.#key(stream), group, id);
+  /**
+   * Acknowledgements made in the same tick go out as one XACK per stream and group; each caller's
+   * promise settles when that command has.
+   */
+  ack(group: string, stream: string, id: string): Promise<void> {
+    const key = `${group}\u0000${stream}`;
+    let batch = this.#acks.get(key);
+    if (!batch) {
+      const created = { ids: [] as string[], done: undefined as unknown as Promise<void> };
+      created.done = new Promise<void>((resolve, reject) => {
+        setImmediate(() => {
+          this.#acks.delete(key);
+          this.#redis.xack(this.#key(stream), group, ...created.ids).then(() => resolve(), reject);
+        });
+      });
+      this.#acks.set(key, created);
+      batch = created;
+    }
+    batch.ids.push(id);
+    return batch.done;
   }
 
   async deadLetter(delivery: Delivery, info: DeadLetterInfo): Promise<void> {
