@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Identity } from '#kernel/auth/identity.ts';
+import { withTenant } from '#kernel/db/tenant-context.ts';
 import { createSubgraphHarness, type SubgraphHarness } from '#kernel/testing/subgraph-harness.ts';
 import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
 import { governanceSubgraph } from '../src/subgraph.ts';
@@ -17,9 +18,22 @@ const REQUEST = `mutation ($input: RequestApprovalInput!) { requestApproval(inpu
 const DECIDE = `mutation ($input: DecideApprovalInput!) { decideApproval(input: $input) {
   id status decidedBy decidedAt decisionComment } }`;
 
+/** A task of `who`'s tenant (the agent subgraph owns tasks; governance only checks they exist). */
+async function task(who: Identity): Promise<string> {
+  const id = randomUUID();
+  await withTenant(governance.orm, who.tenantId, (em) =>
+    em.execute(
+      `insert into agent.tasks (id, tenant_id, title, status, created_by, created_by_name, created_at, updated_at)
+       values (?, ?, 'A risky task', 'RUNNING', ?, ?, now(), now())`,
+      [id, who.tenantId, who.subjectId, who.displayName],
+    ),
+  );
+  return id;
+}
+
 async function request(who: Identity, reason = 'Delete the staging database') {
   const result = await governance.execute(who, REQUEST, {
-    input: { taskId: randomUUID(), riskLevel: 'HIGH', reason },
+    input: { taskId: await task(who), riskLevel: 'HIGH', reason },
   });
   expect(result.errors).toBeUndefined();
   return result.data?.requestApproval as { id: string; status: string };
@@ -61,9 +75,27 @@ describe('approval requests', () => {
     });
   });
 
+  it("refuses a task id that is not one of the tenant's tasks", async () => {
+    const foreign = await task(mallory);
+    for (const taskId of [foreign, randomUUID()]) {
+      const result = await governance.execute(carl, REQUEST, {
+        input: { taskId, riskLevel: 'HIGH', reason: 'x' },
+      });
+      expect(result.errors?.[0]).toMatchObject({
+        message: `Task ${taskId} does not exist`,
+        extensions: { code: 'NOT_FOUND' },
+      });
+    }
+    const [counted] = await db.asSuperuser<{ count: string }>(
+      'select count(*) from governance.approval_requests where task_id = $1',
+      [foreign],
+    );
+    expect(Number(counted?.count)).toBe(0);
+  });
+
   it('refuses an empty reason and a malformed task id with clear messages', async () => {
     const empty = await governance.execute(carl, REQUEST, {
-      input: { taskId: randomUUID(), riskLevel: 'HIGH', reason: '   ' },
+      input: { taskId: await task(carl), riskLevel: 'HIGH', reason: '   ' },
     });
     expect(empty.errors?.[0]?.message).toBe('reason must not be empty');
     const badId = await governance.execute(carl, REQUEST, {
@@ -166,5 +198,31 @@ describe('kill switch', () => {
   it('refuses an empty reason', async () => {
     const result = await governance.execute(ann, ENGAGE, { r: '' });
     expect(result.errors?.[0]?.message).toBe('reason must be 1 to 1000 characters (got 0)');
+  });
+});
+
+describe('events', () => {
+  const outbox = (type: string) =>
+    db.asSuperuser<{
+      envelope: { tenantId: string; actor: { id: string }; payload: Record<string, unknown> };
+    }>("select envelope from platform.outbox where topic = $1 order by envelope->>'occurredAt'", [type]);
+
+  it('announces requests and decisions through the outbox in the same transaction', async () => {
+    const { id } = await request(carl, 'Rotate the signing keys');
+    await governance.execute(ann, DECIDE, { input: { id, decision: 'REJECT' } });
+    const requested = (await outbox('approval.requested')).find((r) => r.envelope.payload.approvalId === id);
+    expect(requested?.envelope).toMatchObject({ tenantId: carl.tenantId, actor: { id: carl.subjectId } });
+    const decided = (await outbox('approval.decided')).filter((r) => r.envelope.payload.approvalId === id);
+    expect(decided.map((r) => r.envelope.payload)).toEqual([
+      expect.objectContaining({ decision: 'REJECTED', decidedBy: 'ann@acme' }),
+    ]);
+  });
+
+  it('announces nothing when the decision is refused', async () => {
+    const { id } = await request(carl);
+    await governance.execute(approverCarl, DECIDE, { input: { id, decision: 'APPROVE' } });
+    expect((await outbox('approval.decided')).filter((r) => r.envelope.payload.approvalId === id)).toEqual(
+      [],
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { LockMode } from '@mikro-orm/postgresql';
 import { NotFoundError } from '#kernel/errors.ts';
+import { eventSource, publish } from '#kernel/events/outbox.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
 import type { MutationResolvers } from '../__generated__/resolvers-types.ts';
@@ -12,6 +13,12 @@ export const Mutation: MutationResolvers = {
       const task = Task.open(args.input.title, ctx.identity);
       em.persist(task);
       await em.flush();
+      await publish(em, {
+        ...eventSource(ctx.identity),
+        type: 'task.created',
+        aggregate: { type: 'Task', id: task.id },
+        payload: { taskId: task.id, title: task.title },
+      });
       return task;
     });
   },
@@ -21,8 +28,19 @@ export const Mutation: MutationResolvers = {
     return ctx.db.run(async (em) => {
       const task = await em.findOne(Task, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!task) throw new NotFoundError(`Task ${id} does not exist`, { id });
-      task.moveTo('CANCELLED');
+      const from = task.moveTo('CANCELLED');
       await em.flush();
+      await publish(em, {
+        ...eventSource(ctx.identity),
+        type: 'task.status_changed',
+        aggregate: { type: 'Task', id: task.id },
+        payload: {
+          taskId: task.id,
+          from,
+          to: 'CANCELLED',
+          reason: `cancelled by ${ctx.identity.displayName}`.slice(0, 500),
+        },
+      });
       return task;
     });
   },

@@ -26,8 +26,11 @@ export class KillSwitch extends KillSwitchSchema.class {
     return state;
   }
 
-  /** Engages the switch with a reason (1 to 1000 characters); engaging twice keeps the first engagement. */
-  engage(by: Identity, reason: string): void {
+  /**
+   * Engages the switch with a reason (1 to 1000 characters); engaging twice keeps the first
+   * engagement. Returns whether the state changed.
+   */
+  engage(by: Identity, reason: string): boolean {
     const trimmed = reason.trim();
     if (trimmed.length === 0 || trimmed.length > MAX_KILL_REASON_LENGTH) {
       throw new ValidationError(
@@ -35,21 +38,24 @@ export class KillSwitch extends KillSwitchSchema.class {
         { field: 'reason' },
       );
     }
-    if (this.engaged) return;
+    if (this.engaged) return false;
     this.engaged = true;
     this.engagedBy = by.displayName;
     this.engagedAt = new Date();
     this.reason = trimmed;
     this.changedAt = this.engagedAt;
+    return true;
   }
 
-  /** Releases the switch. */
-  release(): void {
+  /** Releases the switch. Returns whether the state changed. */
+  release(): boolean {
+    if (!this.engaged) return false;
     this.engaged = false;
     this.engagedBy = null;
     this.engagedAt = null;
     this.reason = null;
     this.changedAt = new Date();
+    return true;
   }
 }
 

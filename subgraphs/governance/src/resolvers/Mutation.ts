@@ -1,5 +1,6 @@
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { NotFoundError } from '#kernel/errors.ts';
+import { eventSource, publish } from '#kernel/events/outbox.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
 import type { MutationResolvers } from '../__generated__/resolvers-types.ts';
@@ -14,9 +15,19 @@ export const Mutation: MutationResolvers = {
   requestApproval(_: unknown, args: { input: RequestInput }, ctx: RequestContext) {
     const taskId = parseId(args.input.taskId, 'input.taskId');
     return ctx.db.run(async (em) => {
+      const [found] = await em.execute<{ exists: boolean }[]>('select agent.task_exists(?) as exists', [
+        taskId,
+      ]);
+      if (!found?.exists) throw new NotFoundError(`Task ${taskId} does not exist`, { taskId });
       const request = ApprovalRequest.open({ ...args.input, taskId }, ctx.identity);
       em.persist(request);
       await em.flush();
+      await publish(em, {
+        ...eventSource(ctx.identity),
+        type: 'approval.requested',
+        aggregate: { type: 'ApprovalRequest', id: request.id },
+        payload: { approvalId: request.id, taskId, riskLevel: request.riskLevel },
+      });
       return request;
     });
   },
@@ -28,6 +39,17 @@ export const Mutation: MutationResolvers = {
       if (!request) throw new NotFoundError(`Approval request ${id} does not exist`, { id });
       request.decide(args.input.decision, ctx.identity, args.input.comment);
       await em.flush();
+      await publish(em, {
+        ...eventSource(ctx.identity),
+        type: 'approval.decided',
+        aggregate: { type: 'ApprovalRequest', id: request.id },
+        payload: {
+          approvalId: request.id,
+          taskId: request.taskId,
+          decision: request.status === 'APPROVED' ? 'APPROVED' : 'REJECTED',
+          decidedBy: ctx.identity.displayName,
+        },
+      });
       return request;
     });
   },
@@ -35,8 +57,9 @@ export const Mutation: MutationResolvers = {
   engageKillSwitch(_: unknown, args: { reason: string }, ctx: RequestContext) {
     return ctx.db.run(async (em) => {
       const state = await lockedSwitch(em, ctx.db.tenantId);
-      state.engage(ctx.identity, args.reason);
+      const changed = state.engage(ctx.identity, args.reason);
       await em.flush();
+      if (changed) await announce(em, ctx, state);
       return state;
     });
   },
@@ -44,8 +67,9 @@ export const Mutation: MutationResolvers = {
   releaseKillSwitch(_: unknown, __: unknown, ctx: RequestContext) {
     return ctx.db.run(async (em) => {
       const state = await lockedSwitch(em, ctx.db.tenantId);
-      state.release();
+      const changed = state.release();
       await em.flush();
+      if (changed) await announce(em, ctx, state);
       return state;
     });
   },
@@ -60,4 +84,13 @@ async function lockedSwitch(em: EntityManager, tenantId: string): Promise<KillSw
   const state = await em.findOne(KillSwitch, { tenantId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   if (!state) throw new Error(`kill switch row of tenant ${tenantId} vanished`);
   return state;
+}
+
+function announce(em: EntityManager, ctx: RequestContext, state: KillSwitch) {
+  return publish(em, {
+    ...eventSource(ctx.identity),
+    type: 'killswitch.changed',
+    aggregate: { type: 'KillSwitch', id: state.tenantId },
+    payload: { engaged: state.engaged, reason: state.reason ?? null },
+  });
 }
