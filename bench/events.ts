@@ -126,7 +126,7 @@ async function outbox(): Promise<Result[]> {
         BENCH_DB_URL: db.appUrl,
         BENCH_REDIS_URL: REDIS_URL,
         BENCH_PREFIX: prefix,
-        BENCH_CONCURRENCY: String(CONCURRENCY),
+        BENCH_CONCURRENCY: process.env.BENCH_OUTBOX_CONCURRENCY ?? String(CONCURRENCY),
       },
     });
     await new Promise<void>((resolve, reject) => {
@@ -136,7 +136,9 @@ async function outbox(): Promise<Result[]> {
         if (m.latencies) latencies.push(...m.latencies);
       });
     });
-    log('(b) relay and worker (concurrency 16) run in a child process, as in a deployment');
+    log(
+      `(b) relay and worker (concurrency ${process.env.BENCH_OUTBOX_CONCURRENCY ?? CONCURRENCY}) run in a child process, as in a deployment`,
+    );
     const source = { tenantId, actor: { kind: 'user' as const, id: 'bench-user', name: 'bench' } };
     const one = () => {
       const documentId = randomUUID();
