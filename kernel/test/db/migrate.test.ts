@@ -1,14 +1,32 @@
+import { readdirSync } from 'node:fs';
 import { PLATFORM_SCHEMAS } from '#kernel/db/roles.ts';
 import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
 
 let db: TestDatabase;
+/** Every migration file, in the order they apply. */
+const MIGRATION_NAMES = readdirSync(new URL('../../../migrations/', import.meta.url))
+  .filter((file) => /^Migration\d{14}_\w+\.ts$/.test(file))
+  .map((file) => file.replace(/\.ts$/, ''))
+  .sort();
 const schemas = PLATFORM_SCHEMAS.map((s) => `'${s}'`).join(', ');
 
-/** Tables of the platform schemas, except the migrator's bookkeeping. */
+/**
+ * The embedded event transport's tables stand in for Redis Streams: infrastructure the worker reads
+ * across tenants (each envelope names its tenant), not tenant tables (docs/adr/0005-event-bus.md).
+ */
+const EMBEDDED_TRANSPORT_TABLES = [
+  'platform.stream_entries',
+  'platform.stream_groups',
+  'platform.stream_pending',
+  'platform.stream_dead_letters',
+];
+
+/** Tables of the platform schemas, except the migrator's bookkeeping and the embedded transport. */
 const TABLES = `select c.oid, n.nspname || '.' || c.relname as name, c.relrowsecurity as rls, c.relforcerowsecurity as forced,
                        pg_get_userbyid(c.relowner) as owner
                   from pg_class c join pg_namespace n on n.oid = c.relnamespace
                  where c.relkind = 'r' and n.nspname in (${schemas}) and c.relname <> 'mikro_orm_migrations'
+                   and n.nspname || '.' || c.relname not in (${EMBEDDED_TRANSPORT_TABLES.map((t) => `'${t}'`).join(', ')})
                  order by 2`;
 
 /** Everything a migration can change, as comparable text. */
@@ -31,15 +49,15 @@ afterAll(async () => {
 });
 
 describe('migrations', () => {
-  it('record the foundation migration as applied', async () => {
+  it('record every migration as applied, in order', async () => {
     const rows = await db.asSuperuser<{ name: string }>('select name from platform.mikro_orm_migrations');
-    expect(rows.map((r) => r.name)).toEqual(['Migration20261125190000_foundation']);
+    expect(rows.map((r) => r.name)).toEqual(MIGRATION_NAMES);
   });
 
   it('are a no-op when applied again', async () => {
     const before = await catalog();
     const result = await db.migrate();
-    expect(result).toEqual({ applied: [], alreadyApplied: 1 });
+    expect(result).toEqual({ applied: [], alreadyApplied: MIGRATION_NAMES.length });
     expect(await catalog()).toEqual(before);
   });
 
@@ -68,10 +86,20 @@ describe('migrations', () => {
         forced: true,
         owner: 'widgetdc_owner',
       });
-      const policies = await db.asSuperuser<{ qual: string; with_check: string }>(
-        `select qual, with_check from pg_policies where schemaname || '.' || tablename = $1`,
+      const all = await db.asSuperuser<{ qual: string; with_check: string; roles: string[] | string }>(
+        `select qual, with_check, roles from pg_policies where schemaname || '.' || tablename = $1`,
         [table.name],
       );
+      const rolesOf = (p: { roles: string[] | string }) =>
+        Array.isArray(p.roles) ? p.roles : String(p.roles).replace(/[{}]/g, '').split(',');
+      // Exactly one policy reaches the application role: the tenant one. The only other kind allowed
+      // is the outbox relay's, for the owner role behind its SECURITY DEFINER claim function.
+      const policies = all.filter((p) => !rolesOf(p).every((r) => r === 'widgetdc_owner'));
+      const ownerOnly = all.filter((p) => rolesOf(p).every((r) => r === 'widgetdc_owner'));
+      expect({ table: table.name, ownerOnly: ownerOnly.length }).toEqual({
+        table: table.name,
+        ownerOnly: table.name === 'platform.outbox' ? 1 : 0,
+      });
       expect(policies.length).toBe(1);
       expect(policies[0]?.qual).toMatch(/current_setting\('app\.tenant_id'/);
       expect(policies[0]?.with_check).toMatch(/current_setting\('app\.tenant_id'/);

@@ -127,7 +127,7 @@ describe('the application role', () => {
   it('cannot alter the audit log: UPDATE, DELETE and TRUNCATE are refused', async () => {
     await withTenant(orm, tenantA, (em) =>
       em.execute(
-        "insert into audit.audit_events (id, tenant_id, actor, action, target_type, at) values (?, ?, 'alice', 'test', 'Task', now())",
+        "insert into audit.audit_events (id, tenant_id, actor_id, actor, action, target_type, at) values (?, ?, 'alice', 'alice', 'test', 'Task', now())",
         [randomUUID(), tenantA],
       ),
     );
