@@ -6,6 +6,8 @@ import type { StreamTransport } from './transport.ts';
 
 /** Pause after a failed append (the transport is down) before the next try. */
 export const RELAY_RETRY_MS = 1_000;
+/** Pause after a partial batch before the next pass (bounds the latency it adds). */
+export const RELAY_COALESCE_MS = 3;
 /** How long a relay waits before trying to LISTEN again after losing (or never getting) it. */
 export const LISTEN_RETRY_MS = 10_000;
 /** The channel the outbox trigger notifies on commit. */
@@ -97,7 +99,11 @@ export class OutboxRelay {
         await sleep(RELAY_RETRY_MS);
         continue;
       }
-      if (moved < this.#batch && !this.#woken) await this.#idle();
+      if (moved >= this.#batch) continue;
+      // A partial batch: let a few more commits land before the next pass, so that a steady stream
+      // of small transactions costs one relay transaction per few milliseconds, not one per commit.
+      if (moved > 0) await sleep(RELAY_COALESCE_MS);
+      if (!this.#woken) await this.#idle();
     }
   }
 
