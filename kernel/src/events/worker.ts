@@ -80,6 +80,11 @@ export class EventWorker {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
       throw new Error(`concurrency must be a whole number of at least 1 (got ${options.concurrency})`);
     }
+    if (!GROUP_NAME.test(options.consumer.group)) {
+      throw new Error(
+        `consumer group "${options.consumer.group}" must be lowercase letters, digits and dashes`,
+      );
+    }
     this.#o = {
       claimIdleMs: DEFAULT_CLAIM_IDLE_MS,
       retryBackoffMs: DEFAULT_RETRY_BACKOFF_MS,
@@ -243,10 +248,13 @@ export class EventWorker {
       async (span) => {
         try {
           const outcome = await withTenant(orm, event.tenantId, async (em) => {
+            // Literals, not parameters: both ids are validated UUIDs and the group matches
+            // [a-z0-9-], so the statement is safe, and without parameters node-postgres sends one
+            // simple-protocol message instead of five extended-protocol ones (the hot path).
             const recorded = await em.execute(
               `insert into platform.processed_events (tenant_id, consumer_group, event_id)
-               values (?, ?, ?) on conflict do nothing returning event_id`,
-              [event.tenantId, consumer.group, event.id],
+               values ('${uuidLiteral(event.tenantId)}', '${consumer.group}', '${uuidLiteral(event.id)}')
+               on conflict do nothing returning event_id`,
             );
             if (recorded.length === 0) return 'duplicate' as const;
             const ctx: ConsumerContext = {
@@ -303,6 +311,14 @@ export class EventWorker {
     await Promise.allSettled(this.#loops);
     await Promise.allSettled([...this.#inFlight]);
   }
+}
+
+const GROUP_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function uuidLiteral(value: string): string {
+  if (!UUID.test(value)) throw new UnrecoverableError(`"${value}" is not a UUID`);
+  return value;
 }
 
 const silentLogger: Logger = {
