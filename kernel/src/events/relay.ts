@@ -49,6 +49,9 @@ export class OutboxRelay {
     this.#pool = new pg.Pool({ connectionString: options.url, max: 1 });
     this.#pool.on('error', () => {});
     this.#batch = options.batchSize ?? DEFAULT_RELAY_BATCH;
+    if (!Number.isInteger(this.#batch) || this.#batch < 1 || this.#batch > 10_000) {
+      throw new Error(`relay batch size must be a whole number from 1 to 10000 (got ${this.#batch})`);
+    }
     this.#pollMs = options.pollMs ?? DEFAULT_RELAY_POLL_MS;
   }
 
@@ -58,8 +61,8 @@ export class OutboxRelay {
     try {
       await client.query('begin');
       const { rows } = await client.query<{ id: string; topic: string; tenant_id: string; envelope: string }>(
-        'select id, topic, tenant_id, envelope from platform.take_outbox($1)',
-        [this.#batch],
+        // an integer literal: no parameters means one simple-protocol message
+        `select id, topic, tenant_id, envelope from platform.take_outbox(${Math.trunc(this.#batch)})`,
       );
       if (rows.length > 0) {
         const entries = rows.map((r) => ({ stream: r.topic, tenantId: r.tenant_id, body: r.envelope }));
