@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { authOptions } from '#kernel/auth/auth-options.ts';
 import { loadConfig } from '#kernel/config.ts';
+import { ConfigError } from '#kernel/errors.ts';
 import { createLivePubSub } from '#kernel/live/create-live-pubsub.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { announceReady, onShutdown } from '#kernel/process/lifecycle.ts';
 import { SUPERGRAPH_FILE } from './compose.ts';
 import { startGateway } from './gateway.ts';
+import { startConfiguredLiveFanout } from './live-fanout.ts';
 
 const config = loadConfig();
 const logger = createLogger('gateway', config.log);
@@ -24,8 +26,24 @@ const gateway = await startGateway({
   limits: config.gateway.limits,
   live,
 });
+// Domain events reach subscribers through the `live-fanout` group, run here so that an in-process
+// pub/sub works; with Redis, replicas share the group and Redis pub/sub reaches every replica.
+// Best-effort: a push reaches only those subscribed at that moment.
+// A fan-out that cannot start (no database, no provable service identity) leaves queries and
+// mutations served; subscriptions then receive no domain events, and the log says why.
+const fanout = await startConfiguredLiveFanout(config, live, logger.child('live-fanout')).catch(
+  (error: unknown) => {
+    const why = error instanceof ConfigError ? error.message : String(error);
+    logger.error(`live fan-out off: subscriptions receive no domain events: ${why}`);
+    return undefined;
+  },
+);
+if (!fanout && !config.database.url) {
+  logger.warn('no DATABASE_URL: subscriptions receive no domain events (live fan-out off)');
+}
 // The gateway closes its WebSockets first; only then is the pub/sub they read closed.
 onShutdown(async () => {
+  await fanout?.close();
   await gateway.close();
   await live.close();
 }, logger);
