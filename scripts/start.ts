@@ -1,6 +1,9 @@
 // npm start: the whole platform on one machine. With no configuration it runs the embedded
-// database (PGlite + pgvector), the dev token issuer, the four subgraphs and the gateway.
+// database (PGlite + pgvector), the dev token issuer, the four subgraphs, one event worker per
+// consumer group (the first also relays the outbox) and the gateway (which pushes live updates).
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type DevIssuer, loadOrCreateDevKeys, startDevIssuer } from '#kernel/auth/dev-issuer.ts';
 import { loadConfig, SUBGRAPH_NAMES } from '#kernel/config.ts';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from '#kernel/db/embedded-database.ts';
@@ -13,6 +16,8 @@ import { Supervisor } from './lib/supervisor.ts';
 
 /** Pool size per service on the embedded database, which serialises queries anyway. */
 const EMBEDDED_POOL_MAX = 4;
+/** Events each worker process handles at once. */
+const WORKER_CONCURRENCY = 4;
 
 const config = loadConfig();
 const logger = createLogger('start', config.log);
@@ -80,6 +85,16 @@ try {
     ),
   );
   for (const subgraph of subgraphs) env[`${subgraph.name.toUpperCase()}_URL`] = subgraph.url;
+  const groups = await consumerGroups();
+  for (const [index, group] of groups.entries()) {
+    // One relay is enough; it moves every topic's outbox rows.
+    const args = ['--group', group, '--concurrency', String(WORKER_CONCURRENCY)];
+    if (index > 0) args.push('--no-relay');
+    await supervisor.start(`worker ${group}`, join(ROOT_DIR, 'scripts', 'worker.ts'), env, {
+      args,
+      readyLine: new RegExp(`group ${group} on (redis|postgres)`),
+    });
+  }
   const gateway = await supervisor.start('gateway', join(ROOT_DIR, 'gateway', 'src', 'index.ts'), env);
   await waitReady(gateway.url);
 
@@ -87,6 +102,7 @@ try {
     [
       '',
       `WidgeTDC is ready: ${gateway.url}`,
+      `Running:      ${[...SUBGRAPH_NAMES, ...groups.map((g) => `worker ${g}`), 'gateway (live fan-out)'].join(', ')}`,
       issuer
         ? `Get a token:  npm run -s token -- --tenant ${DEMO_TENANT} --user alice --roles Admin`
         : 'Send an Entra ID access token for this API',
@@ -98,6 +114,26 @@ try {
 } catch (error) {
   logger.error(error instanceof Error ? error.message : String(error));
   await stop(1);
+}
+
+/** The consumer groups of every subgraph (subgraphs/<name>/src/consumers/index.ts exports `consumers`). */
+async function consumerGroups(): Promise<string[]> {
+  const groups: string[] = [];
+  for (const name of SUBGRAPH_NAMES) {
+    const folder = join(ROOT_DIR, 'subgraphs', name, 'src', 'consumers');
+    let files: string[];
+    try {
+      files = readdirSync(folder);
+    } catch {
+      continue;
+    }
+    if (!files.includes('index.ts')) continue;
+    const module = (await import(pathToFileURL(join(folder, 'index.ts')).href)) as {
+      consumers?: { group: string }[];
+    };
+    groups.push(...(module.consumers ?? []).map((c) => c.group));
+  }
+  return groups;
 }
 
 async function waitReady(graphqlUrl: string): Promise<void> {

@@ -9,8 +9,17 @@ export const STOP_TIMEOUT_MS = 15_000;
 /** A service process started by the supervisor. */
 export interface ServiceProcess {
   name: string;
+  /** Where it serves; '' for a process that serves nothing (a worker). */
   url: string;
   child: ChildProcess;
+}
+
+/** How {@link Supervisor.start} runs a process. */
+export interface StartOptions {
+  /** Command-line arguments of the entry point. */
+  args?: string[];
+  /** For processes that send no `ready` message: ready once their stderr shows a line matching this. */
+  readyLine?: RegExp;
 }
 
 /** Starts and stops the platform's service processes; a child outlives neither it nor its failure. */
@@ -26,11 +35,20 @@ export class Supervisor {
     this.#logger = logger;
   }
 
-  /** Forks `entry` (a TypeScript module, run by this same Node) and waits for its `ready` message. */
-  start(name: string, entry: string, env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
-    const child = fork(entry, [], {
+  /**
+   * Forks `entry` (a TypeScript module, run by this same Node) and waits for its `ready` message, or,
+   * for a process that announces none (a worker), for a log line matching `options.readyLine`.
+   */
+  start(
+    name: string,
+    entry: string,
+    env: NodeJS.ProcessEnv,
+    options: StartOptions = {},
+  ): Promise<ServiceProcess> {
+    const { readyLine } = options;
+    const child = fork(entry, options.args ?? [], {
       env,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', readyLine ? 'pipe' : 'inherit', 'ipc'],
       execPath: process.execPath,
     });
     const entryRecord = { name, child };
@@ -41,12 +59,25 @@ export class Supervisor {
         child.kill('SIGKILL');
         reject(new Error(`${name} did not become ready within ${START_TIMEOUT_MS / 1000} s`));
       }, START_TIMEOUT_MS);
-      child.on('message', (message: { type?: string; url?: string }) => {
-        if (message.type !== 'ready' || !message.url) return;
+      const becomeReady = (url: string) => {
+        if (ready) return;
         clearTimeout(timer);
         ready = true;
-        resolve({ name, url: message.url, child });
+        resolve({ name, url, child });
+      };
+      child.on('message', (message: { type?: string; url?: string }) => {
+        if (message.type === 'ready' && message.url) becomeReady(message.url);
       });
+      if (readyLine && child.stderr) {
+        // The log still reaches the terminal; it is only watched for the readiness line.
+        let pending = '';
+        child.stderr.on('data', (chunk: Buffer) => {
+          process.stderr.write(chunk);
+          if (ready) return;
+          pending = (pending + chunk.toString()).slice(-8_192);
+          if (readyLine.test(pending)) becomeReady('');
+        });
+      }
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         this.#children.splice(this.#children.indexOf(entryRecord), 1);

@@ -64,10 +64,10 @@ const alive = (pid: number) => {
   }
 };
 
-async function token(tenant: string): Promise<string> {
+async function token(tenant: string, user = 'alice', roles = 'Admin'): Promise<string> {
   const { stdout } = await run(
     process.execPath,
-    [join(ROOT_DIR, 'scripts', 'token.ts'), '--tenant', tenant, '--user', 'alice', '--roles', 'Admin'],
+    [join(ROOT_DIR, 'scripts', 'token.ts'), '--tenant', tenant, '--user', user, '--roles', roles],
     { env },
   );
   return stdout.trim().split('\n').at(-1)!;
@@ -80,9 +80,21 @@ async function graphql(query: string, bearer: string) {
     body: JSON.stringify({ query }),
   });
   return (await res.json()) as {
-    data?: Record<string, { edges?: { node: { title: string } }[] }>;
+    data?: Record<string, { id?: string; status?: string; edges?: { node: { title: string } }[] }>;
     errors?: unknown[];
   };
+}
+
+/** The task's status once it is `expected`, or its last status when a minute passes without that. */
+async function statusOnceSettled(id: string, bearer: string, expected: string): Promise<string | undefined> {
+  const until = Date.now() + 60_000;
+  let status: string | undefined;
+  while (Date.now() < until) {
+    status = (await graphql(`{ task(id: "${id}") { status } }`, bearer)).data?.task?.status;
+    if (status === expected) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return status;
 }
 
 const titles = (body: Awaited<ReturnType<typeof graphql>>) =>
@@ -157,8 +169,25 @@ describe('npm start', () => {
       expect(second.stderr).toMatch(/in use by process \d+/);
     }
 
+    // The event machinery runs too: an approval decision moves its task (agent-approvals worker).
+    expect(output()).toMatch(/Running: .*worker agent-approvals.*gateway/);
+    const taskId = (await graphql('mutation { createTask(input: { title: "Risky" }) { id } }', acme)).data
+      ?.createTask?.id;
+    const requested = await graphql(
+      `mutation { requestApproval(input: { taskId: "${taskId}", riskLevel: HIGH, reason: "Sends mail" }) { id } }`,
+      acme,
+    );
+    expect(requested.errors).toBeUndefined();
+    const approver = await token('acme', 'bob', 'Approver');
+    const decided = await graphql(
+      `mutation { decideApproval(input: { id: "${requested.data?.requestApproval?.id}", decision: APPROVE }) { id } }`,
+      approver,
+    );
+    expect(decided.errors).toBeUndefined();
+    expect(await statusOnceSettled(taskId!, acme, 'RUNNING')).toBe('RUNNING');
+
     const children = await childPids(child.pid!);
-    expect(children.length).toBe(5);
+    expect(children.length).toBe(6);
     expect(await stop(child, 'SIGINT')).toBe(0);
     expect(children.filter(alive)).toEqual([]);
     expect(output()).toContain('[start] stopped');
@@ -168,6 +197,7 @@ describe('npm start', () => {
     const { child } = await startPlatform();
     try {
       expect(titles(await graphql('{ tasks { edges { node { title } } } }', await token('acme')))).toEqual([
+        'Risky',
         'Survives restarts',
       ]);
     } finally {
