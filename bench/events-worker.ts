@@ -1,23 +1,38 @@
 // Child process of bench/events.ts for (b): an outbox relay and a worker with a no-op handler (the
-// processed-id ledger still written in its tenant transaction), as a real deployment runs them
+// processed-id ledger and the audit record still written in its tenant transaction), as a real deployment runs them
 // apart from the publishing service. Reports publish-to-handled latencies to the parent over IPC.
+import { createDevServiceTokenProvider } from '#kernel/auth/service-identity.ts';
+import { createTokenVerifier } from '#kernel/auth/token-verifier.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { defineConsumer } from '#kernel/events/consumer.ts';
 import { RedisStreamTransport } from '#kernel/events/redis-transport.ts';
 import { OutboxRelay } from '#kernel/events/relay.ts';
+import { verifiedWorkerIdentity } from '#kernel/events/service-actor.ts';
 import { EventWorker } from '#kernel/events/worker.ts';
+import { startTestIssuer } from '#kernel/testing/test-identity.ts';
 
 const { BENCH_DB_URL, BENCH_REDIS_URL, BENCH_PREFIX, BENCH_CONCURRENCY } = process.env;
 const orm = await createOrm({ url: BENCH_DB_URL!, entities: [], poolMax: Number(BENCH_CONCURRENCY) + 2 });
 const transport = new RedisStreamTransport({ url: BENCH_REDIS_URL!, prefix: BENCH_PREFIX! });
 const relay = new OutboxRelay({ url: BENCH_DB_URL!, transport, pollMs: 100 });
 let latencies: number[] = [];
+// A verified service identity, as a deployed worker has (its own dev issuer: the bench has no platform).
+const issuer = await startTestIssuer();
+const identity = verifiedWorkerIdentity(
+  createDevServiceTokenProvider({
+    service: 'bench-worker',
+    keys: issuer.keys,
+    issuer: issuer.issuer.issuer,
+    audience: issuer.audience,
+  }),
+  createTokenVerifier(issuer.auth),
+);
 const worker = new EventWorker({
   orm,
   transport,
   consumerName: `bench-${process.pid}`,
   concurrency: Number(BENCH_CONCURRENCY),
-  actor: { kind: 'service', id: 'bench', name: 'bench' },
+  actorFor: identity.actorFor,
   consumer: defineConsumer({
     group: 'bench',
     topics: ['document.uploaded'],
@@ -41,6 +56,7 @@ process.once('disconnect', () => {
     await relay.close();
     await transport.close();
     await orm.close();
+    await issuer.close();
     process.exit(0);
   })();
 });

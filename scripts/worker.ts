@@ -1,6 +1,8 @@
 // npm run worker -- --group <name> [--concurrency <n>] [--no-relay] [--consumers <module>]
 // Runs one consumer group's handler (discovered in subgraphs/*/src/consumers/index.ts) and an
-// outbox relay. Start N of these with the same --group and they share the work.
+// outbox relay. Start N of these with the same --group and they share the work. The worker acts as
+// its own app identity, proven by a verified service token (AUTH_SERVICE_* with Entra ID, else the
+// dev issuer's keys in WIDGETDC_DATA_DIR with AUTH_ISSUER/AUTH_JWKS_URL, as `npm start` sets them).
 import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,7 +15,7 @@ import type { ConsumerDefinition } from '#kernel/events/consumer.ts';
 import { createTransport } from '#kernel/events/create-transport.ts';
 import { registerEventBusMetrics } from '#kernel/events/metrics.ts';
 import { OutboxRelay } from '#kernel/events/relay.ts';
-import { workerActor } from '#kernel/events/service-actor.ts';
+import { loadWorkerIdentity } from '#kernel/events/service-actor.ts';
 import { EventWorker } from '#kernel/events/worker.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { onShutdown } from '#kernel/process/lifecycle.ts';
@@ -76,6 +78,7 @@ try {
       `no consumer group "${values.group}"; known groups: ${consumers.map((c) => c.group).join(', ') || 'none'}`,
     ]);
   }
+  const { identity, proof } = await loadWorkerIdentity(config);
   const orm = await createOrm({
     url: config.database.url!,
     entities: [...(consumer.entities ?? [])],
@@ -98,10 +101,7 @@ try {
     consumer,
     consumerName: `${hostname()}-${process.pid}`,
     concurrency,
-    actor: workerActor({
-      serviceId: config.events.workerServiceId,
-      serviceName: config.events.workerServiceName,
-    }),
+    actorFor: identity.actorFor,
     claimIdleMs: config.events.claimIdleMs,
     retryBackoffMs: config.events.retryBackoffMs,
     logger,
@@ -128,6 +128,9 @@ try {
   }, logger);
   logger.info(
     `group ${consumer.group} on ${transport.kind}: topics ${consumer.topics.join(', ')}, concurrency ${concurrency}${relay ? ', relay on' : ''}`,
+  );
+  logger.info(
+    `acting as service ${proof.displayName} (id ${proof.subjectId}${proof.clientId ? `, app ${proof.clientId}` : ''}), verified`,
   );
 } catch (error) {
   if (error instanceof ConfigError) logger.error(error.message);

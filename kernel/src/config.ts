@@ -7,8 +7,6 @@ import {
   DEFAULT_RETRY_BACKOFF_MS,
   DEFAULT_STREAM_MAXLEN,
   DEFAULT_STREAM_PREFIX,
-  DEFAULT_WORKER_SERVICE_ID,
-  DEFAULT_WORKER_SERVICE_NAME,
 } from './events/defaults.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 
@@ -89,7 +87,7 @@ export interface PlatformConfig {
   gateway: { limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number } };
 }
 
-/** Event-bus settings: the transport, stream trimming, retries, relays and the worker's identity. */
+/** Event-bus settings: the transport, stream trimming, retries and relays (workers' identity: AUTH_*). */
 export interface EventsConfig {
   /** Redis Streams (`REDIS_URL`); absent: the embedded Postgres-backed transport. */
   redisUrl: string | undefined;
@@ -105,9 +103,6 @@ export interface EventsConfig {
   relayPollMs: number;
   /** Outbox rows per relay transaction (`EVENTS_RELAY_BATCH`). */
   relayBatch: number;
-  /** The worker's service identity (`WORKER_SERVICE_ID`, `WORKER_SERVICE_NAME`). */
-  workerServiceId: string;
-  workerServiceName: string;
 }
 
 /** Entra ID settings: which tenants may call, and the API's app registration. */
@@ -232,10 +227,6 @@ function readEvents(read: EnvReader, problems: string[]): EventsConfig {
   if (!/^[A-Za-z0-9:_.-]{1,100}$/.test(streamPrefix)) {
     problems.push('EVENTS_STREAM_PREFIX must be 1-100 letters, digits, ":", "_", "." or "-"');
   }
-  const workerServiceId = read.string('WORKER_SERVICE_ID') ?? DEFAULT_WORKER_SERVICE_ID;
-  if (workerServiceId.length > 200) problems.push('WORKER_SERVICE_ID must be at most 200 characters');
-  const workerServiceName = read.string('WORKER_SERVICE_NAME') ?? DEFAULT_WORKER_SERVICE_NAME;
-  if (workerServiceName.length > 200) problems.push('WORKER_SERVICE_NAME must be at most 200 characters');
   return {
     redisUrl: redis,
     streamPrefix,
@@ -244,8 +235,6 @@ function readEvents(read: EnvReader, problems: string[]): EventsConfig {
     retryBackoffMs: read.int('EVENTS_RETRY_BACKOFF_MS', DEFAULT_RETRY_BACKOFF_MS, 0, 600_000),
     relayPollMs: read.int('EVENTS_RELAY_POLL_MS', DEFAULT_RELAY_POLL_MS, 10, 600_000),
     relayBatch: read.int('EVENTS_RELAY_BATCH', DEFAULT_RELAY_BATCH, 1, 10_000),
-    workerServiceId,
-    workerServiceName,
   };
 }
 

@@ -1,24 +1,44 @@
-// The worker command: precise refusals of bad arguments, discovery of subgraph consumers, and a
-// clean exit on SIGTERM.
+// The worker command: precise refusals of bad arguments, discovery of subgraph consumers, a clean
+// exit on SIGTERM, and its own verified service identity (refusing to start without one).
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { devServiceClientId, devServiceId } from '#kernel/auth/dev-issuer.ts';
+import { withTenant } from '#kernel/db/tenant-context.ts';
+import { publish } from '#kernel/events/outbox.ts';
 import { RedisStreamTransport } from '#kernel/events/redis-transport.ts';
+import { WORKER_SERVICE_NAME } from '#kernel/events/service-actor.ts';
 import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
-import { REDIS_URL } from '../../kernel/test/events/support.ts';
+import { startTestIssuer, type TestIssuer } from '#kernel/testing/test-identity.ts';
+import { EFFECTS_TABLE_SQL } from '../../kernel/test/events/fixtures/effect-consumer.ts';
+import {
+  appOrm,
+  eventually,
+  REDIS_URL,
+  tenantSource,
+  workerIdentityEnv,
+} from '../../kernel/test/events/support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const prefix = `wtdc-cli:${randomBytes(4).toString('hex')}:`;
 let db: TestDatabase;
+let issuer: TestIssuer;
+let identity: Awaited<ReturnType<typeof workerIdentityEnv>>;
+/** No identity configuration at all, whatever the test runner's environment holds. */
+const NO_IDENTITY = { AUTH_ISSUER: '', AUTH_JWKS_URL: '', AUTH_TENANT_IDS: '', AUTH_CLIENT_ID: '' };
 
 beforeAll(async () => {
+  issuer = await startTestIssuer();
+  identity = await workerIdentityEnv(issuer);
   db = await createTestDatabase();
 });
 afterAll(async () => {
   const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
-  await transport.destroy(['approval.requested', 'approval.decided']);
+  await transport.destroy(['approval.requested', 'approval.decided', 'document.uploaded']);
   await transport.close();
   await db?.close();
+  await identity?.close();
+  await issuer?.close();
 });
 
 function run(args: string[], env: Record<string, string>, onLine?: (line: string, stop: () => void) => void) {
@@ -58,7 +78,7 @@ describe('npm run worker', () => {
     let signalled = false;
     const { code, output } = await run(
       ['--group', 'agent-approvals', '--concurrency', '2'],
-      { DATABASE_URL: db.appUrl, REDIS_URL, EVENTS_STREAM_PREFIX: prefix },
+      { DATABASE_URL: db.appUrl, REDIS_URL, EVENTS_STREAM_PREFIX: prefix, ...identity.env },
       (text, stop) => {
         if (!signalled && text.includes('group agent-approvals on redis')) {
           signalled = true;
@@ -69,6 +89,101 @@ describe('npm run worker', () => {
     expect(output).toContain('topics approval.requested, approval.decided, concurrency 2, relay on');
     expect(output).toContain('shutting down (SIGTERM)');
     expect(output).toContain('stopped');
+    expect(output).toContain(
+      `acting as service ${WORKER_SERVICE_NAME} (id ${devServiceId(WORKER_SERVICE_NAME)}, app ${devServiceClientId(WORKER_SERVICE_NAME)}), verified`,
+    );
     expect(code).toBe(0);
+  });
+
+  it('refuses to start without any service identity configuration, saying what to set', async () => {
+    const { code, output } = await run(['--group', 'agent-approvals'], {
+      DATABASE_URL: db.appUrl,
+      ...NO_IDENTITY,
+    });
+    expect(code).toBe(1);
+    expect(output).toContain(
+      'The worker acts as its own app identity and has none: it needs a service token it can verify',
+    );
+    expect(output).toContain('Service widgetdc-worker needs AUTH_ISSUER');
+    expect(output).toContain('No identity provider is configured');
+    expect(output).not.toContain('group agent-approvals on');
+  });
+
+  it('refuses to start when its service token does not verify (keys the issuer does not publish)', async () => {
+    const { code, output } = await run(['--group', 'agent-approvals'], {
+      DATABASE_URL: db.appUrl,
+      ...identity.env,
+      WIDGETDC_DATA_DIR: join(identity.env.WIDGETDC_DATA_DIR!, 'elsewhere'),
+    });
+    expect(code).toBe(1);
+    expect(output).toContain('The worker could not prove its service identity at start-up');
+    expect(output).toContain('signing key (kid) is not published by its issuer');
+  });
+
+  it("audits each effect as the worker's verified identity on behalf of the event's user", async () => {
+    for (const sql of EFFECTS_TABLE_SQL.split(';').filter((s) => s.trim())) await db.asSuperuser(sql);
+    const group = `audited-${randomBytes(3).toString('hex')}`;
+    const orm = await appOrm(db);
+    const source = await tenantSource(orm, 'audited');
+    const documentId = randomUUID();
+    let signalled = false;
+    const audited = run(
+      ['--group', group, '--consumers', join(ROOT, 'kernel/test/events/fixtures/effect-consumer.ts')],
+      {
+        DATABASE_URL: db.appUrl,
+        REDIS_URL,
+        EVENTS_STREAM_PREFIX: prefix,
+        EVENTS_RELAY_POLL_MS: '50',
+        TEST_CONSUMER_GROUP: group,
+        ...identity.env,
+      },
+      (text, stop) => {
+        if (!signalled && text.includes(`group ${group} on redis`)) {
+          signalled = true;
+          void withTenant(orm, source.tenantId, (em) =>
+            publish(em, {
+              ...source,
+              type: 'document.uploaded',
+              aggregate: { type: 'Document', id: documentId },
+              payload: { documentId, title: 'audited', mimeType: 'text/plain' },
+            }),
+          )
+            .then(() =>
+              eventually(
+                async () =>
+                  (
+                    await db.asSuperuser('select 1 from audit.audit_events where target_id = $1', [
+                      documentId,
+                    ])
+                  ).length > 0,
+                'the audit record',
+              ),
+            )
+            .finally(stop);
+        }
+      },
+    );
+    const { code, output } = await audited;
+    await orm.close();
+    expect(code).toBe(0);
+    expect(output).toContain(`group ${group} on redis`);
+    const rows = await db.asSuperuser<Record<string, string>>(
+      `select a.actor_kind, a.actor_id, a.actor, a.on_behalf_of, a.action, a.target_type, a.outcome,
+              (select count(*) from public.test_effects e where e.group_name = $2)::int as effects
+         from audit.audit_events a where a.target_id = $1`,
+      [documentId, group],
+    );
+    expect(rows).toEqual([
+      {
+        actor_kind: 'service',
+        actor_id: devServiceId(WORKER_SERVICE_NAME),
+        actor: WORKER_SERVICE_NAME,
+        on_behalf_of: `${source.actor.name} (${source.actor.id})`,
+        action: `${group}.document.uploaded`,
+        target_type: 'Document',
+        outcome: 'success',
+        effects: 1,
+      },
+    ]);
   });
 });

@@ -9,8 +9,15 @@ import { withTenant } from '#kernel/db/tenant-context.ts';
 import { type PublishInput, publishMany } from '#kernel/events/outbox.ts';
 import { RedisStreamTransport } from '#kernel/events/redis-transport.ts';
 import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { startTestIssuer, type TestIssuer } from '#kernel/testing/test-identity.ts';
 import { EFFECTS_TABLE_SQL } from '../../kernel/test/events/fixtures/effect-consumer.ts';
-import { appOrm, eventually, REDIS_URL, tenantSource } from '../../kernel/test/events/support.ts';
+import {
+  appOrm,
+  eventually,
+  REDIS_URL,
+  tenantSource,
+  workerIdentityEnv,
+} from '../../kernel/test/events/support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const EVENTS = 1000;
@@ -21,8 +28,12 @@ let orm: MikroORM;
 const prefix = `wtdc-crash:${randomBytes(5).toString('hex')}:`;
 const group = `crash-${randomBytes(4).toString('hex')}`;
 const children = new Set<ChildProcess>();
+let issuer: TestIssuer;
+let identity: Awaited<ReturnType<typeof workerIdentityEnv>>;
 
 beforeAll(async () => {
+  issuer = await startTestIssuer();
+  identity = await workerIdentityEnv(issuer);
   db = await createTestDatabase();
   for (const sql of EFFECTS_TABLE_SQL.split(';').filter((s) => s.trim())) await db.asSuperuser(sql);
   orm = await appOrm(db);
@@ -34,6 +45,8 @@ afterAll(async () => {
   await transport.close();
   await orm?.close();
   await db?.close();
+  await identity?.close();
+  await issuer?.close();
 });
 
 function startWorker(): ChildProcess {
@@ -63,6 +76,7 @@ function startWorker(): ChildProcess {
         EVENTS_RETRY_BACKOFF_MS: '20',
         TEST_CONSUMER_GROUP: group,
         LOG_LEVEL: 'error',
+        ...identity.env,
       },
     },
   );

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { type Link, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { recordAudit } from '../audit/audit-log.ts';
 import { withTenant } from '../db/tenant-context.ts';
 import type { Logger } from '../logger.ts';
 import {
@@ -34,8 +35,17 @@ export interface EventWorkerOptions {
   /** Unique per process (e.g. `host-pid`); the transport's consumer name. */
   consumerName: string;
   concurrency: number;
-  /** The worker's own service identity, the actor of follow-up events. */
-  actor: Actor;
+  /**
+   * The worker's own service identity in a tenant, proven by a verified service token
+   * (service-actor.ts `loadWorkerIdentity`/`verifiedWorkerIdentity`): the actor of every effect's
+   * audit record and of follow-up events. Called per event; expected to cache.
+   */
+  actorFor?: (tenantId: string) => Promise<Actor>;
+  /**
+   * @deprecated A fixed, unverified actor; kept only until kernel/test/telemetry/trace-context.test.ts
+   * moves to `actorFor`. Exactly one of `actor` and `actorFor` is required.
+   */
+  actor?: Actor;
   claimIdleMs?: number;
   retryBackoffMs?: number;
   blockMs?: number;
@@ -59,6 +69,8 @@ const tracer = trace.getTracer('widgetdc.events');
  * transaction with the event id recorded as processed, acknowledges only after commit, retries
  * with exponential backoff and dead-letters after {@link MAX_DELIVERIES} failed deliveries (at once
  * for an unrecoverable error). Events of one aggregate are handled in order within a process.
+ * Each handled event writes one audit record in that transaction: the worker's service identity
+ * (`actorFor`) on behalf of the user who caused the event, action `<group>.<event type>`.
  */
 export class EventWorker {
   readonly counters: WorkerCounters = {
@@ -68,7 +80,10 @@ export class EventWorker {
     deadLettered: 0,
     reclaimed: 0,
   };
-  readonly #o: Required<Omit<EventWorkerOptions, 'logger'>> & { logger: Logger | undefined };
+  readonly #o: Required<Omit<EventWorkerOptions, 'logger' | 'actor' | 'actorFor'>> & {
+    logger: Logger | undefined;
+  };
+  readonly #actorFor: (tenantId: string) => Promise<Actor>;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #chains = new Map<string, Promise<void>>();
   #slotFreed: (() => void) | undefined;
@@ -85,6 +100,11 @@ export class EventWorker {
         `consumer group "${options.consumer.group}" must be lowercase letters, digits and dashes`,
       );
     }
+    const { actor, actorFor } = options;
+    if (Boolean(actor) === Boolean(actorFor)) {
+      throw new Error('EventWorker needs exactly one of actorFor (the verified service identity) and actor');
+    }
+    this.#actorFor = actorFor ?? (async () => actor!);
     this.#o = {
       claimIdleMs: DEFAULT_CLAIM_IDLE_MS,
       retryBackoffMs: DEFAULT_RETRY_BACKOFF_MS,
@@ -226,7 +246,7 @@ export class EventWorker {
   }
 
   async #attempt(event: AnyEnvelope, delivery: Delivery, attempt: number): Promise<'handled' | 'duplicate'> {
-    const { consumer, orm, actor } = this.#o;
+    const { consumer, orm } = this.#o;
     const remote = remoteSpanContext(event);
     const links: Link[] = remote ? [{ context: remote }] : [];
     return tracer.startActiveSpan(
@@ -247,6 +267,10 @@ export class EventWorker {
       extractTraceContext(event),
       async (span) => {
         try {
+          // Before the transaction: no connection is held while a token is fetched or verified.
+          const actor = await this.#actorFor(event.tenantId);
+          // The user whose action caused this, also through a chain of follow-up events.
+          const origin = event.onBehalfOf ?? { id: event.actor.id, name: event.actor.name };
           const outcome = await withTenant(orm, event.tenantId, async (em) => {
             // Literals, not parameters: both ids are validated UUIDs and the group matches
             // [a-z0-9-], so the statement is safe, and without parameters node-postgres sends one
@@ -267,10 +291,18 @@ export class EventWorker {
                   ...input,
                   tenantId: event.tenantId,
                   actor,
-                  onBehalfOf: input.onBehalfOf ?? { id: event.actor.id, name: event.actor.name },
+                  onBehalfOf: input.onBehalfOf ?? origin,
                 }),
             };
             await consumer.handle(event, ctx);
+            await recordAudit(em, event.tenantId, {
+              actor: { ...actor, onBehalfOf: origin },
+              action: `${consumer.group}.${event.type}`,
+              targetType: event.aggregate.type,
+              targetId: event.aggregate.id,
+              outcome: 'success',
+              input: { eventId: event.id, type: event.type },
+            });
             return 'handled' as const;
           });
           span.setAttribute(ATTR_EVENT_OUTCOME, outcome);

@@ -11,14 +11,17 @@ import { OutboxRelay } from '../../src/events/relay.ts';
 import type { StreamTransport } from '../../src/events/transport.ts';
 import { EventWorker } from '../../src/events/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/test-database.ts';
-import { appOrm, eventually, makeTransport, tenantSource } from './support.ts';
+import { startTestIssuer, type TestIssuer } from '../../src/testing/test-identity.ts';
+import { appOrm, eventually, makeTransport, tenantSource, testWorkerIdentity } from './support.ts';
 
 let db: TestDatabase;
 let orm: MikroORM;
 let acme: EventSource;
 let umbrella: EventSource;
+let issuer: TestIssuer;
 
 beforeAll(async () => {
+  issuer = await startTestIssuer();
   db = await createTestDatabase();
   orm = await appOrm(db);
   acme = await tenantSource(orm, 'acme');
@@ -27,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await orm?.close();
   await db?.close();
+  await issuer?.close();
 });
 
 const body = (n: number) => JSON.stringify({ n });
@@ -146,7 +150,7 @@ describe.each(['redis', 'postgres'] as const)('outbox → relay → worker: %s',
       transport,
       consumerName: `${group}-1`,
       concurrency: 4,
-      actor: { kind: 'service', id: 'test-worker', name: 'test worker' },
+      actorFor: testWorkerIdentity(issuer).actorFor,
       retryBackoffMs: 10,
       blockMs: 100,
       consumer: defineConsumer({

@@ -16,7 +16,8 @@ import { RedisStreamTransport } from '../../src/events/redis-transport.ts';
 import { OutboxRelay } from '../../src/events/relay.ts';
 import { EventWorker } from '../../src/events/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/test-database.ts';
-import { appOrm, eventually, tenantSource } from './support.ts';
+import { startTestIssuer, type TestIssuer } from '../../src/testing/test-identity.ts';
+import { appOrm, eventually, tenantSource, testWorkerIdentity } from './support.ts';
 
 let db: TestDatabase;
 let orm: MikroORM;
@@ -24,6 +25,7 @@ let dir: string;
 let port: number;
 let server: ChildProcess | undefined;
 let source: EventSource;
+let issuer: TestIssuer;
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -82,6 +84,7 @@ async function stopRedis(): Promise<void> {
 }
 
 beforeAll(async () => {
+  issuer = await startTestIssuer();
   db = await createTestDatabase();
   orm = await appOrm(db);
   source = await tenantSource(orm, 'outage');
@@ -94,6 +97,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
   await orm?.close();
   await db?.close();
+  await issuer?.close();
 });
 
 describe('Redis restart', () => {
@@ -107,7 +111,7 @@ describe('Redis restart', () => {
       consumerName: 'w1',
       concurrency: 4,
       blockMs: 200,
-      actor: { kind: 'service', id: 'w', name: 'w' },
+      actorFor: testWorkerIdentity(issuer).actorFor,
       consumer: defineConsumer({
         group: 'restart',
         topics: ['document.uploaded'],

@@ -1,15 +1,22 @@
 // Shared set-up of the event-bus suites: a migrated database, a tenant, an ORM, and transports
 // with key prefixes unique to the run (the machine's Redis is shared).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { devTenantId } from '../../src/auth/dev-ids.ts';
+import { createDevServiceTokenProvider } from '../../src/auth/service-identity.ts';
+import { createTokenVerifier } from '../../src/auth/token-verifier.ts';
 import { createOrm } from '../../src/db/orm.ts';
 import { withTenant } from '../../src/db/tenant-context.ts';
 import type { EventSource } from '../../src/events/outbox.ts';
 import { PostgresStreamTransport } from '../../src/events/postgres-transport.ts';
 import { RedisStreamTransport } from '../../src/events/redis-transport.ts';
+import { verifiedWorkerIdentity, type WorkerIdentity } from '../../src/events/service-actor.ts';
 import type { StreamTransport } from '../../src/events/transport.ts';
 import type { TestDatabase } from '../../src/testing/test-database.ts';
+import type { TestIssuer } from '../../src/testing/test-identity.ts';
 
 /** The machine's shared Redis. */
 export const REDIS_URL = process.env.WIDGETDC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -58,4 +65,38 @@ export async function eventually(
     if (Date.now() > until) throw new Error(`gave up waiting: ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** An in-process worker's identity: the test issuer's app-only tokens for `service`, verified as the services verify. */
+export function testWorkerIdentity(issuer: TestIssuer, service = 'test-worker'): WorkerIdentity {
+  return verifiedWorkerIdentity(
+    createDevServiceTokenProvider({
+      service,
+      keys: issuer.keys,
+      issuer: issuer.issuer.issuer,
+      audience: issuer.audience,
+    }),
+    createTokenVerifier(issuer.auth),
+  );
+}
+
+/**
+ * Environment that gives a worker process the test issuer's service identity the way `npm start`
+ * gives its services theirs: a data folder holding the issuer's keys, AUTH_ISSUER and AUTH_JWKS_URL.
+ */
+export async function workerIdentityEnv(
+  issuer: TestIssuer,
+): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'wtdc-worker-data-'));
+  await mkdir(join(dataDir, 'dev-issuer'), { mode: 0o700 });
+  await writeFile(join(dataDir, 'dev-issuer', 'keys.json'), JSON.stringify(issuer.keys), { mode: 0o600 });
+  return {
+    env: {
+      WIDGETDC_DATA_DIR: dataDir,
+      AUTH_ISSUER: issuer.issuer.issuer,
+      AUTH_JWKS_URL: issuer.issuer.jwksUrl,
+      AUTH_AUDIENCE: issuer.audience,
+    },
+    close: () => rm(dataDir, { recursive: true, force: true }),
+  };
 }

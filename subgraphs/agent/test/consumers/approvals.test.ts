@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { devServiceId } from '#kernel/auth/dev-issuer.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
 import type { EventType } from '#kernel/events/catalogue.ts';
@@ -8,7 +9,13 @@ import { OutboxRelay } from '#kernel/events/relay.ts';
 import type { StreamTransport } from '#kernel/events/transport.ts';
 import { EventWorker } from '#kernel/events/worker.ts';
 import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
-import { eventually, makeTransport, tenantSource } from '../../../../kernel/test/events/support.ts';
+import { startTestIssuer, type TestIssuer } from '#kernel/testing/test-identity.ts';
+import {
+  eventually,
+  makeTransport,
+  tenantSource,
+  testWorkerIdentity,
+} from '../../../../kernel/test/events/support.ts';
 import { agentApprovals } from '../../src/consumers/approvals.ts';
 import { Task, TaskSchema } from '../../src/domain/task.entity.ts';
 
@@ -18,8 +25,11 @@ let transport: StreamTransport;
 let relay: OutboxRelay;
 let worker: EventWorker;
 let acme: EventSource;
+let issuer: TestIssuer;
+const AGENT = 'agent-worker';
 
 beforeAll(async () => {
+  issuer = await startTestIssuer();
   db = await createTestDatabase();
   orm = await createOrm({ url: db.appUrl, entities: [TaskSchema], poolMax: 4 });
   acme = await tenantSource(orm, 'acme');
@@ -32,7 +42,7 @@ beforeAll(async () => {
     consumer: agentApprovals,
     consumerName: 'test',
     concurrency: 4,
-    actor: { kind: 'service', id: 'agent-worker', name: 'agent worker' },
+    actorFor: testWorkerIdentity(issuer, AGENT).actorFor,
     retryBackoffMs: 20,
     blockMs: 100,
   });
@@ -46,6 +56,7 @@ afterAll(async () => {
   await transport?.close();
   await orm?.close();
   await db?.close();
+  await issuer?.close();
 });
 
 const newTask = () =>
@@ -105,10 +116,55 @@ describe('agent-approvals consumer', () => {
         reason: `approval ${approvalId} approved by bob@acme`,
       },
     ]);
-    expect(seen[0]).toMatchObject({
-      actor: { kind: 'service', id: 'agent-worker' },
-      onBehalfOf: { id: acme.actor.id, name: acme.actor.name },
-    });
+    for (const change of seen) {
+      expect(change).toMatchObject({
+        actor: { kind: 'service', id: devServiceId(AGENT), name: AGENT },
+        onBehalfOf: { id: acme.actor.id, name: acme.actor.name },
+      });
+    }
+    // One audit record per effect, in its transaction: the agent's verified identity for alice.
+    const audit = await db.asSuperuser<Record<string, string>>(
+      `select actor_kind, actor_id, actor, on_behalf_of, action, target_type, target_id, outcome,
+              input_summary::text as input
+         from audit.audit_events where tenant_id = $1 and target_id = $2 order by seq`,
+      [acme.tenantId, approvalId],
+    );
+    const onBehalfOf = `${acme.actor.name} (${acme.actor.id})`;
+    expect(audit.map(({ input: _, ...row }) => row)).toEqual(
+      ['agent-approvals.approval.requested', 'agent-approvals.approval.decided'].map((action) => ({
+        actor_kind: 'service',
+        actor_id: devServiceId(AGENT),
+        actor: AGENT,
+        on_behalf_of: onBehalfOf,
+        action,
+        target_type: 'ApprovalRequest',
+        target_id: approvalId,
+        outcome: 'success',
+      })),
+    );
+    expect(JSON.parse(audit[1]!.input!)).toMatchObject({ type: 'approval.decided' });
+  });
+
+  it('keeps the original user as on-behalf-of when a service published the event for them', async () => {
+    const taskId = await newTask();
+    const approvalId = randomUUID();
+    // an event a service published for alice: the effect is still on alice's behalf
+    await withTenant(orm, acme.tenantId, (em) =>
+      publish(em, {
+        tenantId: acme.tenantId,
+        actor: { kind: 'service', id: randomUUID(), name: 'approvals-service' },
+        onBehalfOf: { id: acme.actor.id, name: acme.actor.name },
+        type: 'approval.requested',
+        aggregate: { type: 'ApprovalRequest', id: approvalId },
+        payload: { approvalId, taskId, riskLevel: 'SAFE' },
+      }),
+    );
+    await eventually(async () => (await statusOf(taskId)) === 'WAITING_FOR_APPROVAL', 'waiting');
+    const audit = await db.asSuperuser<{ on_behalf_of: string }>(
+      'select on_behalf_of from audit.audit_events where target_id = $1',
+      [approvalId],
+    );
+    expect(audit).toEqual([{ on_behalf_of: `${acme.actor.name} (${acme.actor.id})` }]);
   });
 
   it('cancels a rejected task, even when the decision arrives before the request was applied', async () => {
