@@ -16,8 +16,8 @@ export const COMPOSE_FILE = resolve(ROOT_DIR, 'docker-compose.yml');
 /** rover's supergraph config, whose subgraph keys must be compose service names. */
 export const SUPERGRAPH_CONFIG = resolve(ROOT_DIR, 'supergraph.yaml');
 
-/** Services that run once or need no probe, and so carry no health check. */
-export const SERVICES_WITHOUT_HEALTHCHECK = ['migrate', 'jaeger'] as const;
+/** Services that run once or need no probe (the worker serves no port), and so carry no health check. */
+export const SERVICES_WITHOUT_HEALTHCHECK = ['migrate', 'jaeger', 'worker'] as const;
 
 /**
  * Stand-ins for the variables docker-compose.yml marks as required (`${VAR:?...}`), so the compose
@@ -169,6 +169,22 @@ export function checkComposeStructure(
       problems.push('migrate does not run scripts/migrate.ts');
     if (!environment(migrate).MIGRATION_DATABASE_URL) problems.push('migrate has no MIGRATION_DATABASE_URL');
     if (!environment(migrate).DATABASE_APP_PASSWORD) problems.push('migrate has no DATABASE_APP_PASSWORD');
+  }
+
+  const worker = services.worker;
+  if (!worker) problems.push('there is no worker service');
+  else {
+    if (!/scripts\/worker\.ts .*--group agent-approvals\b/.test(commandLine(worker))) {
+      problems.push('worker must run scripts/worker.ts --group agent-approvals');
+    }
+    if (!environment(worker).REDIS_URL) problems.push('worker has no REDIS_URL');
+    if (!/^postgres(ql)?:\/\/widgetdc_app[:@]/.test(environment(worker).DATABASE_URL ?? '')) {
+      problems.push('service worker must connect as widgetdc_app (DATABASE_URL)');
+    }
+    if (dependencies(worker).migrate !== 'service_completed_successfully') {
+      problems.push('service worker must wait for migrate: service_completed_successfully');
+    }
+    if (!dependencies(worker).redis) problems.push('service worker must depend on redis');
   }
 
   const gateway = services.gateway;

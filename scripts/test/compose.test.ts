@@ -47,6 +47,7 @@ describe('docker-compose.yml structure', () => {
         'migrate',
         'postgres',
         'redis',
+        'worker',
       ].sort(),
     );
   });
@@ -295,5 +296,18 @@ if (!cli) {
     expect(migrate.MIGRATION_DATABASE_URL).toBe('postgres://postgres:postgres@postgres:5432/widgetdc');
     expect(migrate.DATABASE_APP_PASSWORD).toBe('change-me');
     expect(environment(resolved.gateway!).AGENT_URL).toBe('http://agent:4002/graphql');
+    // The worker and the gateway's live fan-out read the event bus on Redis.
+    for (const name of ['worker', 'gateway']) {
+      const env = environment(resolved[name]!);
+      expect(env.REDIS_URL).toBe('redis://redis:6379');
+      expect(env.DATABASE_URL).toBe('postgres://widgetdc_app:change-me@postgres:5432/widgetdc');
+    }
+    expect(commandLine(resolved.worker!)).toBe(
+      'node scripts/worker.ts --group agent-approvals --concurrency 8',
+    );
+    expect(dependencies(resolved.worker!)).toMatchObject({
+      migrate: 'service_completed_successfully',
+      redis: 'service_healthy',
+    });
   });
 });
