@@ -139,6 +139,12 @@ describe('worker processes under SIGKILL', () => {
     expect(Number(distinct)).toBe(EVENTS);
     expect(Number(total)).toBe(EVENTS);
     expect(Number(processed[0]!.n)).toBe(EVENTS);
+    // one audit record per effect, committed with it (none for a rolled-back or skipped copy)
+    const audited = await db.asSuperuser<{ n: string }>(
+      'select count(distinct target_id) as n from audit.audit_events where action = $1 having count(*) = count(distinct target_id)',
+      [`${group}.document.uploaded`],
+    );
+    expect(Number(audited[0]?.n)).toBe(EVENTS);
     const outbox = await db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
     expect(Number(outbox[0]!.n)).toBe(0);
   }, 240_000);
