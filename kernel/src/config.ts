@@ -70,6 +70,8 @@ export interface PlatformConfig {
     audience: string;
     clockToleranceSeconds: number;
     autoProvisionTenants: boolean;
+    /** Tenants whose Admins operate the platform itself (event bus statistics, every tenant's dead letters). */
+    operatorTenantIds: readonly string[];
     allowDevIssuerInProduction: boolean;
     /** Entra ID v2 tokens (AUTH_TENANT_IDS + AUTH_CLIENT_ID); absent when not configured. */
     entra: EntraConfig | undefined;
@@ -183,6 +185,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
         300,
       ),
       autoProvisionTenants: read.bool('TENANT_AUTO_PROVISION', false),
+      operatorTenantIds: readOperatorTenants(read, problems),
       allowDevIssuerInProduction: read.bool('ALLOW_DEV_ISSUER_IN_PRODUCTION', false),
       entra,
       service,
@@ -384,4 +387,18 @@ class EnvReader {
     this.#problems.push(`${name} must be ${what}`);
     return undefined;
   }
+}
+
+/** `OPERATOR_TENANT_IDS`: comma-separated tenant GUIDs whose Admins are platform operators. */
+function readOperatorTenants(read: EnvReader, problems: string[]): string[] {
+  const raw = read.string('OPERATOR_TENANT_IDS');
+  if (!raw) return [];
+  const ids = raw
+    .split(',')
+    .map((id) => id.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = ids.filter((id) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id));
+  if (bad.length > 0)
+    problems.push(`OPERATOR_TENANT_IDS must be comma-separated tenant GUIDs (got "${bad.join(', ')}")`);
+  return ids;
 }

@@ -36,6 +36,11 @@ export interface ConsumerDefinition<T extends EventType = EventType> {
   /** Entities the handler uses through `ctx.em` (the worker registers them with its ORM). */
   // biome-ignore lint/suspicious/noExplicitAny: entity schemas of any shape
   readonly entities?: readonly EntitySchema<any, any>[];
+  /**
+   * Whether each handled event writes an audit record (default true). Only consumers whose effect
+   * changes no tenant data (e.g. live pushes) turn it off.
+   */
+  readonly audited?: boolean;
   handle(event: AnyEnvelope<T>, ctx: ConsumerContext): Promise<void>;
 }
 

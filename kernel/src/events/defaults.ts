@@ -12,7 +12,3 @@ export const DEFAULT_RETRY_BACKOFF_MS = 200;
 export const DEFAULT_RELAY_BATCH = 500;
 /** How often a relay looks at the outbox when no NOTIFY woke it. */
 export const DEFAULT_RELAY_POLL_MS = 500;
-/** Default service id of workers in development (replace with a verified service identity). */
-export const DEFAULT_WORKER_SERVICE_ID = '00000000-0000-4000-8000-00000000e7e7';
-/** Default display name of the worker's service identity. */
-export const DEFAULT_WORKER_SERVICE_NAME = 'widgetdc-worker';

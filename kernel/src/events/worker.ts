@@ -40,12 +40,7 @@ export interface EventWorkerOptions {
    * (service-actor.ts `loadWorkerIdentity`/`verifiedWorkerIdentity`): the actor of every effect's
    * audit record and of follow-up events. Called per event; expected to cache.
    */
-  actorFor?: (tenantId: string) => Promise<Actor>;
-  /**
-   * @deprecated A fixed, unverified actor; kept only until kernel/test/telemetry/trace-context.test.ts
-   * moves to `actorFor`. Exactly one of `actor` and `actorFor` is required.
-   */
-  actor?: Actor;
+  actorFor: (tenantId: string) => Promise<Actor>;
   claimIdleMs?: number;
   retryBackoffMs?: number;
   blockMs?: number;
@@ -80,7 +75,7 @@ export class EventWorker {
     deadLettered: 0,
     reclaimed: 0,
   };
-  readonly #o: Required<Omit<EventWorkerOptions, 'logger' | 'actor' | 'actorFor'>> & {
+  readonly #o: Required<Omit<EventWorkerOptions, 'logger' | 'actorFor'>> & {
     logger: Logger | undefined;
   };
   readonly #actorFor: (tenantId: string) => Promise<Actor>;
@@ -100,11 +95,7 @@ export class EventWorker {
         `consumer group "${options.consumer.group}" must be lowercase letters, digits and dashes`,
       );
     }
-    const { actor, actorFor } = options;
-    if (Boolean(actor) === Boolean(actorFor)) {
-      throw new Error('EventWorker needs exactly one of actorFor (the verified service identity) and actor');
-    }
-    this.#actorFor = actorFor ?? (async () => actor!);
+    this.#actorFor = options.actorFor;
     this.#o = {
       claimIdleMs: DEFAULT_CLAIM_IDLE_MS,
       retryBackoffMs: DEFAULT_RETRY_BACKOFF_MS,
@@ -295,14 +286,15 @@ export class EventWorker {
                 }),
             };
             await consumer.handle(event, ctx);
-            await recordAudit(em, event.tenantId, {
-              actor: { ...actor, onBehalfOf: origin },
-              action: `${consumer.group}.${event.type}`,
-              targetType: event.aggregate.type,
-              targetId: event.aggregate.id,
-              outcome: 'success',
-              input: { eventId: event.id, type: event.type },
-            });
+            if (consumer.audited !== false)
+              await recordAudit(em, event.tenantId, {
+                actor: { ...actor, onBehalfOf: origin },
+                action: `${consumer.group}.${event.type}`,
+                targetType: event.aggregate.type,
+                targetId: event.aggregate.id,
+                outcome: 'success',
+                input: { eventId: event.id, type: event.type },
+              });
             return 'handled' as const;
           });
           span.setAttribute(ATTR_EVENT_OUTCOME, outcome);

@@ -7,6 +7,7 @@ import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { type TenantScope, tenantScope } from '../db/tenant-context.ts';
 import type { TenantDirectory } from '../db/tenant-directory.ts';
 import { AppError } from '../errors.ts';
+import type { StreamTransport } from '../events/transport.ts';
 import { toGraphQLError } from './errors.ts';
 
 /** What every subgraph resolver receives: a verified identity and its tenant-bound database scope. */
@@ -14,6 +15,10 @@ export interface RequestContext {
   identity: Identity;
   db: TenantScope;
   requestId: string;
+  /** Whether the caller's tenant operates the platform (OPERATOR_TENANT_IDS). */
+  operator: boolean;
+  /** The event bus's transport, for subgraphs that administer it; absent elsewhere. */
+  events?: StreamTransport;
 }
 
 /** Options of {@link createContextFactory}. */
@@ -21,6 +26,8 @@ export interface ContextFactoryOptions {
   verifier: TokenVerifier;
   tenants: TenantDirectory;
   orm: MikroORM;
+  operatorTenantIds?: readonly string[];
+  events?: StreamTransport;
 }
 
 /** Reads the request id a caller or the gateway sent, or makes one. */
@@ -35,7 +42,13 @@ export function createContextFactory(options: ContextFactoryOptions) {
     try {
       const identity = await options.verifier(bearerToken(headers.authorization));
       await options.tenants.ensureRegistered(identity);
-      return { identity, db: tenantScope(options.orm, identity.tenantId), requestId: requestIdOf(headers) };
+      return {
+        identity,
+        db: tenantScope(options.orm, identity.tenantId),
+        requestId: requestIdOf(headers),
+        operator: options.operatorTenantIds?.includes(identity.tenantId) ?? false,
+        ...(options.events ? { events: options.events } : {}),
+      };
     } catch (error) {
       throw error instanceof AppError ? toGraphQLError(error) : error;
     }

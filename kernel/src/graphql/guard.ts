@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   defaultFieldResolver,
   type GraphQLField,
@@ -102,12 +103,11 @@ async function runAudited(
   action: string,
   options: GuardOptions,
 ): Promise<unknown> {
+  const tx = new LazyTransaction(ctx);
   try {
-    return await ctx.db.run(async (em) => {
-      // Every `run` of the resolver joins this one transaction, which ends with the audit record.
-      const scope: TenantScope = { tenantId: ctx.db.tenantId, run: (work) => work(em) };
-      const result = await resolve(source, args, { ...ctx, db: scope }, info);
-      await recordAudit(em, ctx.db.tenantId, {
+    const result = await resolve(source, args, { ...ctx, db: tx.scope }, info);
+    const record = (em: EntityManager) =>
+      recordAudit(em, ctx.db.tenantId, {
         actor: actorOf(ctx.identity),
         action,
         targetType: targetTypeOf(info),
@@ -116,13 +116,78 @@ async function runAudited(
         requestId: ctx.requestId,
         input: args,
       });
-      return result;
-    });
+    // With a transaction: the record ends it, so both commit or neither. Without (no data changed
+    // in this database, e.g. an event-bus operation): the record gets its own transaction.
+    if (tx.started) await tx.commit(record);
+    else await ctx.db.run(record);
+    return result;
   } catch (error) {
+    await tx.rollback(error);
     const outcome = error instanceof ForbiddenError ? 'denied' : 'failed';
     const code = error instanceof AppError ? error.code : 'INTERNAL_SERVER_ERROR';
     await audit(ctx, action, info, { ...args, _error: code }, outcome, options);
     throw error;
+  }
+}
+
+/**
+ * The one transaction of a mutation, begun only when the resolver first reaches the database (so no
+ * transaction is held while it talks to other systems first) and kept open until the guard commits it
+ * with the audit record. Every `run` of the resolver joins it.
+ */
+type TransactionOutcome =
+  | { ok: true; finish: (em: EntityManager) => Promise<unknown> }
+  | { ok: false; error: unknown };
+
+class LazyTransaction {
+  readonly scope: TenantScope;
+  #em: Promise<EntityManager> | undefined;
+  #end:
+    | ((
+        outcome:
+          | { ok: true; finish: (em: EntityManager) => Promise<unknown> }
+          | { ok: false; error: unknown },
+      ) => void)
+    | undefined;
+  #finished: Promise<unknown> | undefined;
+
+  constructor(ctx: RequestContext) {
+    this.scope = {
+      tenantId: ctx.db.tenantId,
+      run: async (work) => work(await this.#begin(ctx)),
+    };
+  }
+
+  get started(): boolean {
+    return this.#em !== undefined;
+  }
+
+  #begin(ctx: RequestContext): Promise<EntityManager> {
+    this.#em ??= new Promise<EntityManager>((resolveEm, rejectEm) => {
+      this.#finished = ctx.db.run(async (em) => {
+        const outcome = await new Promise<TransactionOutcome>((end) => {
+          this.#end = end;
+          resolveEm(em);
+        });
+        if (!outcome.ok) throw outcome.error;
+        await outcome.finish(em);
+      });
+      this.#finished.catch(rejectEm);
+    });
+    return this.#em;
+  }
+
+  /** Runs `finish` in the transaction and commits it. */
+  async commit(finish: (em: EntityManager) => Promise<unknown>): Promise<void> {
+    this.#end?.({ ok: true, finish });
+    await this.#finished;
+  }
+
+  /** Rolls the transaction back, if one was begun. */
+  async rollback(error: unknown): Promise<void> {
+    if (!this.#em) return;
+    this.#end?.({ ok: false, error });
+    await this.#finished?.catch(() => {});
   }
 }
 

@@ -15,6 +15,8 @@ import { assertApplicationRole } from '../db/app-role-guard.ts';
 import { createOrm } from '../db/orm.ts';
 import { createTenantDirectory } from '../db/tenant-directory.ts';
 import { ConfigError } from '../errors.ts';
+import { createTransport } from '../events/create-transport.ts';
+import type { StreamTransport } from '../events/transport.ts';
 import { startHttpServer } from '../http/server.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { announceReady, onShutdown } from '../process/lifecycle.ts';
@@ -30,6 +32,8 @@ export interface SubgraphDefinition {
   resolvers: GraphQLResolverMap<RequestContext>;
   // biome-ignore lint/suspicious/noExplicitAny: entity schemas of any shape
   entities: EntitySchema<any, any>[];
+  /** The subgraph administers the event bus and needs its transport (`ctx.events`). */
+  usesEventTransport?: boolean;
 }
 
 /** Options of {@link startSubgraph}. */
@@ -42,6 +46,10 @@ export interface SubgraphOptions {
   introspection: boolean;
   poolMax?: number;
   logger: Logger;
+  /** Tenants whose Admins operate the platform. */
+  operatorTenantIds?: readonly string[];
+  /** The event bus's transport, for subgraphs with `usesEventTransport`; closed by the caller. */
+  events?: StreamTransport;
 }
 
 /** A running subgraph. */
@@ -97,6 +105,8 @@ export async function startSubgraph(
       verifier: createTokenVerifier(options.auth),
       tenants: createTenantDirectory(orm, { autoProvision: options.autoProvisionTenants, logger }),
       orm,
+      operatorTenantIds: options.operatorTenantIds ?? [],
+      ...(options.events ? { events: options.events } : {}),
     });
     const http = await startHttpServer({
       host: options.host,
@@ -139,8 +149,11 @@ export async function runSubgraph(definition: SubgraphDefinition): Promise<void>
   if (!config.database.url) {
     throw new ConfigError(['DATABASE_URL must be set (npm start sets it for the embedded database)']);
   }
+  const events = definition.usesEventTransport ? createTransport(config) : undefined;
   const running = await startSubgraph(definition, {
     databaseUrl: config.database.url,
+    operatorTenantIds: config.auth.operatorTenantIds,
+    ...(events ? { events } : {}),
     auth: authOptions(config),
     autoProvisionTenants: config.auth.autoProvisionTenants,
     host: config.host,
@@ -149,7 +162,10 @@ export async function runSubgraph(definition: SubgraphDefinition): Promise<void>
     poolMax: config.database.poolMax,
     logger,
   });
-  onShutdown(running.close, logger);
+  onShutdown(async () => {
+    await running.close();
+    await events?.close();
+  }, logger);
   logger.info(`ready at ${running.url}`);
   announceReady({ name: definition.name, url: running.url });
 }

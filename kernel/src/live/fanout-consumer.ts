@@ -55,6 +55,8 @@ export function liveFanoutConsumer(options: LiveFanoutOptions): ConsumerDefiniti
   return defineConsumer<LiveTopic>({
     group: options.group ?? LIVE_FANOUT_GROUP,
     topics: ['task.status_changed', 'killswitch.changed', 'approval.requested', 'approval.decided'],
+    // A push changes no tenant data: auditing it would only double every event's records.
+    audited: false,
     async handle(event, ctx) {
       if (now() - Date.parse(event.occurredAt) > maxAgeMs) {
         ctx.logger.debug('stale event not pushed', { id: event.id, type: event.type });

@@ -4,6 +4,7 @@ import { devTenantId, devUserId } from '../auth/dev-ids.ts';
 import type { Identity } from '../auth/identity.ts';
 import { createOrm } from '../db/orm.ts';
 import { tenantScope, withTenant } from '../db/tenant-context.ts';
+import type { StreamTransport } from '../events/transport.ts';
 import type { RequestContext } from '../graphql/context.ts';
 import { createSubgraphApollo, type SubgraphDefinition } from '../graphql/subgraph.ts';
 import { createLogger } from '../logger.ts';
@@ -24,10 +25,19 @@ export interface SubgraphHarness {
   close(): Promise<void>;
 }
 
+/** Platform services a harness hands to resolvers, as a served subgraph would. */
+export interface HarnessOptions {
+  /** Tenants whose identities count as platform operators. */
+  operatorTenantIds?: readonly string[];
+  /** The event bus's transport. */
+  events?: StreamTransport;
+}
+
 /** Builds a harness for `definition`; resolvers run exactly as in the served subgraph. */
 export async function createSubgraphHarness(
   definition: SubgraphDefinition,
   db: TestDatabase,
+  options: HarnessOptions = {},
 ): Promise<SubgraphHarness> {
   const orm = await createOrm({ url: db.appUrl, entities: definition.entities, poolMax: 4 });
   const apollo: ApolloServer<RequestContext> = await createSubgraphApollo(definition, {
@@ -59,7 +69,15 @@ export async function createSubgraphHarness(
     async execute(identity, query, variables) {
       const response = await apollo.executeOperation(
         { query, variables },
-        { contextValue: { identity, db: tenantScope(orm, identity.tenantId), requestId: 'test' } },
+        {
+          contextValue: {
+            identity,
+            db: tenantScope(orm, identity.tenantId),
+            requestId: 'test',
+            operator: options.operatorTenantIds?.includes(identity.tenantId) ?? false,
+            ...(options.events ? { events: options.events } : {}),
+          },
+        },
       );
       if (response.body.kind !== 'single') throw new Error('expected a single result');
       return JSON.parse(JSON.stringify(response.body.singleResult)) as OperationResult;

@@ -11,19 +11,23 @@ import { EventWorker } from '../../src/events/worker.ts';
 import { setupTelemetry, type Telemetry } from '../../src/telemetry/setup.ts';
 import { extractTraceContext, injectTraceContext } from '../../src/telemetry/trace-context.ts';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/test-database.ts';
-import { appOrm, eventually, makeTransport, tenantSource } from '../events/support.ts';
+import { startTestIssuer, type TestIssuer } from '../../src/testing/test-identity.ts';
+import { appOrm, eventually, makeTransport, tenantSource, testWorkerIdentity } from '../events/support.ts';
 
 let db: TestDatabase;
 let orm: MikroORM;
 let telemetry: Telemetry;
+let issuer: TestIssuer;
 const exporter = new InMemorySpanExporter();
 
 beforeAll(async () => {
   telemetry = setupTelemetry({ serviceName: 'test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
   db = await createTestDatabase();
   orm = await appOrm(db);
+  issuer = await startTestIssuer();
 });
 afterAll(async () => {
+  await issuer?.close();
   await orm?.close();
   await db?.close();
   await telemetry?.shutdown();
@@ -49,7 +53,7 @@ describe('trace context', () => {
       consumerName: 'w',
       concurrency: 1,
       blockMs: 100,
-      actor: { kind: 'service', id: 'w', name: 'w' },
+      actorFor: testWorkerIdentity(issuer).actorFor,
       consumer: defineConsumer({
         group: 'traced',
         topics: ['task.created'],

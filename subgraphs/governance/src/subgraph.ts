@@ -19,4 +19,5 @@ export const governanceSubgraph: SubgraphDefinition = {
     ApprovalRequest,
   } as SubgraphDefinition['resolvers'],
   entities: [ApprovalRequestSchema, KillSwitchSchema],
+  usesEventTransport: true,
 };

@@ -5,6 +5,7 @@ import type { RequestContext } from '#kernel/graphql/context.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
 import type { MutationResolvers } from '../__generated__/resolvers-types.ts';
 import { ApprovalRequest, type Decision, type RISK_LEVELS } from '../domain/approval-request.entity.ts';
+import { EventBusAdmin } from '../domain/event-bus-admin.ts';
 import { KillSwitch } from '../domain/kill-switch.entity.ts';
 
 type RequestInput = { taskId: string; riskLevel: (typeof RISK_LEVELS)[number]; reason: string };
@@ -62,6 +63,14 @@ export const Mutation: MutationResolvers = {
       if (changed) await announce(em, ctx, state);
       return state;
     });
+  },
+
+  replayDeadLetter(_: unknown, args: { topic: string; id: string }, ctx: RequestContext) {
+    return EventBusAdmin.of(ctx).replay(args.topic, args.id);
+  },
+
+  discardDeadLetter(_: unknown, args: { topic: string; id: string }, ctx: RequestContext) {
+    return EventBusAdmin.of(ctx).discard(args.topic, args.id);
   },
 
   releaseKillSwitch(_: unknown, __: unknown, ctx: RequestContext) {

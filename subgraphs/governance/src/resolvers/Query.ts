@@ -3,6 +3,7 @@ import type { RequestContext } from '#kernel/graphql/context.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
 import type { QueryResolvers } from '../__generated__/resolvers-types.ts';
 import { type APPROVAL_STATUSES, ApprovalRequest } from '../domain/approval-request.entity.ts';
+import { deadLetterView, EventBusAdmin } from '../domain/event-bus-admin.ts';
 import { KillSwitch } from '../domain/kill-switch.entity.ts';
 
 type Status = (typeof APPROVAL_STATUSES)[number];
@@ -23,5 +24,24 @@ export const Query: QueryResolvers = {
   approvalRequest(_: unknown, args: { id: string }, ctx: RequestContext) {
     const id = parseId(args.id);
     return ctx.db.run((em) => em.findOne(ApprovalRequest, { id }));
+  },
+
+  async eventStreams(_: unknown, __: unknown, ctx: RequestContext) {
+    const stats = await EventBusAdmin.of(ctx).stats();
+    return stats.map((row) => ({ ...row, topic: row.stream, oldestPendingAgeMs: row.oldestPendingMs }));
+  },
+
+  async deadLetters(
+    _: unknown,
+    args: { topic: string; first?: number | null; after?: string | null },
+    ctx: RequestContext,
+  ) {
+    const page = await EventBusAdmin.of(ctx).page(args.topic, args.first ?? undefined, args.after);
+    return { items: page.items.map(deadLetterView), nextAfter: page.nextAfter };
+  },
+
+  async deadLetter(_: unknown, args: { topic: string; id: string }, ctx: RequestContext) {
+    const letter = await EventBusAdmin.of(ctx).find(args.topic, args.id);
+    return letter ? deadLetterView(letter) : null;
   },
 };
