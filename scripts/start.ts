@@ -4,6 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { type DevIssuer, loadOrCreateDevKeys, startDevIssuer } from '#kernel/auth/dev-issuer.ts';
 import { loadConfig, SUBGRAPH_NAMES } from '#kernel/config.ts';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from '#kernel/db/embedded-database.ts';
@@ -76,6 +77,8 @@ try {
     env.AUTH_JWKS_URL = issuer.jwksUrl;
     env.AUTH_ISSUER = issuer.issuer;
     env.TENANT_AUTO_PROVISION ??= 'true';
+    // The demo tenant's Admins operate the development platform (event-stream statistics).
+    env.OPERATOR_TENANT_IDS ??= devTenantId(DEMO_TENANT);
     logger.info(`dev token issuer at ${issuer.jwksUrl}`);
   }
 

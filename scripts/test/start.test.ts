@@ -185,6 +185,16 @@ describe('npm start', () => {
     );
     expect(decided.errors).toBeUndefined();
     expect(await statusOnceSettled(taskId!, acme, 'RUNNING')).toBe('RUNNING');
+    if (!env.DATABASE_URL) {
+      // The demo tenant operates the development platform: its Admins see the event streams.
+      const streams = await graphql('{ eventStreams { topic group } }', await token('demo'));
+      expect(streams.data?.eventStreams).toContainEqual({
+        topic: 'approval.decided',
+        group: 'agent-approvals',
+      });
+      const refused = await graphql('{ eventStreams { topic } }', acme);
+      expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    }
 
     const children = await childPids(child.pid!);
     expect(children.length).toBe(6);
