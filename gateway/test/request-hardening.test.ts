@@ -141,7 +141,12 @@ describe('request shape', () => {
     });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({
-      errors: [{ message: `Request body exceeds ${MAX_BODY_BYTES} bytes` }],
+      errors: [
+        {
+          message: `Request body exceeds ${MAX_BODY_BYTES} bytes`,
+          extensions: { code: 'PAYLOAD_TOO_LARGE', max: MAX_BODY_BYTES },
+        },
+      ],
     });
   });
 });

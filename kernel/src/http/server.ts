@@ -103,7 +103,14 @@ async function handleGraphQL<TContext extends BaseContext>(
   if (req.method === 'POST') {
     const raw = await readBody(req);
     if (raw === 'too-large')
-      return sendJson(res, 413, { errors: [{ message: `Request body exceeds ${MAX_BODY_BYTES} bytes` }] });
+      return sendJson(res, 413, {
+        errors: [
+          {
+            message: `Request body exceeds ${MAX_BODY_BYTES} bytes`,
+            extensions: { code: 'PAYLOAD_TOO_LARGE', max: MAX_BODY_BYTES },
+          },
+        ],
+      });
     if (raw.length > 0 && /json/i.test(req.headers['content-type'] ?? '')) {
       try {
         body = JSON.parse(raw);
