@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { isUuid } from './db/tenant-context.ts';
 import { ConfigError } from './errors.ts';
 import {
   DEFAULT_CLAIM_IDLE_MS,
@@ -36,8 +37,6 @@ export const DEFAULT_DB_POOL_MAX = 10;
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 60;
 /** Entra ID's sign-in host in the public cloud (sovereign clouds have their own). */
 export const DEFAULT_ENTRA_AUTHORITY_HOST = 'https://login.microsoftonline.com';
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Default operation limits of the gateway (GATEWAY_MAX_DEPTH, _ALIASES, _COST, _TOKENS). */
 export const DEFAULT_GATEWAY_LIMITS = {
@@ -256,7 +255,7 @@ function readEntra(read: EnvReader, problems: string[], nodeEnv: string): EntraC
     );
   }
   for (const tenant of tenantIds) {
-    if (!GUID.test(tenant)) {
+    if (!isUuid(tenant)) {
       problems.push(
         `AUTH_TENANT_IDS must be comma-separated tenant GUIDs (got "${tenant}"; "common" and "organizations" are not allowed: list the tenants)`,
       );
@@ -266,7 +265,7 @@ function readEntra(read: EnvReader, problems: string[], nodeEnv: string): EntraC
     problems.push(
       "AUTH_CLIENT_ID must be set when AUTH_TENANT_IDS is set (the API app registration's Application (client) ID)",
     );
-  } else if (!GUID.test(clientId)) {
+  } else if (!isUuid(clientId)) {
     problems.push(
       `AUTH_CLIENT_ID must be the API app registration's Application (client) ID, a GUID (got "${clientId}")`,
     );
@@ -297,7 +296,7 @@ function readServiceCredentials(
     }
     return undefined;
   }
-  if (!GUID.test(clientId)) {
+  if (!isUuid(clientId)) {
     problems.push(
       `AUTH_SERVICE_CLIENT_ID must be the worker app registration's client id, a GUID (got "${clientId}")`,
     );
@@ -308,7 +307,7 @@ function readServiceCredentials(
   if (Boolean(clientSecret) === Boolean(certificateFile)) {
     problems.push('Set exactly one of AUTH_SERVICE_CLIENT_SECRET and AUTH_SERVICE_CERTIFICATE_FILE');
   }
-  if (tenantId !== undefined && !GUID.test(tenantId)) {
+  if (tenantId !== undefined && !isUuid(tenantId)) {
     problems.push(`AUTH_SERVICE_TENANT_ID must be a tenant GUID (got "${tenantId}")`);
   }
   return {
@@ -397,7 +396,7 @@ function readOperatorTenants(read: EnvReader, problems: string[]): string[] {
     .split(',')
     .map((id) => id.trim().toLowerCase())
     .filter(Boolean);
-  const bad = ids.filter((id) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id));
+  const bad = ids.filter((id) => !isUuid(id));
   if (bad.length > 0)
     problems.push(`OPERATOR_TENANT_IDS must be comma-separated tenant GUIDs (got "${bad.join(', ')}")`);
   return ids;

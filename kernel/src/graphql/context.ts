@@ -30,6 +30,21 @@ export interface ContextFactoryOptions {
   events?: StreamTransport;
 }
 
+/** The context of one request by a verified identity: its tenant scope and its platform access. */
+export function requestContext(
+  identity: Identity,
+  options: Pick<ContextFactoryOptions, 'orm' | 'operatorTenantIds' | 'events'>,
+  requestId: string,
+): RequestContext {
+  return {
+    identity,
+    db: tenantScope(options.orm, identity.tenantId),
+    requestId,
+    operator: options.operatorTenantIds?.includes(identity.tenantId) ?? false,
+    ...(options.events ? { events: options.events } : {}),
+  };
+}
+
 /** Reads the request id a caller or the gateway sent, or makes one. */
 export function requestIdOf(headers: IncomingHttpHeaders): string {
   const given = headers['x-request-id'];
@@ -42,13 +57,7 @@ export function createContextFactory(options: ContextFactoryOptions) {
     try {
       const identity = await options.verifier(bearerToken(headers.authorization));
       await options.tenants.ensureRegistered(identity);
-      return {
-        identity,
-        db: tenantScope(options.orm, identity.tenantId),
-        requestId: requestIdOf(headers),
-        operator: options.operatorTenantIds?.includes(identity.tenantId) ?? false,
-        ...(options.events ? { events: options.events } : {}),
-      };
+      return requestContext(identity, options, requestIdOf(headers));
     } catch (error) {
       throw error instanceof AppError ? toGraphQLError(error) : error;
     }

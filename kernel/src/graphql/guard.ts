@@ -9,7 +9,7 @@ import {
   getNamedType,
   isObjectType,
 } from 'graphql';
-import { type AuditOutcome, actorOf, recordAudit } from '../audit/audit-log.ts';
+import { type AuditEntry, type AuditOutcome, actorOf, recordAudit } from '../audit/audit-log.ts';
 import type { TenantScope } from '../db/tenant-context.ts';
 import { AppError, ForbiddenError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -106,16 +106,9 @@ async function runAudited(
   const tx = new LazyTransaction(ctx);
   try {
     const result = await resolve(source, args, { ...ctx, db: tx.scope }, info);
+    const target = { type: targetTypeOf(info), id: targetIdOf(result, args) };
     const record = (em: EntityManager) =>
-      recordAudit(em, ctx.db.tenantId, {
-        actor: actorOf(ctx.identity),
-        action,
-        targetType: targetTypeOf(info),
-        targetId: targetIdOf(result, args),
-        outcome: 'success',
-        requestId: ctx.requestId,
-        input: args,
-      });
+      recordAudit(em, ctx.db.tenantId, entryOf(ctx, action, 'success', args, target));
     // With a transaction: the record ends it, so both commit or neither. Without (no data changed
     // in this database, e.g. an event-bus operation): the record gets its own transaction.
     if (tx.started) await tx.commit(record);
@@ -249,17 +242,8 @@ async function audit(
   targetType = targetTypeOf(info),
 ): Promise<void> {
   try {
-    await ctx.db.run((em) =>
-      recordAudit(em, ctx.db.tenantId, {
-        actor: actorOf(ctx.identity),
-        action,
-        targetType,
-        targetId,
-        outcome,
-        requestId: ctx.requestId,
-        input: args,
-      }),
-    );
+    const target = { type: targetType, id: targetId };
+    await ctx.db.run((em) => recordAudit(em, ctx.db.tenantId, entryOf(ctx, action, outcome, args, target)));
   } catch (error) {
     // The attempt is refused or failed either way; losing its record must at least be loud.
     options.logger?.error('could not write audit record', {
@@ -268,6 +252,25 @@ async function audit(
       error: error instanceof Error ? error.message : String(error),
     });
   }
+}
+
+/** The audit record of an attempt by the request's caller. */
+function entryOf(
+  ctx: RequestContext,
+  action: string,
+  outcome: AuditOutcome,
+  args: Record<string, unknown>,
+  target: { type: string; id: string | null },
+): AuditEntry {
+  return {
+    actor: actorOf(ctx.identity),
+    action,
+    targetType: target.type,
+    targetId: target.id,
+    outcome,
+    requestId: ctx.requestId,
+    input: args,
+  };
 }
 
 /**

@@ -11,10 +11,6 @@ export type Role = (typeof ROLES)[number];
 /** The SDL directive every root field and entity type uses to declare who may use it. */
 export const ROLE_DIRECTIVE = 'requiresRole';
 
-/** SDL of the directive, for subgraphs and the gateway's own schema. */
-export const ROLE_DIRECTIVE_SDL =
-  'directive @requiresRole(anyOf: [String!]!) repeatable on FIELD_DEFINITION | OBJECT';
-
 type WithDirectives = { readonly directives?: readonly ConstDirectiveNode[] } | null | undefined;
 
 /**

@@ -3,9 +3,9 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { devTenantId, devUserId } from '../auth/dev-ids.ts';
 import type { Identity } from '../auth/identity.ts';
 import { createOrm } from '../db/orm.ts';
-import { tenantScope, withTenant } from '../db/tenant-context.ts';
+import { withTenant } from '../db/tenant-context.ts';
 import type { StreamTransport } from '../events/transport.ts';
-import type { RequestContext } from '../graphql/context.ts';
+import { type RequestContext, requestContext } from '../graphql/context.ts';
 import { createSubgraphApollo, type SubgraphDefinition } from '../graphql/subgraph.ts';
 import { createLogger } from '../logger.ts';
 import type { TestDatabase } from './test-database.ts';
@@ -69,15 +69,7 @@ export async function createSubgraphHarness(
     async execute(identity, query, variables) {
       const response = await apollo.executeOperation(
         { query, variables },
-        {
-          contextValue: {
-            identity,
-            db: tenantScope(orm, identity.tenantId),
-            requestId: 'test',
-            operator: options.operatorTenantIds?.includes(identity.tenantId) ?? false,
-            ...(options.events ? { events: options.events } : {}),
-          },
-        },
+        { contextValue: requestContext(identity, { orm, ...options }, 'test') },
       );
       if (response.body.kind !== 'single') throw new Error('expected a single result');
       return JSON.parse(JSON.stringify(response.body.singleResult)) as OperationResult;

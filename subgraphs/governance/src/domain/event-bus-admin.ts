@@ -1,4 +1,4 @@
-import { ForbiddenError, UnavailableError } from '#kernel/errors.ts';
+import { ForbiddenError, NotFoundError, UnavailableError } from '#kernel/errors.ts';
 import {
   type DeadLetterView,
   discardDeadLetter,
@@ -57,7 +57,7 @@ export class EventBusAdmin {
     try {
       return await inspectDeadLetter(this.#transport, topic, id, this.#tenantScope);
     } catch (error) {
-      if ((error as { code?: string }).code === 'NOT_FOUND') return null;
+      if (error instanceof NotFoundError) return null;
       throw error;
     }
   }
