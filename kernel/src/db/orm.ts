@@ -1,6 +1,7 @@
 import { type AnyEntity, type EntitySchema, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { DEFAULT_DB_POOL_MAX } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { piggybackBeginPool } from './piggyback-begin.ts';
 
 /** Options of {@link createOrm}. */
 export interface OrmOptions {
@@ -20,6 +21,8 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
     clientUrl: options.url,
     entities: options.entities as AnyEntity[],
     pool: { min: 0, max: options.poolMax ?? DEFAULT_DB_POOL_MAX },
+    // BEGIN travels with each transaction's first statement (the tenant's set_config).
+    driverOptions: piggybackBeginPool,
     // The global EntityManager must never run queries: every unit of work forks one with a tenant context.
     allowGlobalContext: false,
     discovery: { warnWhenNoEntities: false },

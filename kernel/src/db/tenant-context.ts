@@ -32,9 +32,15 @@ export interface TenantScope {
 export function tenantScope(orm: MikroORM, tenantId: string): TenantScope {
   if (!isUuid(tenantId)) throw new ValidationError(`tenant id must be a UUID (got "${tenantId}")`);
   const em = orm.em.fork({ clear: true });
-  em.setSessionContext({ variables: { [TENANT_SETTING]: tenantId } });
+  // A literal, not a parameter: the id is a validated UUID, and a statement without parameters is
+  // sent together with the transaction's BEGIN (piggyback-begin.ts), one round trip for both.
+  const setTenant = `select set_config('${TENANT_SETTING}', '${tenantId.toLowerCase()}', true)`;
   return {
     tenantId,
-    run: (work) => em.transactional((tx) => work(tx)),
+    run: (work) =>
+      em.transactional(async (tx) => {
+        await tx.execute(setTenant);
+        return work(tx);
+      }),
   };
 }
