@@ -26,6 +26,8 @@ export interface AuditEntry {
   requestId?: string;
   /** Raw input; only its redacted summary is stored. */
   input?: unknown;
+  /** The trace the record belongs to; the active span's when absent. */
+  traceId?: string;
 }
 
 /** The actor a verified identity stands for. */
@@ -44,15 +46,29 @@ export function actorOf(identity: Identity, onBehalfOf?: AuditActor['onBehalfOf'
  * the hash chain; the application role cannot change or remove a record afterwards.
  */
 export async function recordAudit(em: EntityManager, tenantId: string, entry: AuditEntry): Promise<string> {
-  const id = randomUUID();
-  const traceId = trace.getActiveSpan()?.spanContext().traceId;
-  const obo = entry.actor.onBehalfOf;
-  await em.execute(
-    `insert into audit.audit_events
-       (id, tenant_id, actor_kind, actor_id, actor, on_behalf_of, action, target_type, target_id,
-        outcome, request_id, trace_id, input_summary, at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now())`,
-    [
+  const [id] = await recordAudits(em, tenantId, [entry]);
+  return id!;
+}
+
+/**
+ * Appends several audit records, in order, with one statement in the caller's transaction (a
+ * worker's batch of events). Each record's trace id is its entry's `traceId`, else the active span's.
+ */
+export async function recordAudits(
+  em: EntityManager,
+  tenantId: string,
+  entries: readonly AuditEntry[],
+): Promise<string[]> {
+  if (entries.length === 0) return [];
+  const active = trace.getActiveSpan()?.spanContext().traceId;
+  const ids: string[] = [];
+  const params: unknown[] = [];
+  for (const entry of entries) {
+    const id = randomUUID();
+    ids.push(id);
+    const obo = entry.actor.onBehalfOf;
+    const traceId = entry.traceId ?? active;
+    params.push(
       id,
       tenantId,
       entry.actor.kind,
@@ -66,7 +82,17 @@ export async function recordAudit(em: EntityManager, tenantId: string, entry: Au
       entry.requestId ?? null,
       traceId && !/^0+$/.test(traceId) ? traceId : null,
       entry.input === undefined ? null : JSON.stringify(summarizeInput(entry.input)),
-    ],
+    );
+  }
+  // VALUES rows keep their order, so the chain's sequence follows `entries`.
+  await em.execute(
+    `insert into audit.audit_events
+       (id, tenant_id, actor_kind, actor_id, actor, on_behalf_of, action, target_type, target_id,
+        outcome, request_id, trace_id, input_summary, at)
+     values ${entries.map(() => ROW).join(', ')}`,
+    params,
   );
-  return id;
+  return ids;
 }
+
+const ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now())';

@@ -6,6 +6,9 @@ import type { PublishInput } from './outbox.ts';
 /** An envelope of one of the types `T`, discriminated by `type`. */
 export type AnyEnvelope<T extends EventType = EventType> = { [K in T]: EventEnvelope<K> }[T];
 
+/** The largest `maxBatch` a consumer may declare. */
+export const MAX_BATCH = 500;
+
 /** A follow-up event published by a consumer: tenant and actor come from the worker. */
 export type FollowUpInput<T extends EventType = EventType> = Omit<PublishInput<T>, 'tenantId' | 'actor'>;
 
@@ -41,6 +44,16 @@ export interface ConsumerDefinition<T extends EventType = EventType> {
    * changes no tenant data (e.g. live pushes) turn it off.
    */
   readonly audited?: boolean;
+  /**
+   * The most events of one tenant handled in one transaction (default 1, at most
+   * {@link MAX_BATCH}). Worth raising for fast handlers, whose cost is the transaction and not
+   * the work: under load a worker then commits, audits and acknowledges many events at once. The
+   * handler runs for the batch's events one after another, so slow handlers (remote calls) keep 1
+   * and get parallelism from the worker's concurrency instead. If a batch's transaction fails, its
+   * events are handled again one per transaction: effects on the database happen once, effects
+   * outside it may repeat (as with any redelivery).
+   */
+  readonly maxBatch?: number;
   handle(event: AnyEnvelope<T>, ctx: ConsumerContext): Promise<void>;
 }
 
@@ -54,5 +67,11 @@ export function defineConsumer<T extends EventType>(
   }
   if (definition.topics.length === 0)
     throw new Error(`consumer group "${group}" must read at least one topic`);
+  const { maxBatch } = definition;
+  if (maxBatch !== undefined && !(Number.isInteger(maxBatch) && maxBatch >= 1 && maxBatch <= MAX_BATCH)) {
+    throw new Error(
+      `consumer group "${group}": maxBatch must be a whole number from 1 to ${MAX_BATCH} (got ${maxBatch})`,
+    );
+  }
   return definition;
 }

@@ -176,10 +176,11 @@ export class PostgresStreamTransport implements StreamTransport {
     return rows.map((r) => ({ stream, id: r.id, body: r.envelope, deliveryCount: r.delivery_count }));
   }
 
-  async ack(group: string, stream: string, id: string): Promise<void> {
+  async ack(group: string, stream: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
     await this.#query(
-      'delete from platform.stream_pending where stream = $1 and group_name = $2 and entry_id = $3',
-      [this.#key(stream), group, id],
+      'delete from platform.stream_pending where stream = $1 and group_name = $2 and entry_id = any($3::bigint[])',
+      [this.#key(stream), group, ids],
     );
   }
 

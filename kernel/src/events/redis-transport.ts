@@ -151,7 +151,8 @@ export class RedisStreamTransport implements StreamTransport {
    * Acknowledgements made in the same tick go out as one XACK per stream and group; each caller's
    * promise settles when that command has.
    */
-  ack(group: string, stream: string, id: string): Promise<void> {
+  ack(group: string, stream: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
     const key = `${group}\u0000${stream}`;
     let batch = this.#acks.get(key);
     if (!batch) {
@@ -165,7 +166,7 @@ export class RedisStreamTransport implements StreamTransport {
       this.#acks.set(key, created);
       batch = created;
     }
-    batch.ids.push(id);
+    batch.ids.push(...ids);
     return batch.done;
   }
 

@@ -100,8 +100,8 @@ export interface StreamTransport {
     minIdleMs: number,
     count: number,
   ): Promise<Delivery[]>;
-  /** Acknowledges a handled entry (XACK). */
-  ack(group: string, stream: string, id: string): Promise<void>;
+  /** Acknowledges handled entries of one stream (XACK). */
+  ack(group: string, stream: string, ids: readonly string[]): Promise<void>;
   /** Moves a pending entry to the stream's dead-letter stream and acknowledges it, atomically. */
   deadLetter(delivery: Delivery, info: DeadLetterInfo): Promise<void>;
   listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]>;

@@ -62,7 +62,11 @@ describe.each(['redis', 'postgres'] as const)('stream transport contract: %s', (
     expect(g2.map((d) => [d.id, d.deliveryCount])).toEqual(ids.map((id) => [id, 1]));
     const stats = await transport.stats(T, 'g1');
     expect(stats).toMatchObject({ length: 4, pending: 4, lag: 0, deadLetters: 0 });
-    for (const d of [...a, ...b]) await transport.ack('g1', T, d.id);
+    await transport.ack(
+      'g1',
+      T,
+      [...a, ...b].map((d) => d.id),
+    );
     expect(await transport.stats(T, 'g1')).toMatchObject({ pending: 0, oldestPendingMs: 0 });
     expect(await transport.groups(T)).toEqual(['g1', 'g2']);
   });

@@ -23,7 +23,7 @@ describe('event-bus metrics', () => {
       await transport.ensureGroup(T, 'm');
       await transport.append([1, 2, 3].map((n) => ({ stream: T, tenantId: '', body: String(n) })));
       const [first, second] = await transport.read('m', 'c', [T], 2, 10);
-      await transport.ack('m', T, first!.id);
+      await transport.ack('m', T, [first!.id]);
       await transport.deadLetter(second!, {
         group: 'm',
         consumer: 'c',

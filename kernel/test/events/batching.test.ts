@@ -1,0 +1,197 @@
+// Consumer batching (`maxBatch`): one tenant's events read together share a transaction, an
+// audit append and an acknowledgement; a failing event sends the batch back to one transaction per
+// event, so only the failing one retries and is dead-lettered, and every other effect happens once.
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { withTenant } from '../../src/db/tenant-context.ts';
+import { listDeadLetters } from '../../src/events/admin.ts';
+import { type AnyEnvelope, type ConsumerContext, defineConsumer } from '../../src/events/consumer.ts';
+import { RetryableError } from '../../src/events/errors.ts';
+import { type EventSource, publish } from '../../src/events/outbox.ts';
+import { OutboxRelay } from '../../src/events/relay.ts';
+import type { StreamTransport } from '../../src/events/transport.ts';
+import { EventWorker } from '../../src/events/worker.ts';
+import { createTestDatabase, type TestDatabase } from '../../src/testing/test-database.ts';
+import { startTestIssuer, type TestIssuer } from '../../src/testing/test-identity.ts';
+import { EFFECTS_TABLE_SQL } from './fixtures/effect-consumer.ts';
+import { appOrm, eventually, makeTransport, tenantSource, testWorkerIdentity } from './support.ts';
+
+let db: TestDatabase;
+let orm: MikroORM;
+let acme: EventSource;
+let umbrella: EventSource;
+let issuer: TestIssuer;
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  db = await createTestDatabase();
+  for (const sql of EFFECTS_TABLE_SQL.split(';').filter((s) => s.trim())) await db.asSuperuser(sql);
+  orm = await appOrm(db);
+  acme = await tenantSource(orm, 'acme');
+  umbrella = await tenantSource(orm, 'umbrella');
+});
+afterAll(async () => {
+  await orm?.close();
+  await db?.close();
+  await issuer?.close();
+});
+
+type Handler = (event: AnyEnvelope<'document.uploaded'>, ctx: ConsumerContext) => Promise<void>;
+
+/** The handler's effect: a row in public.test_effects, in the event's transaction. */
+const effect = async (event: AnyEnvelope, ctx: ConsumerContext): Promise<void> => {
+  await ctx.em.execute('insert into public.test_effects (event_id, group_name) values (?, ?)', [
+    event.id,
+    ctx.group,
+  ]);
+};
+
+describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) => {
+  let transport: StreamTransport;
+  let relay: OutboxRelay;
+  const workers: EventWorker[] = [];
+
+  const uploaded = (source: EventSource, title: string, documentId: string = randomUUID()) => {
+    return withTenant(orm, source.tenantId, (em) =>
+      publish(em, {
+        ...source,
+        type: 'document.uploaded',
+        aggregate: { type: 'document', id: documentId },
+        payload: { documentId, title, mimeType: 'text/plain' },
+      }),
+    );
+  };
+  /** Waits until the relay has moved everything, so a worker started next reads it all at once. */
+  const relayed = () =>
+    eventually(async () => {
+      const rows = await db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
+      return Number(rows[0]!.n) === 0;
+    }, 'the outbox drained');
+  const start = async (group: string, maxBatch: number, handle: Handler) => {
+    const worker = new EventWorker({
+      orm,
+      transport,
+      consumerName: `${group}-1`,
+      concurrency: 16,
+      actorFor: testWorkerIdentity(issuer).actorFor,
+      retryBackoffMs: 10,
+      blockMs: 100,
+      consumer: defineConsumer({ group, topics: ['document.uploaded'], maxBatch, handle }),
+    });
+    await worker.start();
+    workers.push(worker);
+    return worker;
+  };
+  const effects = async (group: string) =>
+    (
+      await db.asSuperuser<{ event_id: string }>(
+        'select event_id from public.test_effects where group_name = $1 order by at',
+        [group],
+      )
+    ).map((r) => r.event_id);
+
+  beforeAll(() => {
+    transport = makeTransport(kind, db);
+    relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: 50 });
+    relay.start();
+  });
+  // each test reads a stream of its own events only
+  afterEach(async () => {
+    for (const w of workers.splice(0)) await w.close();
+    await transport.destroy(['document.uploaded']);
+  });
+  afterAll(async () => {
+    await relay.close();
+    await transport.close();
+  });
+
+  it("handles one tenant's events read together in one transaction, each audited with its own record", async () => {
+    const group = `together-${kind}`;
+    const acmeEvents = [];
+    const umbrellaEvents = [];
+    const report = randomUUID(); // one aggregate: its events keep their order
+    for (let i = 0; i < 6; i++) {
+      acmeEvents.push(await uploaded(acme, `a${i}`, report));
+      if (i % 3 === 0) umbrellaEvents.push(await uploaded(umbrella, `u${i}`));
+    }
+    await relayed();
+    const transactions = new Map<string, string>();
+    const order: string[] = [];
+    const worker = await start(group, 8, async (event, ctx) => {
+      const [row] = await ctx.em.execute<{ tx: string }[]>('select txid_current()::text as tx');
+      transactions.set(event.id, row!.tx);
+      order.push(event.payload.title);
+      await effect(event, ctx);
+    });
+    await eventually(async () => worker.counters.handled === 8, 'eight events handled');
+    const acmeTx = new Set(acmeEvents.map((e) => transactions.get(e.id)));
+    const umbrellaTx = new Set(umbrellaEvents.map((e) => transactions.get(e.id)));
+    expect(acmeTx.size).toBe(1);
+    expect(umbrellaTx.size).toBe(1);
+    expect([...acmeTx][0]).not.toBe([...umbrellaTx][0]);
+    // one aggregate's events in publishing order
+    expect(order.filter((t) => t.startsWith('a'))).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5']);
+    expect((await effects(group)).sort()).toEqual([...acmeEvents, ...umbrellaEvents].map((e) => e.id).sort());
+    const audited = await withTenant(orm, acme.tenantId, (em) =>
+      em.execute<{ event_id: string; target_id: string; actor_kind: string; on_behalf_of: string }[]>(
+        `select input_summary->>'eventId' as event_id, target_id, actor_kind, on_behalf_of
+         from audit.audit_events where action = ? order by seq`,
+        [`${group}.document.uploaded`],
+      ),
+    );
+    expect(audited.map((a) => a.event_id)).toEqual(acmeEvents.map((e) => e.id));
+    expect(new Set(audited.map((a) => a.target_id))).toEqual(new Set([report]));
+    expect(audited.every((a) => a.actor_kind === 'service')).toBe(true);
+    expect(audited[0]!.on_behalf_of).toBe(`${acme.actor.name} (${acme.actor.id})`);
+    expect(worker.counters.batchFallbacks).toBe(0);
+    expect((await transport.stats('document.uploaded', group)).pending).toBe(0);
+  });
+
+  it('costs the other events of a batch nothing when one fails: only that one retries and is dead-lettered', async () => {
+    const group = `poisoned-${kind}`;
+    const titles = ['fine 1', 'fine 2', 'poison', 'fine 3', 'fine 4'];
+    const events = [];
+    for (const title of titles) events.push(await uploaded(acme, title));
+    await relayed();
+    const poisonAttempts: number[] = [];
+    const worker = await start(group, 8, async (event, ctx) => {
+      await effect(event, ctx);
+      if (event.payload.title === 'poison') {
+        poisonAttempts.push(ctx.attempt);
+        throw new RetryableError('cannot digest this one');
+      }
+    });
+    await eventually(
+      async () => worker.counters.deadLettered === 1 && worker.counters.handled === 4,
+      'the poison event dead-lettered and the others handled',
+    );
+    // the batch's try is no attempt of its own: attempt 1 runs in it and again on its own
+    expect(poisonAttempts).toEqual([1, 1, 2, 3]);
+    expect(worker.counters).toMatchObject({
+      handled: 4,
+      failedAttempts: 3,
+      batchFallbacks: 1,
+      duplicates: 0,
+    });
+    const fine = events.filter((e) => e.payload.title !== 'poison').map((e) => e.id);
+    expect((await effects(group)).sort()).toEqual([...fine].sort()); // each once, the poison's none
+    const letters = await listDeadLetters(transport, { topic: 'document.uploaded', tenantId: acme.tenantId });
+    expect(letters.filter((l) => l.group === group).map((l) => [l.event?.id, l.attempts])).toEqual([
+      [events[2]!.id, 3],
+    ]);
+  });
+
+  it('handles a redelivered copy in the same batch once', async () => {
+    const group = `copies-${kind}`;
+    const event = await uploaded(umbrella, 'twice');
+    await relayed();
+    await transport.append([
+      { stream: 'document.uploaded', tenantId: umbrella.tenantId, body: JSON.stringify(event) },
+    ]);
+    const worker = await start(group, 8, effect);
+    await eventually(async () => worker.counters.duplicates === 1, 'the copy skipped');
+    expect(await effects(group)).toEqual([event.id]);
+    expect(worker.counters).toMatchObject({ handled: 1, duplicates: 1, batchFallbacks: 0 });
+    expect((await transport.stats('document.uploaded', group)).pending).toBe(0);
+  });
+});
