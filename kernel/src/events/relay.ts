@@ -10,6 +10,8 @@ export const RELAY_RETRY_MS = 1_000;
 export const RELAY_COALESCE_MS = 3;
 /** How long a relay waits before trying to LISTEN again after losing (or never getting) it. */
 export const LISTEN_RETRY_MS = 10_000;
+/** Advisory-lock class of the wake-up protocol (migration `outbox_wakeup`). */
+const WAKEUP_LOCK = "hashtext('widgetdc.outbox.wakeup')";
 /** The channel the outbox trigger notifies on commit. */
 export const OUTBOX_CHANNEL = 'widgetdc_outbox';
 
@@ -36,6 +38,8 @@ export class OutboxRelay {
   readonly #batch: number;
   readonly #pollMs: number;
   #listener: pg.Client | undefined;
+  /** Whether this relay holds the busy lock (on its listening connection). */
+  #busy = false;
   #wake: (() => void) | undefined;
   #woken = false;
   #listenAfter = 0;
@@ -86,6 +90,13 @@ export class OutboxRelay {
     this.#running ??= this.#loop();
   }
 
+  /**
+   * While passes find rows the relay polls every {@link RELAY_COALESCE_MS} and holds the "busy"
+   * advisory lock on its listening connection, so publishers do not NOTIFY (see the migration
+   * `outbox_wakeup`). When a pass finds nothing it releases the lock, waits until every
+   * transaction that skipped its NOTIFY has ended, makes one more pass, and only then waits for a
+   * notification (or the poll interval).
+   */
   async #loop(): Promise<void> {
     const log = this.#options.logger;
     while (!this.#stopping) {
@@ -102,11 +113,50 @@ export class OutboxRelay {
         await sleep(RELAY_RETRY_MS);
         continue;
       }
-      if (moved >= this.#batch) continue;
-      // A partial batch: let a few more commits land before the next pass, so that a steady stream
-      // of small transactions costs one relay transaction per few milliseconds, not one per commit.
-      if (moved > 0) await sleep(RELAY_COALESCE_MS);
+      if (moved > 0) {
+        await this.#holdBusy();
+        if (moved >= this.#batch) continue;
+        // A partial batch: let a few more commits land before the next pass, so that a steady
+        // stream of small transactions costs one relay transaction per few milliseconds.
+        await sleep(RELAY_COALESCE_MS);
+        continue;
+      }
+      if (this.#busy) {
+        await this.#releaseBusy();
+        continue; // the last pass, which sees every row whose transaction did not notify
+      }
       if (!this.#woken) await this.#idle();
+    }
+  }
+
+  /** Takes the busy lock if nobody holds it (publishers stop notifying); failures are harmless. */
+  async #holdBusy(): Promise<void> {
+    const listener = this.#listener;
+    if (this.#busy || !listener) return;
+    try {
+      const { rows } = await listener.query<{ held: boolean }>(
+        `select pg_try_advisory_lock(${WAKEUP_LOCK}, 2) as held`,
+      );
+      this.#busy = rows[0]?.held === true && this.#listener === listener;
+    } catch {
+      // publishers keep notifying
+    }
+  }
+
+  /** Releases the busy lock, then waits until no transaction that skipped its NOTIFY is open. */
+  async #releaseBusy(): Promise<void> {
+    this.#busy = false;
+    const listener = this.#listener;
+    if (!listener) return; // the connection, and with it the lock, is gone
+    try {
+      await listener.query(
+        `select pg_advisory_unlock(${WAKEUP_LOCK}, 2); select pg_advisory_lock(${WAKEUP_LOCK}, 1); select pg_advisory_unlock(${WAKEUP_LOCK}, 1)`,
+      );
+    } catch (error) {
+      // The lock's state on this connection is unknown: drop the connection, which releases it.
+      this.#options.logger?.warn('releasing the relay lock failed; reconnecting', { error: String(error) });
+      this.#listener = undefined;
+      await listener.end().catch(() => {});
     }
   }
 
@@ -126,12 +176,13 @@ export class OutboxRelay {
 
   async #listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#options.url });
-    client.on('error', () => {
-      if (this.#listener === client) this.#listener = undefined;
-    });
-    client.on('end', () => {
-      if (this.#listener === client) this.#listener = undefined;
-    });
+    const lost = () => {
+      if (this.#listener !== client) return;
+      this.#listener = undefined;
+      this.#busy = false; // a session's advisory locks end with it
+    };
+    client.on('error', lost);
+    client.on('end', lost);
     client.on('notification', () => {
       this.#woken = true;
       this.#wake?.();

@@ -1,0 +1,151 @@
+// Outbox wake-ups: a relay that is busy polling keeps publishers from notifying, and when it stops
+// polling it waits for every transaction that did not notify, so no event waits for the poll
+// interval. The database's part is checked step by step; the relay's part end to end with a poll
+// interval of an hour, so only notifications can deliver. PGlite has one session behind every
+// connection and hands a notification to whichever connection runs the next statement, so there
+// the relay relies on polling: the end-to-end test polls, and the lock protocol (which one session
+// cannot exercise) is checked on the native server only.
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { withTenant } from '../../src/db/tenant-context.ts';
+import { type EventSource, publish } from '../../src/events/outbox.ts';
+import { OUTBOX_CHANNEL, OutboxRelay } from '../../src/events/relay.ts';
+import type { StreamTransport } from '../../src/events/transport.ts';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../../src/testing/test-database.ts';
+import { appOrm, eventually, makeTransport, tenantSource } from './support.ts';
+
+const WAKEUP = "hashtext('widgetdc.outbox.wakeup')";
+const native = testDatabaseKind() !== 'pglite';
+let db: TestDatabase;
+let orm: MikroORM;
+let source: EventSource;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  orm = await appOrm(db);
+  source = await tenantSource(orm, 'wakeup');
+});
+afterAll(async () => {
+  await orm?.close();
+  await db?.close();
+});
+
+const uploaded = (em: Parameters<typeof publish>[0]) => {
+  const documentId = randomUUID();
+  return publish(em, {
+    ...source,
+    type: 'document.uploaded',
+    aggregate: { type: 'document', id: documentId },
+    payload: { documentId, title: 'wake', mimeType: 'text/plain' },
+  });
+};
+const publishOne = () => withTenant(orm, source.tenantId, uploaded);
+
+async function connect(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: db.appUrl });
+  await client.connect();
+  return client;
+}
+
+describe('outbox wake-ups', () => {
+  it(`a relay ${native ? 'waiting an hour between polls' : 'polling'} relays every event, before and after busy spells`, async () => {
+    const transport: StreamTransport = makeTransport('redis', db);
+    await transport.ensureGroup('document.uploaded', 'wake');
+    const relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: native ? 3_600_000 : 50 });
+    const read: string[] = [];
+    const readAll = async (n: number, what: string) =>
+      eventually(async () => {
+        for (const d of await transport.read('wake', 'c', ['document.uploaded'], 500, 10)) read.push(d.id);
+        return read.length === n;
+      }, what);
+    try {
+      relay.start();
+      await publishOne();
+      await readAll(1, 'the first event, woken by its notification');
+      for (let spell = 1; spell <= 3; spell++) {
+        // a burst keeps the relay busy (polling, holding the lock), then it goes idle again
+        await Promise.all(Array.from({ length: 200 }, publishOne));
+        await readAll(1 + spell * 201 - 1, `the burst of spell ${spell}`);
+        await publishOne();
+        await readAll(1 + spell * 201, `the single event after spell ${spell}`);
+      }
+      await eventually(async () => relay.relayed === 604, 'the last commit counted');
+      expect(relay.relayed).toBe(604);
+    } finally {
+      await relay.close();
+      await transport.destroy(['document.uploaded']);
+      await transport.close();
+    }
+  });
+
+  // The native server only (see the top of the file): PGlite's one session cannot wait on itself.
+  if (native)
+    it('publishers notify only while no relay is busy, and a relay going idle waits for those that did not', async () => {
+      const relay = await connect();
+      const listener = await connect();
+      const other = await connect();
+      const heard: string[] = [];
+      listener.on('notification', (n) => heard.push(n.payload ?? ''));
+      await listener.query(`listen ${OUTBOX_CHANNEL}`);
+      const sentinel = async (name: string) => {
+        await other.query('select pg_notify($1, $2)', [OUTBOX_CHANNEL, name]);
+        await eventually(async () => heard.includes(name), `the ${name} notification`);
+      };
+      try {
+        // no relay busy: the commit notifies
+        await publishOne();
+        await sentinel('one');
+        expect(heard).toEqual(['', 'one']);
+
+        // a busy relay: no notification (the sentinel, sent after the commit, arrives alone)
+        expect((await relay.query(`select pg_try_advisory_lock(${WAKEUP}, 2) as held`)).rows[0].held).toBe(
+          true,
+        );
+        await publishOne();
+        await sentinel('two');
+        expect(heard).toEqual(['', 'one', 'two']);
+
+        // a publishing transaction still open while the relay stops polling: the relay waits for it
+        let commit: () => void = () => {};
+        const committing = new Promise<void>((resolve) => {
+          commit = resolve;
+        });
+        let inserted: () => void = () => {};
+        const insertedYet = new Promise<void>((resolve) => {
+          inserted = resolve;
+        });
+        const open = withTenant(orm, source.tenantId, async (em) => {
+          await uploaded(em);
+          inserted();
+          await committing;
+        });
+        await insertedYet;
+        let released = false;
+        const idle = relay
+          .query(`select pg_advisory_unlock(${WAKEUP}, 2); select pg_advisory_lock(${WAKEUP}, 1)`)
+          .then(() => {
+            released = true;
+          });
+        await eventually(async () => (await waiting()) === 1, 'the relay waiting for the open transaction');
+        expect(released).toBe(false);
+        commit();
+        await open;
+        await idle;
+        expect(released).toBe(true);
+      } finally {
+        await relay.end();
+        await listener.end();
+        await other.end();
+      }
+    });
+});
+
+/** Backends waiting for the publishers' wake-up lock. */
+async function waiting(): Promise<number> {
+  const rows = await db.asSuperuser<{ n: string }>(
+    `select count(*) as n from pg_locks where locktype = 'advisory' and objid = 1 and not granted
+       and classid = (${WAKEUP})::oid`,
+  );
+  return Number(rows[0]!.n);
+}
