@@ -11,7 +11,8 @@ import { verifiedWorkerIdentity } from '#kernel/events/service-actor.ts';
 import { EventWorker } from '#kernel/events/worker.ts';
 import { startTestIssuer } from '#kernel/testing/test-identity.ts';
 
-const { BENCH_DB_URL, BENCH_REDIS_URL, BENCH_PREFIX, BENCH_CONCURRENCY, BENCH_AUDITED } = process.env;
+const { BENCH_DB_URL, BENCH_REDIS_URL, BENCH_PREFIX, BENCH_CONCURRENCY, BENCH_AUDITED, BENCH_MAX_BATCH } =
+  process.env;
 const orm = await createOrm({ url: BENCH_DB_URL!, entities: [], poolMax: Number(BENCH_CONCURRENCY) + 2 });
 const transport = new RedisStreamTransport({ url: BENCH_REDIS_URL!, prefix: BENCH_PREFIX! });
 const relay = new OutboxRelay({ url: BENCH_DB_URL!, transport, pollMs: 100 });
@@ -39,6 +40,8 @@ const worker = new EventWorker({
     // A no-op handler changes no tenant data, so by default it writes no audit record;
     // BENCH_AUDITED=1 adds one per event, as a consumer with a real effect does.
     audited: BENCH_AUDITED === '1',
+    // A fast handler, batched like the platform's own fast consumers (live-fanout).
+    maxBatch: Number(BENCH_MAX_BATCH),
     async handle(event) {
       latencies.push(Date.now() - Date.parse(event.occurredAt));
     },

@@ -5,9 +5,11 @@
 // are deleted afterwards; the database is a throwaway one.
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
+import { cpuPerEvent, sampleCpu } from './cpu.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PG_URL = process.env.WIDGETDC_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -17,6 +19,8 @@ const N_OUTBOX = Number(process.env.BENCH_OUTBOX_EVENTS ?? 10_000);
 const CONCURRENCY = 16;
 const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 2_000);
 const PACED_SECONDS = 5;
+/** The (b) consumer's maxBatch: one tenant's events read together share a transaction (1: none). */
+const MAX_BATCH = Number(process.env.BENCH_MAX_BATCH ?? 64);
 const prefix = `wtdc-bench:${randomBytes(4).toString('hex')}:`;
 
 const { RedisStreamTransport } = await import('#kernel/events/redis-transport.ts');
@@ -31,6 +35,10 @@ interface Result {
   seconds: number;
   p50: number;
   p99: number;
+  /** CPU microseconds per event by process kind (the outbox runs). */
+  cpu?: Map<string, number>;
+  /** The rate the publishers reached (the paced run). */
+  published?: number;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -53,7 +61,7 @@ async function streamTransport(): Promise<Result> {
       await Promise.all(
         batch.map(async (d) => {
           latencies.push(Date.now() - Number(d.body));
-          await transport.ack('bench', stream, d.id);
+          await transport.ack('bench', stream, [d.id]);
         }),
       );
     }
@@ -127,6 +135,7 @@ async function outbox(): Promise<Result[]> {
         BENCH_REDIS_URL: REDIS_URL,
         BENCH_PREFIX: prefix,
         BENCH_CONCURRENCY: process.env.BENCH_OUTBOX_CONCURRENCY ?? String(CONCURRENCY),
+        BENCH_MAX_BATCH: String(MAX_BATCH),
       },
     });
     await new Promise<void>((resolve, reject) => {
@@ -137,7 +146,7 @@ async function outbox(): Promise<Result[]> {
       });
     });
     log(
-      `(b) relay and worker (concurrency ${process.env.BENCH_OUTBOX_CONCURRENCY ?? CONCURRENCY}) run in a child process, as in a deployment`,
+      `(b) relay and worker (concurrency ${process.env.BENCH_OUTBOX_CONCURRENCY ?? CONCURRENCY}, maxBatch ${MAX_BATCH}) run in a child process, as in a deployment`,
     );
     const source = { tenantId, actor: { kind: 'user' as const, id: 'bench-user', name: 'bench' } };
     const one = () => {
@@ -154,8 +163,18 @@ async function outbox(): Promise<Result[]> {
     const waitFor = async (n: number) => {
       while (latencies.length < n) await sleep(5);
     };
+    const childPid = child.pid;
+    const cpu = () =>
+      sampleCpu((pid, command) => {
+        if (pid === process.pid) return 'publishers';
+        if (pid === childPid) return 'relay+worker';
+        if (command === 'postgres') return 'PostgreSQL';
+        if (command === 'redis-server') return 'Redis';
+        return undefined;
+      });
 
     log(`(b) flat out: ${N_OUTBOX} events, 16 concurrent publishing transactions`);
+    let before = cpu();
     let started = performance.now();
     let next = 0;
     await Promise.all(
@@ -168,10 +187,12 @@ async function outbox(): Promise<Result[]> {
     );
     await waitFor(N_OUTBOX);
     const flat = summarize('(b) outbox end to end', latencies, (performance.now() - started) / 1000);
+    flat.cpu = cpuPerEvent(before, cpu(), N_OUTBOX);
 
     const paced = PACED_RATE * PACED_SECONDS;
     log(`(b) paced: ${PACED_RATE} events/s for ${PACED_SECONDS} s`);
     latencies = [];
+    before = cpu();
     started = performance.now();
     const inFlight: Promise<unknown>[] = [];
     for (let i = 0; i < paced; i++) {
@@ -181,12 +202,15 @@ async function outbox(): Promise<Result[]> {
       inFlight.push(one());
     }
     await Promise.all(inFlight);
+    const publishedIn = (performance.now() - started) / 1000;
     await waitFor(paced);
     const pacedResult = summarize(
       `(b) outbox paced at ${PACED_RATE}/s`,
       latencies,
       (performance.now() - started) / 1000,
     );
+    pacedResult.cpu = cpuPerEvent(before, cpu(), paced);
+    pacedResult.published = paced / publishedIn;
     child.removeAllListeners('exit');
     await new Promise((resolve) => {
       child.once('exit', resolve);
@@ -204,9 +228,20 @@ async function outbox(): Promise<Result[]> {
 log(
   `bench:events — Redis ${REDIS_URL}, ${N} events for (a)/(c), ${N_OUTBOX} for (b), concurrency ${CONCURRENCY}`,
 );
+/** Where the CPU went, per event, in an outbox run. */
+const cpuLine = (r: Result) => {
+  if (!r.cpu || r.cpu.size === 0) return '';
+  const parts = [...r.cpu].map(([name, us]) => `${name} ${us.toFixed(0)}`);
+  const total = [...r.cpu.values()].reduce((a, b) => a + b, 0);
+  return `    CPU µs/event: ${parts.join(', ')}; total ${total.toFixed(0)} (the machine's ${cpus} cores allow ~${((cpus * 1e6) / total).toFixed(0)} events/s)\n`;
+};
+const cpus = availableParallelism();
 if (process.env.BENCH_ONLY === 'b') {
-  for (const r of await outbox())
-    process.stdout.write(`${r.name}: ${(r.events / r.seconds).toFixed(0)}/s p50 ${r.p50} p99 ${r.p99}\n`);
+  for (const r of await outbox()) {
+    process.stdout.write(
+      `${r.name}: ${(r.events / r.seconds).toFixed(0)}/s p50 ${r.p50} p99 ${r.p99}${r.published ? ` (published at ${r.published.toFixed(0)}/s)` : ''}\n${cpuLine(r)}`,
+    );
+  }
   process.exit(0);
 }
 log('(a) stream transport…');
@@ -217,9 +252,10 @@ const [b, bPaced] = await outbox();
 const rate = (r: Result) => r.events / r.seconds;
 for (const r of [a, b!, bPaced!, c]) {
   process.stdout.write(
-    `${r.name.padEnd(30)} ${rate(r).toFixed(0).padStart(7)} events/s   p50 ${r.p50} ms   p99 ${r.p99} ms   (${r.events} events)\n`,
+    `${r.name.padEnd(30)} ${rate(r).toFixed(0).padStart(7)} events/s   p50 ${r.p50} ms   p99 ${r.p99} ms   (${r.events} events)\n${cpuLine(r)}`,
   );
 }
+process.stdout.write(`(b) paced: the publishers reached ${bPaced!.published!.toFixed(0)} events/s\n`);
 process.stdout.write(`ratio (a)/(c) throughput: ${(rate(a) / rate(c)).toFixed(2)}\n`);
 process.stdout.write(`ratio (b)/(c) throughput: ${(rate(b!) / rate(c)).toFixed(2)}\n`);
 process.stdout.write(`(b) paced at ${PACED_RATE}/s: p99 ${bPaced!.p99} ms (target < 50 ms)\n`);
