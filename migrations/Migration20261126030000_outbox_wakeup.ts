@@ -8,9 +8,16 @@ const WAKEUP = "hashtext('widgetdc.outbox.wakeup')";
  * notifying transaction in the database (PostgreSQL holds a database-wide lock from the queue write
  * to the end of commit) and wakes every listener, so under load it costs more than the insert. A
  * relay that is busy polling holds advisory lock 2, and publishers notify only when no relay does.
- * Each publishing transaction holds lock 1 shared until it ends; a relay that stops polling
- * releases lock 2, then waits for lock 1 exclusively, so its last pass sees every row inserted by a
+ * Each publishing transaction holds lock 1 shared until it ends (nothing ever takes it exclusively,
+ * so it never waits): a relay that stops polling releases lock 2, notes the holders of lock 1 in
+ * pg_locks and polls until they have all ended, so its last pass sees every row inserted by a
  * transaction that did not notify (kernel/src/events/relay.ts).
+ *
+ * Two more costs of every publish go. The outbox's foreign key to platform.tenants made every
+ * publisher share-lock its tenant's row, which concurrent publishers of one tenant turn into
+ * multixacts; the row lives for milliseconds and row-level security already pins it to the
+ * transaction's tenant. And the envelope is stored as json, checked but kept as text, since nobody
+ * queries into it and the relay hands it on as text.
  */
 export class Migration20261126030000_outbox_wakeup extends Migration {
   override async up(): Promise<void> {
@@ -26,6 +33,8 @@ export class Migration20261126030000_outbox_wakeup extends Migration {
         end if;
         return null;
       end $$;
+      alter table platform.outbox drop constraint outbox_tenant_id_fkey;
+      alter table platform.outbox alter column envelope type json;
     `);
     this.addSql('reset role;');
   }
@@ -38,6 +47,9 @@ export class Migration20261126030000_outbox_wakeup extends Migration {
         perform pg_notify('widgetdc_outbox', '');
         return null;
       end $$;
+      alter table platform.outbox alter column envelope type jsonb;
+      alter table platform.outbox add constraint outbox_tenant_id_fkey
+        foreign key (tenant_id) references platform.tenants (id);
     `);
     this.addSql('reset role;');
   }

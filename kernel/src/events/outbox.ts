@@ -60,7 +60,7 @@ export async function publishMany(em: EntityManager, inputs: PublishInput[]): Pr
   const rows = envelopes.map((e) => {
     const key = `${e.aggregate.type}:${e.aggregate.id}`;
     params.push(e.tenantId, e.id, e.type, key, shardOf(key), JSON.stringify(e));
-    return '(?, ?, ?, ?, ?, ?::jsonb)';
+    return '(?, ?, ?, ?, ?, ?::json)';
   });
   await em.execute(
     `insert into platform.outbox (tenant_id, event_id, topic, aggregate_key, shard, envelope) values ${rows.join(', ')}`,

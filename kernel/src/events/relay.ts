@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { PiggybackBeginClient, piggybackBeginPool } from '../db/piggyback-begin.ts';
 import type { Logger } from '../logger.ts';
 import { DEFAULT_RELAY_BATCH, DEFAULT_RELAY_POLL_MS } from './defaults.ts';
 import type { StreamTransport } from './transport.ts';
@@ -12,6 +13,17 @@ export const RELAY_COALESCE_MS = 3;
 export const LISTEN_RETRY_MS = 10_000;
 /** Advisory-lock class of the wake-up protocol (migration `outbox_wakeup`). */
 const WAKEUP_LOCK = "hashtext('widgetdc.outbox.wakeup')";
+/** Takes the busy lock (publishers stop notifying) if no other relay holds it. */
+export const TAKE_BUSY_SQL = `select pg_try_advisory_lock(${WAKEUP_LOCK}, 2) as held`;
+/** The publishing transactions in flight: each holds the publishers' lock until it ends. */
+const IN_FLIGHT = `select coalesce(array_agg(virtualtransaction), '{}') as publishers from pg_locks
+  where locktype = 'advisory' and classid = ${WAKEUP_LOCK}::oid and objid = 1 and objsubid = 2 and granted`;
+/** Releases the busy lock and names the publishing transactions that may have skipped their NOTIFY. */
+export const RELEASE_BUSY_SQL = `select pg_advisory_unlock(${WAKEUP_LOCK}, 2); ${IN_FLIGHT}`;
+/** Which of the named publishing transactions are still in flight. */
+export const STILL_IN_FLIGHT_SQL = `${IN_FLIGHT} and virtualtransaction = any($1::text[])`;
+/** Stands for "every publishing transaction in flight now" (the busy lock went with a lost connection). */
+const ALL_IN_FLIGHT = '*';
 /** The channel the outbox trigger notifies on commit. */
 export const OUTBOX_CHANNEL = 'widgetdc_outbox';
 
@@ -40,6 +52,8 @@ export class OutboxRelay {
   #listener: pg.Client | undefined;
   /** Whether this relay holds the busy lock (on its listening connection). */
   #busy = false;
+  /** Publishing transactions (virtual ids) in flight when the busy lock was released. */
+  #draining: string[] = [];
   #wake: (() => void) | undefined;
   #woken = false;
   #listenAfter = 0;
@@ -50,8 +64,10 @@ export class OutboxRelay {
 
   constructor(options: OutboxRelayOptions) {
     this.#options = options;
-    this.#pool = new pg.Pool({ connectionString: options.url, max: 1 });
+    // BEGIN travels with the take_outbox statement: a pass costs two round trips, not three
+    this.#pool = new pg.Pool({ connectionString: options.url, max: 1, Client: PiggybackBeginClient });
     this.#pool.on('error', () => {});
+    piggybackBeginPool.onPoolCreated(this.#pool);
     this.#batch = options.batchSize ?? DEFAULT_RELAY_BATCH;
     if (!Number.isInteger(this.#batch) || this.#batch < 1 || this.#batch > 10_000) {
       throw new Error(`relay batch size must be a whole number from 1 to 10000 (got ${this.#batch})`);
@@ -93,9 +109,10 @@ export class OutboxRelay {
   /**
    * While passes find rows the relay polls every {@link RELAY_COALESCE_MS} and holds the "busy"
    * advisory lock on its listening connection, so publishers do not NOTIFY (see the migration
-   * `outbox_wakeup`). When a pass finds nothing it releases the lock, waits until every
-   * transaction that skipped its NOTIFY has ended, makes one more pass, and only then waits for a
-   * notification (or the poll interval).
+   * `outbox_wakeup`). When a pass finds nothing it releases the lock and goes on polling until
+   * every publishing transaction that was in flight then (and so may have skipped its NOTIFY) has
+   * ended; one more pass, and only then it waits for a notification (or the poll interval).
+   * Publishers never wait for a relay.
    */
   async #loop(): Promise<void> {
     const log = this.#options.logger;
@@ -121,9 +138,11 @@ export class OutboxRelay {
         await sleep(RELAY_COALESCE_MS);
         continue;
       }
-      if (this.#busy) {
-        await this.#releaseBusy();
-        continue; // the last pass, which sees every row whose transaction did not notify
+      if (this.#busy || this.#draining.length > 0) {
+        if (this.#busy) await this.#releaseBusy();
+        else await this.#drain();
+        if (this.#draining.length > 0) await sleep(RELAY_COALESCE_MS);
+        continue; // with none left in flight, this is the last pass
       }
       if (!this.#woken) await this.#idle();
     }
@@ -132,31 +151,48 @@ export class OutboxRelay {
   /** Takes the busy lock if nobody holds it (publishers stop notifying); failures are harmless. */
   async #holdBusy(): Promise<void> {
     const listener = this.#listener;
+    this.#draining = [];
     if (this.#busy || !listener) return;
     try {
-      const { rows } = await listener.query<{ held: boolean }>(
-        `select pg_try_advisory_lock(${WAKEUP_LOCK}, 2) as held`,
-      );
+      const { rows } = await listener.query<{ held: boolean }>(TAKE_BUSY_SQL);
       this.#busy = rows[0]?.held === true && this.#listener === listener;
     } catch {
       // publishers keep notifying
     }
   }
 
-  /** Releases the busy lock, then waits until no transaction that skipped its NOTIFY is open. */
+  /** Releases the busy lock and notes the publishing transactions still in flight. */
   async #releaseBusy(): Promise<void> {
     this.#busy = false;
     const listener = this.#listener;
     if (!listener) return; // the connection, and with it the lock, is gone
     try {
-      await listener.query(
-        `select pg_advisory_unlock(${WAKEUP_LOCK}, 2); select pg_advisory_lock(${WAKEUP_LOCK}, 1); select pg_advisory_unlock(${WAKEUP_LOCK}, 1)`,
-      );
+      const results = (await listener.query(RELEASE_BUSY_SQL)) as unknown as pg.QueryResult<{
+        publishers: string[];
+      }>[];
+      this.#draining = results[1]?.rows[0]?.publishers ?? [];
     } catch (error) {
-      // The lock's state on this connection is unknown: drop the connection, which releases it.
+      // The lock's state on this connection is unknown: drop the connection, which releases it,
+      // and poll until the publishers in flight must have ended.
       this.#options.logger?.warn('releasing the relay lock failed; reconnecting', { error: String(error) });
       this.#listener = undefined;
+      this.#draining = [ALL_IN_FLIGHT];
       await listener.end().catch(() => {});
+    }
+  }
+
+  /** Forgets the noted publishing transactions that have ended. */
+  async #drain(): Promise<void> {
+    try {
+      const { rows } =
+        this.#draining[0] === ALL_IN_FLIGHT
+          ? await this.#pool.query<{ publishers: string[] }>(IN_FLIGHT)
+          : await this.#pool.query<{ publishers: string[] }>(STILL_IN_FLIGHT_SQL, [this.#draining]);
+      this.#draining = rows[0]?.publishers ?? [];
+    } catch (error) {
+      this.#options.logger?.warn('checking for publishers in flight failed; retrying', {
+        error: String(error),
+      });
     }
   }
 
@@ -179,7 +215,11 @@ export class OutboxRelay {
     const lost = () => {
       if (this.#listener !== client) return;
       this.#listener = undefined;
-      this.#busy = false; // a session's advisory locks end with it
+      if (this.#busy) {
+        // the session's locks ended with it: wait out the publishers that may have skipped NOTIFY
+        this.#busy = false;
+        this.#draining = [ALL_IN_FLIGHT];
+      }
     };
     client.on('error', lost);
     client.on('end', lost);
