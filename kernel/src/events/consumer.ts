@@ -47,11 +47,13 @@ export interface ConsumerDefinition<T extends EventType = EventType> {
   /**
    * The most events of one tenant handled in one transaction (default 1, at most
    * {@link MAX_BATCH}). Worth raising for fast handlers, whose cost is the transaction and not
-   * the work: under load a worker then commits, audits and acknowledges many events at once. The
-   * handler runs for the batch's events one after another, so slow handlers (remote calls) keep 1
-   * and get parallelism from the worker's concurrency instead. If a batch's transaction fails, its
-   * events are handled again one per transaction: effects on the database happen once, effects
-   * outside it may repeat (as with any redelivery).
+   * the work. A batching worker runs one transaction at a time per tenant, and the tenant's
+   * events read meanwhile form the next batch, so under load it commits, audits and acknowledges
+   * many events at once, and at low load handles each at once. The handler runs for a batch's
+   * events one after another, so slow handlers (remote calls) keep 1 and get parallelism from the
+   * worker's concurrency instead. If a batch's transaction fails, its events are handled again one
+   * per transaction (the failing one with its retries, ahead of the tenant's later events):
+   * effects on the database happen once, effects outside it may repeat (as with any redelivery).
    */
   readonly maxBatch?: number;
   handle(event: AnyEnvelope<T>, ctx: ConsumerContext): Promise<void>;

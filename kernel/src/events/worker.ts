@@ -80,8 +80,8 @@ const tracer = trace.getTracer('widgetdc.events');
  * transaction with the event id recorded as processed, acknowledges only after commit, retries
  * with exponential backoff and dead-letters after {@link MAX_DELIVERIES} failed deliveries (at once
  * for an unrecoverable error). Events of one aggregate are handled in order within a process.
- * A consumer with `maxBatch` > 1 has up to that many of one tenant's events, of those read together,
- * handled in one transaction (a failed batch falls back to one transaction per event).
+ * A consumer with `maxBatch` > 1 has each tenant's events handled in batches of up to that many, one
+ * transaction at a time per tenant (a failed batch falls back to one transaction per event).
  * Each handled event writes one audit record in that transaction: the worker's service identity
  * (`actorFor`) on behalf of the user who caused the event, action `<group>.<event type>`.
  */
@@ -101,6 +101,8 @@ export class EventWorker {
   #inFlight = 0;
   readonly #tasks = new Set<Promise<void>>();
   readonly #chains = new Map<string, Promise<void>>();
+  /** Per tenant, the events waiting for the lane's running batch (batching consumers). */
+  readonly #lanes = new Map<string, Item[]>();
   #slotFreed: (() => void) | undefined;
   #stopping = false;
   readonly #abort = new AbortController();
@@ -193,9 +195,12 @@ export class EventWorker {
   }
 
   /**
-   * Schedules what one read returned: each tenant's events in reading order, in batches of up to
-   * the consumer's `maxBatch` (one transaction each), every batch after the unfinished work on the
-   * aggregates it touches, so each aggregate's events are handled in order within a process.
+   * Schedules what one read returned. Without batching, each event runs after the unfinished work
+   * on its aggregate, so each aggregate's events are handled in order within a process. With
+   * batching, each tenant has a lane: one transaction at a time, of up to `maxBatch` of the
+   * tenant's events in reading order, while the events read meanwhile queue up for the next one
+   * (group commit: batches grow with the load, and one tenant's transactions never contend for its
+   * audit chain).
    */
   #dispatchAll(deliveries: readonly Delivery[]): void {
     const byTenant = new Map<string, Item[]>();
@@ -214,29 +219,60 @@ export class EventWorker {
       items.push({ delivery, event, key });
       byTenant.set(event.tenantId, items);
     }
-    const size = this.#o.consumer.maxBatch ?? 1;
+    if ((this.#o.consumer.maxBatch ?? 1) > 1) {
+      for (const [tenantId, items] of byTenant) this.#enqueue(tenantId, items);
+      return;
+    }
     for (const items of byTenant.values()) {
-      for (let i = 0; i < items.length; i += size) {
-        const batch = items.slice(i, i + size);
-        this.#schedule(
-          [...new Set(batch.map((item) => item.key))],
+      for (const item of items) this.#schedule([item.key], [item.delivery], () => this.#handle(item));
+    }
+  }
+
+  /** Adds events to their tenant's lane, starting the lane if it is not running. */
+  #enqueue(tenantId: string, items: readonly Item[]): void {
+    this.#inFlight += items.length;
+    const waiting = this.#lanes.get(tenantId);
+    if (waiting) {
+      waiting.push(...items);
+      return;
+    }
+    this.#lanes.set(tenantId, [...items]);
+    const task: Promise<void> = this.#runLane(tenantId).finally(() => this.#tasks.delete(task));
+    this.#tasks.add(task);
+  }
+
+  async #runLane(tenantId: string): Promise<void> {
+    const queue = this.#lanes.get(tenantId)!;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, this.#o.consumer.maxBatch ?? 1);
+      try {
+        await this.#handleBatch(batch);
+      } catch (error) {
+        this.#leftPending(
           batch.map((item) => item.delivery),
-          () => this.#handleBatch(batch),
+          error,
         );
+      } finally {
+        this.#inFlight -= batch.length;
+        this.#slotFreed?.();
+        this.#slotFreed = undefined;
       }
     }
+    this.#lanes.delete(tenantId);
+  }
+
+  #leftPending(deliveries: readonly Delivery[], error: unknown): void {
+    this.#o.logger?.error('events left pending (they will be reclaimed)', {
+      ids: deliveries.map((d) => `${d.stream}/${d.id}`),
+      error: String(error),
+    });
   }
 
   #schedule(keys: readonly string[], deliveries: readonly Delivery[], run: () => Promise<void>): void {
     const previous = keys.flatMap((key) => this.#chains.get(key) ?? []);
     const task: Promise<void> = (previous.length > 0 ? Promise.all(previous) : Promise.resolve())
       .then(run)
-      .catch((error: unknown) => {
-        this.#o.logger?.error('events left pending (they will be reclaimed)', {
-          ids: deliveries.map((d) => `${d.stream}/${d.id}`),
-          error: String(error),
-        });
-      })
+      .catch((error: unknown) => this.#leftPending(deliveries, error))
       .finally(() => {
         this.#inFlight -= deliveries.length;
         this.#tasks.delete(task);
