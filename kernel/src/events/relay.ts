@@ -197,8 +197,12 @@ export class OutboxRelay {
   }
 
   #idle(): Promise<void> {
+    // without a listening connection, wait no longer than until the next try to open one
+    const wait = this.#listener
+      ? this.#pollMs
+      : Math.min(this.#pollMs, Math.max(0, this.#listenAfter - Date.now()));
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.#pollMs);
+      const timer = setTimeout(done, wait);
       function done() {
         clearTimeout(timer);
         resolve();

@@ -6,6 +6,7 @@ import { withTenant } from '../db/tenant-context.ts';
 import type { Logger } from '../logger.ts';
 import {
   ATTR_EVENT_ATTEMPT,
+  ATTR_EVENT_BATCH_SIZE,
   ATTR_EVENT_OUTCOME,
   ATTR_MESSAGING_CONSUMER_GROUP,
   ATTR_MESSAGING_DESTINATION,
@@ -365,7 +366,7 @@ export class EventWorker {
   async #transaction(attempts: readonly Attempt[]): Promise<Outcome[]> {
     const { consumer, orm } = this.#o;
     const tenantId = attempts[0]!.event.tenantId;
-    const traced = attempts.map((attempt) => this.#startSpan(attempt));
+    const traced = attempts.map((attempt) => this.#startSpan(attempt, attempts.length));
     let failed: number | undefined;
     try {
       // Before the transaction: no connection is held while a token is fetched or verified.
@@ -424,7 +425,7 @@ export class EventWorker {
     }
   }
 
-  #startSpan({ event, delivery, attempt }: Attempt): { span: Span; parent: Context } {
+  #startSpan({ event, delivery, attempt }: Attempt, batchSize: number): { span: Span; parent: Context } {
     const parent = extractTraceContext(event);
     const remote = trace.getSpanContext(parent);
     const span = tracer.startSpan(
@@ -440,6 +441,7 @@ export class EventWorker {
           [ATTR_MESSAGING_CONSUMER_GROUP]: this.#o.consumer.group,
           [ATTR_TENANT_ID]: event.tenantId,
           [ATTR_EVENT_ATTEMPT]: attempt,
+          [ATTR_EVENT_BATCH_SIZE]: batchSize,
         },
       },
       parent,

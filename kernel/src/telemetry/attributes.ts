@@ -16,8 +16,10 @@ export const ATTR_MESSAGING_CONSUMER_GROUP = 'messaging.consumer.group.name';
 export const ATTR_TENANT_ID = 'widgetdc.tenant.id';
 /** Delivery attempt of a consumed event, from 1. */
 export const ATTR_EVENT_ATTEMPT = 'widgetdc.event.attempt';
-/** Outcome of a consumed event: handled, duplicate, retried, dead_lettered. */
+/** Outcome of a consumed event: handled, duplicate, or rolled_back (another event of its batch failed). */
 export const ATTR_EVENT_OUTCOME = 'widgetdc.event.outcome';
+/** How many events shared the transaction that handled this one (consumer batching). */
+export const ATTR_EVENT_BATCH_SIZE = 'widgetdc.event.batch_size';
 /** Event-bus metric attribute: the stream (topic). */
 export const ATTR_STREAM = 'widgetdc.stream';
 /** Event-bus metric attribute: the consumer group. */

@@ -145,6 +145,18 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
     expect(audited[0]!.on_behalf_of).toBe(`${acme.actor.name} (${acme.actor.id})`);
     expect(worker.counters.batchFallbacks).toBe(0);
     expect((await transport.stats('document.uploaded', group)).pending).toBe(0);
+    // the batch's records extend the tenant's hash chain like any others
+    const broken = await db.asSuperuser<{ seq: string }>(
+      `select seq from (
+         select seq, prev_hash, hash, lag(seq) over w as prev_seq, lag(hash) over w as prev_row_hash,
+           audit.row_hash(prev_hash, id, tenant_id, seq, actor_kind, actor_id, actor, on_behalf_of, action,
+             target_type, target_id, outcome, request_id, trace_id, at, input_summary) as recomputed
+         from audit.audit_events where tenant_id = $1 window w as (order by seq)
+       ) chain
+       where hash <> recomputed or (prev_seq is not null and (seq <> prev_seq + 1 or prev_hash <> prev_row_hash))`,
+      [acme.tenantId],
+    );
+    expect(broken).toEqual([]);
   });
 
   it('costs the other events of a batch nothing when one fails: only that one retries and is dead-lettered', async () => {

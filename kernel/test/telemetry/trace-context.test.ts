@@ -42,60 +42,88 @@ describe('trace context', () => {
     span.end();
   });
 
-  it("makes the consumer's span a child of the publishing span", async () => {
-    const source = await tenantSource(orm, 'traced');
-    const transport = makeTransport('postgres', db);
-    const relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: 50 });
-    let handled = false;
-    const worker = new EventWorker({
-      orm,
-      transport,
-      consumerName: 'w',
-      concurrency: 1,
-      blockMs: 100,
-      actorFor: testWorkerIdentity(issuer).actorFor,
-      consumer: defineConsumer({
-        group: 'traced',
-        topics: ['task.created'],
-        async handle() {
-          handled = true;
-        },
-      }),
-    });
-    try {
-      relay.start();
-      await worker.start();
-      const producer = await trace.getTracer('t').startActiveSpan('createTask', async (span) => {
-        const taskId = randomUUID();
-        await withTenant(orm, source.tenantId, (em) =>
-          publish(em, {
-            ...source,
-            type: 'task.created',
-            aggregate: { type: 'Task', id: taskId },
-            payload: { taskId, title: 'traced' },
-          }),
+  // One event on its own, and three handled in one batch: each gets its own span and audit trace.
+  it.each([
+    [1, 1],
+    [8, 3],
+  ])(
+    'makes each consumer span a child of its publishing span (maxBatch %i, %i events)',
+    async (maxBatch, events) => {
+      const source = await tenantSource(orm, 'traced');
+      const group = `traced-${maxBatch}`;
+      const transport = makeTransport('postgres', db);
+      const relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: 50 });
+      const worker = new EventWorker({
+        orm,
+        transport,
+        consumerName: 'w',
+        concurrency: 8,
+        blockMs: 100,
+        actorFor: testWorkerIdentity(issuer).actorFor,
+        consumer: defineConsumer({ group, topics: ['task.created'], maxBatch, async handle() {} }),
+      });
+      const processSpans = () =>
+        exporter
+          .getFinishedSpans()
+          .filter(
+            (s) =>
+              s.name === 'process task.created' && s.attributes['messaging.consumer.group.name'] === group,
+          );
+      try {
+        relay.start();
+        const producers = [];
+        for (let i = 0; i < events; i++) {
+          producers.push(
+            await trace.getTracer('t').startActiveSpan('createTask', async (span) => {
+              const taskId = randomUUID();
+              const event = await withTenant(orm, source.tenantId, (em) =>
+                publish(em, {
+                  ...source,
+                  type: 'task.created',
+                  aggregate: { type: 'Task', id: taskId },
+                  payload: { taskId, title: 'traced' },
+                }),
+              );
+              span.end();
+              return { event, span: span.spanContext() };
+            }),
+          );
+        }
+        // started after the events are in the stream, so that they are read (and batched) together
+        await eventually(async () => {
+          const rows = await db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
+          return Number(rows[0]!.n) === 0;
+        }, 'the events relayed');
+        await worker.start();
+        await eventually(async () => processSpans().length === events, 'consumer spans ended');
+        for (const { event, span: producer } of producers) {
+          const consumed = processSpans().find((s) => s.attributes['messaging.message.id'] === event.id)!;
+          expect(consumed.spanContext().traceId).toBe(producer.traceId);
+          expect(consumed.parentSpanContext?.spanId).toBe(producer.spanId);
+          expect(consumed.links.map((l) => l.context.spanId)).toEqual([producer.spanId]);
+          expect(consumed.attributes).toMatchObject({
+            'messaging.consumer.group.name': group,
+            'widgetdc.event.attempt': 1,
+            'widgetdc.event.outcome': 'handled',
+            'widgetdc.event.batch_size': events,
+          });
+        }
+        // the audit record of each effect carries its own event's trace
+        const audited = await withTenant(orm, source.tenantId, (em) =>
+          em.execute<{ event_id: string; trace_id: string }[]>(
+            "select input_summary->>'eventId' as event_id, trace_id from audit.audit_events where action = ?",
+            [`${group}.task.created`],
+          ),
         );
-        span.end();
-        return span.spanContext();
-      });
-      await eventually(async () => handled, 'handled');
-      await eventually(
-        async () => exporter.getFinishedSpans().some((s) => s.name === 'process task.created'),
-        'consumer span ended',
-      );
-      const consumed = exporter.getFinishedSpans().find((s) => s.name === 'process task.created')!;
-      expect(consumed.spanContext().traceId).toBe(producer.traceId);
-      expect(consumed.parentSpanContext?.spanId).toBe(producer.spanId);
-      expect(consumed.links.map((l) => l.context.spanId)).toEqual([producer.spanId]);
-      expect(consumed.attributes).toMatchObject({
-        'messaging.consumer.group.name': 'traced',
-        'widgetdc.event.attempt': 1,
-      });
-    } finally {
-      await worker.close();
-      await relay.close();
-      await transport.destroy(['task.created']);
-      await transport.close();
-    }
-  });
+        expect(new Map(audited.map((a) => [a.event_id, a.trace_id]))).toEqual(
+          new Map(producers.map((p) => [p.event.id, p.span.traceId])),
+        );
+      } finally {
+        await worker.close();
+        await relay.close();
+        await transport.destroy(['task.created']);
+        await transport.close();
+      }
+    },
+  );
 });
