@@ -145,7 +145,7 @@ export class PostgresStreamTransport implements StreamTransport {
          update platform.stream_groups set last_id = (select max(id) from e)
          where stream = $1 and group_name = $2 and exists (select 1 from e)
        )
-       select id::text, envelope from e order by id`,
+       select e.id::text as id, e.envelope from e order by e.id`, // e.id: numeric order (a bare id sorts the text)
       [this.#key(stream), group, count, consumer],
     );
     return rows.map((r) => ({ stream, id: r.id, body: r.envelope, deliveryCount: 1 }));
@@ -210,9 +210,9 @@ export class PostgresStreamTransport implements StreamTransport {
 
   async listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]> {
     const { rows } = await this.#query<DeadLetterRow>(
-      `select ${DEAD_LETTER_COLUMNS} from platform.stream_dead_letters
-       where stream = $1 and ($2::uuid is null or tenant_id = $2::uuid) and id > $3
-       order by id limit $4`,
+      `select ${DEAD_LETTER_COLUMNS} from platform.stream_dead_letters d
+       where stream = $1 and ($2::uuid is null or tenant_id = $2::uuid) and d.id > $3
+       order by d.id limit $4`, // d.id: numeric order (a bare id sorts the text column)
       [this.#key(query.stream), query.tenantId ?? null, query.after ?? '0', query.limit],
     );
     return rows.map((r) => this.#toDeadLetter(r));

@@ -42,7 +42,12 @@ describe.each(['redis', 'postgres'] as const)('stream transport contract: %s', (
     transport = makeTransport(kind, db);
   });
   afterAll(async () => {
-    await transport.destroy(['document.uploaded', 'task.created', 'document.ingested']);
+    await transport.destroy([
+      'document.uploaded',
+      'task.created',
+      'document.ingested',
+      'task.status_changed',
+    ]);
     await transport.close();
   });
 
@@ -87,6 +92,36 @@ describe.each(['redis', 'postgres'] as const)('stream transport contract: %s', (
     await new Promise((r) => setTimeout(r, 120));
     const claimed = await transport.claimStale('g3', 'rescuer', T, 100, 10);
     expect(claimed.map((d) => [d.id, d.body, d.deliveryCount])).toEqual([[first!.id, first!.body, 2]]);
+  });
+
+  it('reads and pages dead letters in append order, past ids of more digits', async () => {
+    const stream = 'task.status_changed'; // a stream of this test's own
+    await transport.ensureGroup(stream, 'digits');
+    await transport.append(
+      Array.from({ length: 23 }, (_, n) => ({ stream, tenantId: acme.tenantId, body: body(100 + n) })),
+    );
+    const delivered = [];
+    for (let batch; (batch = await transport.read('digits', 'w', [stream], 4, 10)).length > 0; )
+      delivered.push(...batch);
+    expect(delivered.map((d) => d.body)).toEqual(Array.from({ length: 23 }, (_, n) => body(100 + n)));
+    for (const d of delivered) {
+      await transport.deadLetter(d, {
+        group: 'digits',
+        consumer: 'w',
+        error: 'x',
+        attempts: 1,
+        tenantId: acme.tenantId,
+      });
+    }
+    const paged: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await transport.listDeadLetters({ stream, limit: 5, ...(after ? { after } : {}) });
+      if (page.length === 0) break;
+      paged.push(...page.filter((l) => l.group === 'digits').map((l) => l.body));
+      after = page[page.length - 1]!.id;
+    }
+    expect(paged).toEqual(delivered.map((d) => d.body));
   });
 
   it('dead-letters with the failure record, filters by tenant, replays and discards', async () => {
