@@ -8,7 +8,7 @@ import { defineConsumer } from '../../src/events/consumer.ts';
 import { RetryableError, UnrecoverableError } from '../../src/events/errors.ts';
 import { type EventSource, publish } from '../../src/events/outbox.ts';
 import { OutboxRelay } from '../../src/events/relay.ts';
-import type { StreamTransport } from '../../src/events/transport.ts';
+import type { Delivery, StreamTransport } from '../../src/events/transport.ts';
 import { EventWorker } from '../../src/events/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/test-database.ts';
 import { startTestIssuer, type TestIssuer } from '../../src/testing/test-identity.ts';
@@ -100,9 +100,12 @@ describe.each(['redis', 'postgres'] as const)('stream transport contract: %s', (
     await transport.append(
       Array.from({ length: 23 }, (_, n) => ({ stream, tenantId: acme.tenantId, body: body(100 + n) })),
     );
-    const delivered = [];
-    for (let batch; (batch = await transport.read('digits', 'w', [stream], 4, 10)).length > 0; )
+    const delivered: Delivery[] = [];
+    for (;;) {
+      const batch = await transport.read('digits', 'w', [stream], 4, 10);
+      if (batch.length === 0) break;
       delivered.push(...batch);
+    }
     expect(delivered.map((d) => d.body)).toEqual(Array.from({ length: 23 }, (_, n) => body(100 + n)));
     for (const d of delivered) {
       await transport.deadLetter(d, {
