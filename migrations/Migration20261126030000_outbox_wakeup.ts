@@ -17,8 +17,8 @@ const WAKEUP = "hashtext('widgetdc.outbox.wakeup')";
  * publisher share-lock its tenant's row, which concurrent publishers of one tenant turn into
  * multixacts; the row lives for milliseconds and row-level security already pins it to the
  * transaction's tenant. And the envelope is stored as json, checked but kept as text, since nobody
- * queries into it and the relay hands it on as text. And take_outbox, the relay's pass, becomes one
- * statement instead of up to three per shard.
+ * queries into it and the relay hands it on as text. Autovacuum treats it as the queue it is. And
+ * take_outbox, the relay's pass, becomes one statement instead of up to three per shard.
  */
 export class Migration20261126030000_outbox_wakeup extends Migration {
   override async up(): Promise<void> {
@@ -36,6 +36,9 @@ export class Migration20261126030000_outbox_wakeup extends Migration {
       end $$;
       alter table platform.outbox drop constraint outbox_tenant_id_fkey;
       alter table platform.outbox alter column envelope type json;
+      -- a queue: every row is deleted within milliseconds, so vacuum it by row count, not by size
+      alter table platform.outbox set (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000,
+        autovacuum_vacuum_cost_delay = 0);
        -- One statement instead of a loop of three per shard: the non-empty shards, then those this
       -- relay can lock, then up to p_limit of their rows in id order (each shard's rows a prefix of
       -- its backlog, so per-aggregate order holds). The materialized CTEs keep the lock attempts to
@@ -77,6 +80,8 @@ export class Migration20261126030000_outbox_wakeup extends Migration {
         perform pg_notify('widgetdc_outbox', '');
         return null;
       end $$;
+      alter table platform.outbox reset (autovacuum_vacuum_scale_factor, autovacuum_vacuum_threshold,
+        autovacuum_vacuum_cost_delay);
       alter table platform.outbox alter column envelope type jsonb;
       alter table platform.outbox add constraint outbox_tenant_id_fkey
         foreign key (tenant_id) references platform.tenants (id);
