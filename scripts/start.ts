@@ -17,6 +17,8 @@ import { Supervisor } from './lib/supervisor.ts';
 
 /** Pool size per service on the embedded database, which serialises queries anyway. */
 const EMBEDDED_POOL_MAX = 4;
+/** How often the embedded relays look at the outbox (they cannot be woken by NOTIFY there). */
+const EMBEDDED_RELAY_POLL_MS = 50;
 /** Events each worker process handles at once. */
 const WORKER_CONCURRENCY = 4;
 
@@ -62,6 +64,9 @@ try {
     await database.seal();
     env.DATABASE_URL = database.url;
     env.DB_POOL_MAX ??= String(EMBEDDED_POOL_MAX);
+    // PGlite's one session hands a NOTIFY to whichever connection runs next, not to the relay's
+    // listener: the embedded relays poll, often enough that events stay prompt.
+    env.EVENTS_RELAY_POLL_MS ??= String(EMBEDDED_RELAY_POLL_MS);
     const seeded = await seedDemoTenant(database.url);
     if (seeded.created) logger.info(`seeded the "${DEMO_TENANT}" tenant`);
   }

@@ -197,6 +197,7 @@ export class OutboxRelay {
   }
 
   #idle(): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
     // without a listening connection, wait no longer than until the next try to open one
     const wait = this.#listener
       ? this.#pollMs
