@@ -2,7 +2,6 @@
 // audit append and an acknowledgement; a failing event sends the batch back to one transaction per
 // event, so only the failing one retries and is dead-lettered, and every other effect happens once.
 import { randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { withTenant } from '../../src/db/tenant-context.ts';
 import { listDeadLetters } from '../../src/events/admin.ts';
 import { type AnyEnvelope, type ConsumerContext, defineConsumer } from '../../src/events/consumer.ts';
@@ -11,30 +10,10 @@ import { type EventSource, publish } from '../../src/events/outbox.ts';
 import { OutboxRelay } from '../../src/events/relay.ts';
 import type { StreamTransport } from '../../src/events/transport.ts';
 import { EventWorker } from '../../src/events/worker.ts';
-import { createTestDatabase, type TestDatabase } from '../../src/testing/test-database.ts';
-import { startTestIssuer, type TestIssuer } from '../../src/testing/test-identity.ts';
 import { EFFECTS_TABLE_SQL } from './fixtures/effect-consumer.ts';
-import { appOrm, eventually, makeTransport, tenantSource, testWorkerIdentity } from './support.ts';
+import { eventually, makeTransport, testWorkerIdentity, useEventSuite } from './support.ts';
 
-let db: TestDatabase;
-let orm: MikroORM;
-let acme: EventSource;
-let umbrella: EventSource;
-let issuer: TestIssuer;
-
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  db = await createTestDatabase();
-  for (const sql of EFFECTS_TABLE_SQL.split(';').filter((s) => s.trim())) await db.asSuperuser(sql);
-  orm = await appOrm(db);
-  acme = await tenantSource(orm, 'acme');
-  umbrella = await tenantSource(orm, 'umbrella');
-});
-afterAll(async () => {
-  await orm?.close();
-  await db?.close();
-  await issuer?.close();
-});
+const suite = useEventSuite({ tenants: ['acme', 'umbrella'], issuer: true, superuserSql: EFFECTS_TABLE_SQL });
 
 type Handler = (event: AnyEnvelope<'document.uploaded'>, ctx: ConsumerContext) => Promise<void>;
 
@@ -52,7 +31,7 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
   const workers: EventWorker[] = [];
 
   const uploaded = (source: EventSource, title: string, documentId: string = randomUUID()) => {
-    return withTenant(orm, source.tenantId, (em) =>
+    return withTenant(suite.orm, source.tenantId, (em) =>
       publish(em, {
         ...source,
         type: 'document.uploaded',
@@ -64,16 +43,16 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
   /** Waits until the relay has moved everything, so a worker started next reads it all at once. */
   const relayed = () =>
     eventually(async () => {
-      const rows = await db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
+      const rows = await suite.db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
       return Number(rows[0]!.n) === 0;
     }, 'the outbox drained');
   const start = async (group: string, maxBatch: number, handle: Handler) => {
     const worker = new EventWorker({
-      orm,
+      orm: suite.orm,
       transport,
       consumerName: `${group}-1`,
       concurrency: 16,
-      actorFor: testWorkerIdentity(issuer).actorFor,
+      actorFor: testWorkerIdentity(suite.issuer).actorFor,
       retryBackoffMs: 10,
       blockMs: 100,
       consumer: defineConsumer({ group, topics: ['document.uploaded'], maxBatch, handle }),
@@ -84,15 +63,15 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
   };
   const effects = async (group: string) =>
     (
-      await db.asSuperuser<{ event_id: string }>(
+      await suite.db.asSuperuser<{ event_id: string }>(
         'select event_id from public.test_effects where group_name = $1 order by at',
         [group],
       )
     ).map((r) => r.event_id);
 
   beforeAll(() => {
-    transport = makeTransport(kind, db);
-    relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: 50 });
+    transport = makeTransport(kind, suite.db);
+    relay = new OutboxRelay({ url: suite.db.appUrl, transport, pollMs: 50 });
     relay.start();
   });
   // each test reads a stream of its own events only
@@ -111,8 +90,8 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
     const umbrellaEvents = [];
     const report = randomUUID(); // one aggregate: its events keep their order
     for (let i = 0; i < 6; i++) {
-      acmeEvents.push(await uploaded(acme, `a${i}`, report));
-      if (i % 3 === 0) umbrellaEvents.push(await uploaded(umbrella, `u${i}`));
+      acmeEvents.push(await uploaded(suite.source('acme'), `a${i}`, report));
+      if (i % 3 === 0) umbrellaEvents.push(await uploaded(suite.source('umbrella'), `u${i}`));
     }
     await relayed();
     const transactions = new Map<string, string>();
@@ -132,7 +111,7 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
     // one aggregate's events in publishing order
     expect(order.filter((t) => t.startsWith('a'))).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5']);
     expect((await effects(group)).sort()).toEqual([...acmeEvents, ...umbrellaEvents].map((e) => e.id).sort());
-    const audited = await withTenant(orm, acme.tenantId, (em) =>
+    const audited = await withTenant(suite.orm, suite.source('acme').tenantId, (em) =>
       em.execute<{ event_id: string; target_id: string; actor_kind: string; on_behalf_of: string }[]>(
         `select input_summary->>'eventId' as event_id, target_id, actor_kind, on_behalf_of
          from audit.audit_events where action = ? order by seq`,
@@ -142,11 +121,13 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
     expect(audited.map((a) => a.event_id)).toEqual(acmeEvents.map((e) => e.id));
     expect(new Set(audited.map((a) => a.target_id))).toEqual(new Set([report]));
     expect(audited.every((a) => a.actor_kind === 'service')).toBe(true);
-    expect(audited[0]!.on_behalf_of).toBe(`${acme.actor.name} (${acme.actor.id})`);
+    expect(audited[0]!.on_behalf_of).toBe(
+      `${suite.source('acme').actor.name} (${suite.source('acme').actor.id})`,
+    );
     expect(worker.counters.batchFallbacks).toBe(0);
     expect((await transport.stats('document.uploaded', group)).pending).toBe(0);
     // the batch's records extend the tenant's hash chain like any others
-    const broken = await db.asSuperuser<{ seq: string }>(
+    const broken = await suite.db.asSuperuser<{ seq: string }>(
       `select seq from (
          select seq, prev_hash, hash, lag(seq) over w as prev_seq, lag(hash) over w as prev_row_hash,
            audit.row_hash(prev_hash, id, tenant_id, seq, actor_kind, actor_id, actor, on_behalf_of, action,
@@ -154,7 +135,7 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
          from audit.audit_events where tenant_id = $1 window w as (order by seq)
        ) chain
        where hash <> recomputed or (prev_seq is not null and (seq <> prev_seq + 1 or prev_hash <> prev_row_hash))`,
-      [acme.tenantId],
+      [suite.source('acme').tenantId],
     );
     expect(broken).toEqual([]);
   });
@@ -163,7 +144,7 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
     const group = `poisoned-${kind}`;
     const titles = ['fine 1', 'fine 2', 'poison', 'fine 3', 'fine 4'];
     const events = [];
-    for (const title of titles) events.push(await uploaded(acme, title));
+    for (const title of titles) events.push(await uploaded(suite.source('acme'), title));
     await relayed();
     const poisonAttempts: number[] = [];
     const worker = await start(group, 8, async (event, ctx) => {
@@ -187,7 +168,10 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
     });
     const fine = events.filter((e) => e.payload.title !== 'poison').map((e) => e.id);
     expect((await effects(group)).sort()).toEqual([...fine].sort()); // each once, the poison's none
-    const letters = await listDeadLetters(transport, { topic: 'document.uploaded', tenantId: acme.tenantId });
+    const letters = await listDeadLetters(transport, {
+      topic: 'document.uploaded',
+      tenantId: suite.source('acme').tenantId,
+    });
     expect(letters.filter((l) => l.group === group).map((l) => [l.event?.id, l.attempts])).toEqual([
       [events[2]!.id, 3],
     ]);
@@ -195,10 +179,14 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
 
   it('handles a redelivered copy in the same batch once', async () => {
     const group = `copies-${kind}`;
-    const event = await uploaded(umbrella, 'twice');
+    const event = await uploaded(suite.source('umbrella'), 'twice');
     await relayed();
     await transport.append([
-      { stream: 'document.uploaded', tenantId: umbrella.tenantId, body: JSON.stringify(event) },
+      {
+        stream: 'document.uploaded',
+        tenantId: suite.source('umbrella').tenantId,
+        body: JSON.stringify(event),
+      },
     ]);
     const worker = await start(group, 8, effect);
     await eventually(async () => worker.counters.duplicates === 1, 'the copy skipped');

@@ -2,34 +2,20 @@
 // order they were published, whichever relay takes them. (This found the embedded transport reading
 // entries in the text order of their ids: "10" before "9".)
 import { randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { withTenant } from '../../src/db/tenant-context.ts';
-import { type EventSource, publish } from '../../src/events/outbox.ts';
+import { publish } from '../../src/events/outbox.ts';
 import { OutboxRelay } from '../../src/events/relay.ts';
-import { createTestDatabase, type TestDatabase } from '../../src/testing/test-database.ts';
-import { appOrm, eventually, makeTransport, tenantSource } from './support.ts';
+import { eventually, makeTransport, useEventSuite } from './support.ts';
 
-let db: TestDatabase;
-let orm: MikroORM;
-let source: EventSource;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = await appOrm(db);
-  source = await tenantSource(orm, 'order');
-});
-afterAll(async () => {
-  await orm?.close();
-  await db?.close();
-});
+const suite = useEventSuite({ tenants: ['order'] });
 
 describe.each(['redis', 'postgres'] as const)('three relays: %s', (kind) => {
   it('relay every event once, each aggregate in publishing order', async () => {
-    const transport = makeTransport(kind, db);
+    const transport = makeTransport(kind, suite.db);
     await transport.ensureGroup('document.uploaded', 'order');
     const relays = Array.from(
       { length: 3 },
-      () => new OutboxRelay({ url: db.appUrl, transport, pollMs: 20 }),
+      () => new OutboxRelay({ url: suite.db.appUrl, transport, pollMs: 20 }),
     );
     const aggregates = Array.from({ length: 8 }, () => randomUUID());
     const perAggregate = 30;
@@ -39,9 +25,9 @@ describe.each(['redis', 'postgres'] as const)('three relays: %s', (kind) => {
       await Promise.all(
         aggregates.map(async (documentId) => {
           for (let n = 0; n < perAggregate; n++) {
-            await withTenant(orm, source.tenantId, (em) =>
+            await withTenant(suite.orm, suite.source('order').tenantId, (em) =>
               publish(em, {
-                ...source,
+                ...suite.source('order'),
                 type: 'document.uploaded',
                 aggregate: { type: 'document', id: documentId },
                 payload: { documentId, title: String(n), mimeType: 'text/plain' },

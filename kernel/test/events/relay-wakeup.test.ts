@@ -6,10 +6,9 @@
 // the relay relies on polling: the end-to-end test polls, and the lock protocol (which one session
 // cannot exercise) is checked on the native server only.
 import { randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { withTenant } from '../../src/db/tenant-context.ts';
-import { type EventSource, publish } from '../../src/events/outbox.ts';
+import { publish } from '../../src/events/outbox.ts';
 import {
   OUTBOX_CHANNEL,
   OutboxRelay,
@@ -18,46 +17,34 @@ import {
   TAKE_BUSY_SQL,
 } from '../../src/events/relay.ts';
 import type { StreamTransport } from '../../src/events/transport.ts';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../../src/testing/test-database.ts';
-import { appOrm, eventually, makeTransport, tenantSource } from './support.ts';
+import { testDatabaseKind } from '../../src/testing/test-database.ts';
+import { eventually, makeTransport, useEventSuite } from './support.ts';
 
 const native = testDatabaseKind() !== 'pglite';
-let db: TestDatabase;
-let orm: MikroORM;
-let source: EventSource;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = await appOrm(db);
-  source = await tenantSource(orm, 'wakeup');
-});
-afterAll(async () => {
-  await orm?.close();
-  await db?.close();
-});
+const suite = useEventSuite({ tenants: ['wakeup'] });
 
 const uploaded = (em: Parameters<typeof publish>[0]) => {
   const documentId = randomUUID();
   return publish(em, {
-    ...source,
+    ...suite.source('wakeup'),
     type: 'document.uploaded',
     aggregate: { type: 'document', id: documentId },
     payload: { documentId, title: 'wake', mimeType: 'text/plain' },
   });
 };
-const publishOne = () => withTenant(orm, source.tenantId, uploaded);
+const publishOne = () => withTenant(suite.orm, suite.source('wakeup').tenantId, uploaded);
 
 async function connect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: db.appUrl });
+  const client = new pg.Client({ connectionString: suite.db.appUrl });
   await client.connect();
   return client;
 }
 
 describe('outbox wake-ups', () => {
   it(`a relay ${native ? 'waiting an hour between polls' : 'polling'} relays every event, before and after busy spells`, async () => {
-    const transport: StreamTransport = makeTransport('redis', db);
+    const transport: StreamTransport = makeTransport('redis', suite.db);
     await transport.ensureGroup('document.uploaded', 'wake');
-    const relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: native ? 3_600_000 : 50 });
+    const relay = new OutboxRelay({ url: suite.db.appUrl, transport, pollMs: native ? 3_600_000 : 50 });
     const read: string[] = [];
     const readAll = async (n: number, what: string) =>
       eventually(async () => {
@@ -118,7 +105,7 @@ describe('outbox wake-ups', () => {
         const insertedYet = new Promise<void>((resolve) => {
           inserted = resolve;
         });
-        const open = withTenant(orm, source.tenantId, async (em) => {
+        const open = withTenant(suite.orm, suite.source('wakeup').tenantId, async (em) => {
           await uploaded(em);
           inserted();
           await committing;

@@ -15,8 +15,8 @@ import { PostgresStreamTransport } from '../../src/events/postgres-transport.ts'
 import { RedisStreamTransport } from '../../src/events/redis-transport.ts';
 import { verifiedWorkerIdentity, type WorkerIdentity } from '../../src/events/service-actor.ts';
 import type { StreamTransport } from '../../src/events/transport.ts';
-import type { TestDatabase } from '../../src/testing/test-database.ts';
-import type { TestIssuer } from '../../src/testing/test-identity.ts';
+import { createTestDatabase, type TestDatabase } from '../../src/testing/test-database.ts';
+import { startTestIssuer, type TestIssuer } from '../../src/testing/test-identity.ts';
 
 /** The machine's shared Redis. */
 export const REDIS_URL = process.env.WIDGETDC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -98,5 +98,59 @@ export async function workerIdentityEnv(
       AUTH_AUDIENCE: issuer.audience,
     },
     close: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/** What {@link useEventSuite} opens for a suite; read it inside tests and hooks, not at load time. */
+export interface EventSuite {
+  readonly db: TestDatabase;
+  readonly orm: MikroORM;
+  /** The test issuer (undefined unless asked for). */
+  readonly issuer: TestIssuer;
+  /** A registered tenant as an event source, by the slug it was asked for with. */
+  source(slug: string): EventSource;
+}
+
+/**
+ * Opens, before the suite's tests, a migrated test database (running `superuserSql` statements on
+ * it), an application-role ORM, the named tenants and, if asked, a test issuer; closes them after.
+ */
+export function useEventSuite(options: {
+  tenants: string[];
+  issuer?: boolean;
+  superuserSql?: string;
+}): EventSuite {
+  let db: TestDatabase | undefined;
+  let orm: MikroORM | undefined;
+  let issuer: TestIssuer | undefined;
+  const sources = new Map<string, EventSource>();
+  beforeAll(async () => {
+    if (options.issuer) issuer = await startTestIssuer();
+    db = await createTestDatabase();
+    for (const sql of (options.superuserSql ?? '').split(';').filter((s) => s.trim()))
+      await db.asSuperuser(sql);
+    orm = await appOrm(db);
+    for (const slug of options.tenants) sources.set(slug, await tenantSource(orm, slug));
+  });
+  afterAll(async () => {
+    await orm?.close();
+    await db?.close();
+    await issuer?.close();
+  });
+  const opened = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is opened in beforeAll; read it inside a test or hook`);
+    return value;
+  };
+  return {
+    get db() {
+      return opened(db, 'the database');
+    },
+    get orm() {
+      return opened(orm, 'the ORM');
+    },
+    get issuer() {
+      return opened(issuer, 'the issuer (pass issuer: true)');
+    },
+    source: (slug) => opened(sources.get(slug), `tenant "${slug}"`),
   };
 }
