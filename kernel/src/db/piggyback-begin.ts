@@ -1,47 +1,59 @@
 import pg from 'pg';
 
 // A transaction's BEGIN costs a round trip of its own, and so does the statement that sets the
-// tenant right after it. Like the PostgreSQL JDBC driver, this client holds a plain `begin` back
-// and sends it with the transaction's first statement, as one simple-protocol message
-// (`begin;<statement>`); every tenant transaction saves a round trip. A statement with parameters
-// cannot share a simple-protocol message, so the held `begin` then goes first on its own, and a
-// transaction that sends nothing but its end never reaches the server at all.
+// tenant right after it. Like the PostgreSQL JDBC driver, this client holds a plain `begin` back,
+// and with it statements marked HOLD (the tenant's set_config), and sends them with the
+// transaction's first statement as one simple-protocol message (`begin;<held>;<statement>`). A
+// statement with parameters cannot share a simple-protocol message, so what is held then goes
+// first on its own (still a round trip saved), and a transaction that sends nothing but its end
+// never reaches the server at all.
 
 const HELD_BEGIN = 'begin';
 const ENDS = new Set(['commit', 'rollback']);
+/**
+ * Marks a statement without parameters whose result nobody reads (the tenant's `set_config`): sent
+ * right after a held BEGIN, it is held too and goes with the transaction's first real statement.
+ */
+export const HOLD = '/* held */ ';
 
 type Callback = (error: Error | null, result?: unknown) => void;
 
-/** A node-postgres client that piggybacks BEGIN on the transaction's first statement. */
+/** A node-postgres client that piggybacks BEGIN (and held statements) on the transaction's first statement. */
 export class PiggybackBeginClient extends pg.Client {
-  #held = false;
+  /** Statements held back: BEGIN, then any marked {@link HOLD}; empty when none is. */
+  #held: string[] = [];
 
   /** Whether a BEGIN is held back (nothing of the transaction has reached the server yet). */
   get holdsBegin(): boolean {
-    return this.#held;
+    return this.#held.length > 0;
   }
 
-  /** Forgets a held BEGIN (the pool does this whenever the client changes hands). */
+  /** Forgets what is held (the pool does this whenever the client changes hands). */
   dropHeldBegin(): void {
-    this.#held = false;
+    this.#held = [];
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: node-postgres's overloads
   override query(config: any, values?: any, callback?: any): any {
     const text = plainText(config, values, callback);
-    if (text === HELD_BEGIN) {
-      this.#held = true;
+    if (text === HELD_BEGIN && this.#held.length === 0) {
+      this.#held = [HELD_BEGIN];
       return Promise.resolve(emptyResult('BEGIN'));
     }
-    if (!this.#held) return super.query(config, values, callback);
-    this.#held = false;
+    if (this.#held.length === 0) return super.query(config, values, callback);
+    if (text?.startsWith(HOLD.trim())) {
+      this.#held.push(text);
+      return Promise.resolve(emptyResult('SELECT'));
+    }
+    const held = this.#held.join(';');
+    this.#held = [];
     if (text !== undefined && ENDS.has(text)) {
-      // an empty transaction: neither end goes to the server
+      // nothing of the transaction reached the server: neither its start nor its end goes there
       return Promise.resolve(emptyResult(text.toUpperCase()));
     }
     if (text !== undefined) {
-      return (super.query(`${HELD_BEGIN};${text}`) as Promise<pg.QueryResult | pg.QueryResult[]>).then(
-        (results) => (Array.isArray(results) ? results[results.length - 1] : results),
+      return (super.query(`${held};${text}`) as Promise<pg.QueryResult | pg.QueryResult[]>).then((results) =>
+        Array.isArray(results) ? results[results.length - 1] : results,
       );
     }
     if (
@@ -49,14 +61,14 @@ export class PiggybackBeginClient extends pg.Client {
       typeof values === 'function' ||
       typeof callback === 'function'
     ) {
-      // A query object (a cursor) or a callback: queue the BEGIN ahead of it. Should the BEGIN
-      // fail, the connection is destroyed, so the statement can never run outside the transaction.
-      super.query(HELD_BEGIN, ((error: Error | null) => {
+      // A query object (a cursor) or a callback: queue what is held ahead of it. Should that fail,
+      // the connection is destroyed, so the statement can never run outside the transaction.
+      super.query(held, ((error: Error | null) => {
         if (error) this.connection.stream.destroy(error);
       }) as Callback);
       return super.query(config, values, callback);
     }
-    return (super.query(HELD_BEGIN) as Promise<unknown>).then(() => super.query(config, values));
+    return (super.query(held) as Promise<unknown>).then(() => super.query(config, values));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { ValidationError } from '../errors.ts';
+import { HOLD } from './piggyback-begin.ts';
 import { TENANT_SETTING } from './roles.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -33,8 +34,8 @@ export function tenantScope(orm: MikroORM, tenantId: string): TenantScope {
   if (!isUuid(tenantId)) throw new ValidationError(`tenant id must be a UUID (got "${tenantId}")`);
   const em = orm.em.fork({ clear: true });
   // A literal, not a parameter: the id is a validated UUID, and a statement without parameters is
-  // sent together with the transaction's BEGIN (piggyback-begin.ts), one round trip for both.
-  const setTenant = `select set_config('${TENANT_SETTING}', '${tenantId.toLowerCase()}', true)`;
+  // held with the transaction's BEGIN and sent with its first statement (piggyback-begin.ts).
+  const setTenant = `${HOLD}select set_config('${TENANT_SETTING}', '${tenantId.toLowerCase()}', true)`;
   return {
     tenantId,
     run: (work) =>

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { trace } from '@opentelemetry/api';
+import pg from 'pg';
 import type { Identity } from '../auth/identity.ts';
 import { ValidationError } from '../errors.ts';
 import { injectTraceContext } from '../telemetry/trace-context.ts';
@@ -56,15 +57,16 @@ export async function publishMany(em: EntityManager, inputs: PublishInput[]): Pr
   if (inputs.length === 0) return [];
   const carrier = injectTraceContext();
   const envelopes = inputs.map((input) => toEnvelope(input, carrier));
-  const params: unknown[] = [];
+  // Literals quoted by node-postgres's escapeLiteral, not parameters: a statement without
+  // parameters travels with the transaction's held BEGIN and tenant setting when it is the
+  // transaction's first (piggyback-begin.ts), and costs one simple-protocol message otherwise.
   const rows = envelopes.map((e) => {
     const key = `${e.aggregate.type}:${e.aggregate.id}`;
-    params.push(e.tenantId, e.id, e.type, key, shardOf(key), JSON.stringify(e));
-    return '(?, ?, ?, ?, ?, ?::json)';
+    const values = [e.tenantId, e.id, e.type, key].map((v) => pg.escapeLiteral(v));
+    return `(${values.join(', ')}, ${shardOf(key)}, ${pg.escapeLiteral(JSON.stringify(e))}::json)`;
   });
   await em.execute(
     `insert into platform.outbox (tenant_id, event_id, topic, aggregate_key, shard, envelope) values ${rows.join(', ')}`,
-    params,
   );
   trace.getActiveSpan()?.addEvent('events.published', { count: envelopes.length });
   return envelopes;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { createOrm } from '#kernel/db/orm.ts';
-import { PiggybackBeginClient, piggybackBeginPool } from '#kernel/db/piggyback-begin.ts';
+import { HOLD, PiggybackBeginClient, piggybackBeginPool } from '#kernel/db/piggyback-begin.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
 import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
 
@@ -65,6 +65,36 @@ describe('piggybacked BEGIN', () => {
       await client.query('insert into public.piggyback values (1)');
       await client.query('rollback');
       expect(await rows()).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('holds a marked statement too, sending it with the first statement: the tenant set in one write', async () => {
+    const { client, writes } = await countingClient();
+    const setting = `${HOLD}select set_config('app.tenant_id', '${tenantId}', true)`;
+    try {
+      await client.query('begin');
+      await client.query(setting);
+      expect(writes()).toBe(0);
+      const simple = await client.query("select current_setting('app.tenant_id') as tenant");
+      expect(simple.rows).toEqual([{ tenant: tenantId }]);
+      expect(writes()).toBe(1);
+      await client.query('commit');
+      // a statement with parameters first: what is held goes ahead of it as one more message
+      const check = "select current_setting('app.tenant_id', true) = $1 as same";
+      let before = writes();
+      expect((await client.query(check, [tenantId])).rows).toEqual([{ same: false }]);
+      const alone = writes() - before;
+      await client.query('begin');
+      await client.query(setting);
+      before = writes();
+      expect((await client.query(check, [tenantId])).rows).toEqual([{ same: true }]);
+      expect(writes() - before).toBe(alone + 1);
+      await client.query('rollback');
+      // the setting was local to those transactions
+      const after = await client.query("select current_setting('app.tenant_id', true) as tenant");
+      expect(after.rows[0].tenant ?? '').toBe('');
     } finally {
       await client.end();
     }
