@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { PiggybackBeginClient, piggybackBeginPool } from '../db/piggyback-begin.ts';
+import { HOLD, PiggybackBeginClient, piggybackBeginPool } from '../db/piggyback-begin.ts';
 import type { Logger } from '../logger.ts';
 import { DEFAULT_RELAY_BATCH, DEFAULT_RELAY_POLL_MS } from './defaults.ts';
 import type { StreamTransport } from './transport.ts';
@@ -80,6 +80,9 @@ export class OutboxRelay {
     const client = await this.#pool.connect();
     try {
       await client.query('begin');
+      // Losing this commit in a database crash only brings the rows back to be relayed again
+      // (at-least-once; consumers skip what they processed), so it need not wait for its WAL flush.
+      await client.query(`${HOLD}set local synchronous_commit = off`);
       const { rows } = await client.query<{ id: string; topic: string; tenant_id: string; envelope: string }>(
         // an integer literal: no parameters means one simple-protocol message
         `select id, topic, tenant_id, envelope from platform.take_outbox(${Math.trunc(this.#batch)})`,
