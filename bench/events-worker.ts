@@ -55,6 +55,18 @@ const flush = setInterval(() => {
   latencies = [];
 }, 50);
 process.send?.({ ready: true });
+process.on('message', (m: { report?: boolean }) => {
+  if (m.report) {
+    process.send?.({
+      report: {
+        transactions: worker.counters.transactions,
+        handled: worker.counters.handled,
+        passes: relay.passes,
+        relayed: relay.relayed,
+      },
+    });
+  }
+});
 process.once('disconnect', () => {
   clearInterval(flush);
   void (async () => {

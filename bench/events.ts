@@ -41,7 +41,18 @@ interface Result {
   cpu?: Map<string, number>;
   /** The rate the publishers reached (the paced run). */
   published?: number;
+  /** Mean events per worker transaction and per relay pass (the outbox runs). */
+  shape?: { perTransaction: number; perPass: number };
 }
+
+/** The bench worker's counters (bench/events-worker.ts). */
+interface WorkerReport {
+  transactions: number;
+  handled: number;
+  passes: number;
+  relayed: number;
+}
+let reported: ((report: WorkerReport) => void) | undefined;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const pct = (sorted: number[], p: number) =>
@@ -142,9 +153,10 @@ async function outbox(): Promise<Result[]> {
     });
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`the bench worker exited (${code})`)));
-      child.on('message', (m: { ready?: boolean; latencies?: number[] }) => {
+      child.on('message', (m: { ready?: boolean; latencies?: number[]; report?: WorkerReport }) => {
         if (m.ready) resolve();
         if (m.latencies) latencies.push(...m.latencies);
+        if (m.report) reported?.(m.report);
       });
     });
     log(
@@ -166,6 +178,16 @@ async function outbox(): Promise<Result[]> {
       while (latencies.length < n) await sleep(5);
     };
     const childPid = child.pid;
+    const report = () =>
+      new Promise<WorkerReport>((resolve) => {
+        reported = resolve;
+        child.send({ report: true });
+      });
+    const shape = (before: WorkerReport, after: WorkerReport) => ({
+      perTransaction:
+        (after.handled - before.handled) / Math.max(1, after.transactions - before.transactions),
+      perPass: (after.relayed - before.relayed) / Math.max(1, after.passes - before.passes),
+    });
     const cpu = () =>
       sampleCpu((pid, command) => {
         if (pid === process.pid) return 'publishers';
@@ -177,6 +199,7 @@ async function outbox(): Promise<Result[]> {
 
     log(`(b) flat out: ${N_OUTBOX} events, 16 concurrent publishing transactions`);
     let before = cpu();
+    let reportBefore = await report();
     let started = performance.now();
     let next = 0;
     await Promise.all(
@@ -190,6 +213,7 @@ async function outbox(): Promise<Result[]> {
     await waitFor(N_OUTBOX);
     const flat = summarize('(b) outbox end to end', latencies, (performance.now() - started) / 1000);
     flat.cpu = cpuPerEvent(before, cpu(), N_OUTBOX);
+    flat.shape = shape(reportBefore, await report());
 
     // Out of the flat-out run's wake first: its 10,000 deleted outbox rows are being vacuumed, and
     // the steady state is what the paced run measures.
@@ -199,6 +223,7 @@ async function outbox(): Promise<Result[]> {
     log(`(b) paced: ${PACED_RATE} events/s for ${PACED_SECONDS} s`);
     latencies = [];
     before = cpu();
+    reportBefore = await report();
     started = performance.now();
     const inFlight: Promise<unknown>[] = [];
     for (let i = 0; i < paced; i++) {
@@ -216,6 +241,7 @@ async function outbox(): Promise<Result[]> {
       (performance.now() - started) / 1000,
     );
     pacedResult.cpu = cpuPerEvent(before, cpu(), paced);
+    pacedResult.shape = shape(reportBefore, await report());
     pacedResult.published = paced / publishedIn;
     child.removeAllListeners('exit');
     await new Promise((resolve) => {
@@ -239,7 +265,10 @@ const cpuLine = (r: Result) => {
   if (!r.cpu || r.cpu.size === 0) return '';
   const parts = [...r.cpu].map(([name, us]) => `${name} ${us.toFixed(0)}`);
   const total = [...r.cpu.values()].reduce((a, b) => a + b, 0);
-  return `    CPU µs/event: ${parts.join(', ')}; total ${total.toFixed(0)} (the machine's ${cpus} cores allow ~${((cpus * 1e6) / total).toFixed(0)} events/s)\n`;
+  const shape = r.shape
+    ? `\n    events per worker transaction ${r.shape.perTransaction.toFixed(1)}, per relay pass ${r.shape.perPass.toFixed(1)}`
+    : '';
+  return `    CPU µs/event: ${parts.join(', ')}; total ${total.toFixed(0)} (the machine's ${cpus} cores allow ~${((cpus * 1e6) / total).toFixed(0)} events/s)${shape}\n`;
 };
 const cpus = availableParallelism();
 if (process.env.BENCH_ONLY === 'b') {

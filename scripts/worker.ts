@@ -113,7 +113,12 @@ try {
   relay?.start();
   await worker.start();
   const progress = setInterval(() => {
-    logger.info('progress', { ...worker.counters, inFlight: worker.inFlight, relayed: relay?.relayed ?? 0 });
+    logger.info('progress', {
+      ...worker.counters,
+      inFlight: worker.inFlight,
+      relayed: relay?.relayed ?? 0,
+      relayPasses: relay?.passes ?? 0,
+    });
   }, PROGRESS_INTERVAL_MS);
   progress.unref();
   onShutdown(async () => {

@@ -61,6 +61,8 @@ export class OutboxRelay {
   #stopping = false;
   /** Events appended since start. */
   relayed = 0;
+  /** Relay transactions that appended events, since start. */
+  passes = 0;
 
   constructor(options: OutboxRelayOptions) {
     this.#options = options;
@@ -95,6 +97,7 @@ export class OutboxRelay {
       }
       await client.query('commit');
       this.relayed += rows.length;
+      if (rows.length > 0) this.passes++;
       return rows.length;
     } catch (error) {
       await client.query('rollback').catch(() => {});

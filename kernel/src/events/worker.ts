@@ -57,6 +57,8 @@ export interface WorkerCounters {
   reclaimed: number;
   /** Batches whose transaction failed, so that their events were handled again one by one. */
   batchFallbacks: number;
+  /** Transactions committed (handled / transactions is the mean batch). */
+  transactions: number;
 }
 
 /** A delivery with its parsed event and its aggregate's ordering key. */
@@ -94,6 +96,7 @@ export class EventWorker {
     deadLettered: 0,
     reclaimed: 0,
     batchFallbacks: 0,
+    transactions: 0,
   };
   readonly #o: Required<Omit<EventWorkerOptions, 'logger' | 'actorFor'>> & {
     logger: Logger | undefined;
@@ -405,6 +408,7 @@ export class EventWorker {
         await recordAudits(em, tenantId, audits);
         return outcomes;
       });
+      this.counters.transactions++;
       for (const [n, { span }] of traced.entries()) {
         span.setAttribute(ATTR_EVENT_OUTCOME, outcomes[n]!);
         span.end();
