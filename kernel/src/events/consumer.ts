@@ -49,7 +49,8 @@ export interface ConsumerDefinition<T extends EventType = EventType> {
    * {@link MAX_BATCH}). Worth raising for fast handlers, whose cost is the transaction and not
    * the work. A batching worker runs one transaction at a time per tenant, and the tenant's
    * events read meanwhile form the next batch, so under load it commits, audits and acknowledges
-   * many events at once, and at low load handles each at once. The handler runs for a batch's
+   * many events at once, and at low load handles each at once. It reads up to `maxBatch` events
+   * beyond its concurrency ahead, so the next batch is ready when a transaction commits. The handler runs for a batch's
    * events one after another, so slow handlers (remote calls) keep 1 and get parallelism from the
    * worker's concurrency instead. If a batch's transaction fails, its events are handled again one
    * per transaction (the failing one with its retries, ahead of the tenant's later events):

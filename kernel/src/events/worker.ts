@@ -131,6 +131,16 @@ export class EventWorker {
     };
   }
 
+  /**
+   * Events read and not yet acknowledged, at most: the concurrency, and for a batching consumer one
+   * batch more, read ahead while its transactions run so that a stall (a slow commit) backs events
+   * up into a bigger next batch instead of leaving them unread.
+   */
+  get #capacity(): number {
+    const batch = this.#o.consumer.maxBatch ?? 1;
+    return this.#o.concurrency + (batch > 1 ? batch : 0);
+  }
+
   /** Events being handled right now. */
   get inFlight(): number {
     return this.#inFlight;
@@ -150,7 +160,7 @@ export class EventWorker {
   async #readLoop(): Promise<void> {
     const { transport, consumer, consumerName } = this.#o;
     while (!this.#stopping) {
-      const free = this.#o.concurrency - this.#inFlight;
+      const free = this.#capacity - this.#inFlight;
       if (free <= 0) {
         await new Promise<void>((resolve) => {
           this.#slotFreed = resolve;
@@ -185,7 +195,7 @@ export class EventWorker {
         return; // closing
       }
       for (const topic of consumer.topics) {
-        const free = this.#o.concurrency - this.#inFlight;
+        const free = this.#capacity - this.#inFlight;
         if (this.#stopping || free <= 0) break;
         try {
           const claimed = await transport.claimStale(consumer.group, consumerName, topic, claimIdleMs, free);
