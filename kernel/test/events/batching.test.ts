@@ -46,12 +46,12 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
       const rows = await suite.db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
       return Number(rows[0]!.n) === 0;
     }, 'the outbox drained');
-  const start = async (group: string, maxBatch: number, handle: Handler) => {
+  const start = async (group: string, maxBatch: number, handle: Handler, concurrency = 16) => {
     const worker = new EventWorker({
       orm: suite.orm,
       transport,
       consumerName: `${group}-1`,
-      concurrency: 16,
+      concurrency,
       actorFor: testWorkerIdentity(suite.issuer).actorFor,
       retryBackoffMs: 10,
       blockMs: 100,
@@ -175,6 +175,17 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
     expect(letters.filter((l) => l.group === group).map((l) => [l.event?.id, l.attempts])).toEqual([
       [events[2]!.id, 3],
     ]);
+  });
+
+  it('reads a batch beyond its concurrency ahead', async () => {
+    const group = `ahead-${kind}`;
+    const report = randomUUID();
+    for (let i = 0; i < 8; i++) await uploaded(suite.source('acme'), `r${i}`, report);
+    await relayed();
+    // concurrency 1 handles one event at a time without batching; with maxBatch 8 it reads 1 + 8
+    const worker = await start(group, 8, effect, 1);
+    await eventually(async () => worker.counters.handled === 8, 'eight events handled');
+    expect(worker.counters.transactions).toBe(1);
   });
 
   it('handles a redelivered copy in the same batch once', async () => {
