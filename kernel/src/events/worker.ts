@@ -217,6 +217,7 @@ export class EventWorker {
    * audit chain).
    */
   #dispatchAll(deliveries: readonly Delivery[]): void {
+    const batching = (this.#o.consumer.maxBatch ?? 1) > 1;
     const byTenant = new Map<string, Item[]>();
     for (const delivery of deliveries) {
       let event: AnyEnvelope;
@@ -228,18 +229,20 @@ export class EventWorker {
         );
         continue;
       }
-      const key = `${delivery.stream}|${event.aggregate.type}:${event.aggregate.id}`;
-      const items = byTenant.get(event.tenantId) ?? [];
-      items.push({ delivery, event, key });
-      byTenant.set(event.tenantId, items);
+      const item = {
+        delivery,
+        event,
+        key: `${delivery.stream}|${event.aggregate.type}:${event.aggregate.id}`,
+      };
+      if (!batching) {
+        this.#schedule([item.key], [delivery], () => this.#handle(item));
+        continue;
+      }
+      const lane = byTenant.get(event.tenantId);
+      if (lane) lane.push(item);
+      else byTenant.set(event.tenantId, [item]);
     }
-    if ((this.#o.consumer.maxBatch ?? 1) > 1) {
-      for (const [tenantId, items] of byTenant) this.#enqueue(tenantId, items);
-      return;
-    }
-    for (const items of byTenant.values()) {
-      for (const item of items) this.#schedule([item.key], [item.delivery], () => this.#handle(item));
-    }
+    for (const [tenantId, items] of byTenant) this.#enqueue(tenantId, items);
   }
 
   /** Adds events to their tenant's lane, starting the lane if it is not running. */
