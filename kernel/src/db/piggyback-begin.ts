@@ -97,3 +97,10 @@ export const piggybackBeginPool = {
     pool.on('release', (_error: Error, client: pg.PoolClient) => reset(client));
   },
 };
+
+/** A node-postgres pool of piggybacking clients (for code that uses pg directly, like the relay). */
+export function createPiggybackPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool({ ...config, Client: PiggybackBeginClient });
+  piggybackBeginPool.onPoolCreated(pool);
+  return pool;
+}

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { HOLD, PiggybackBeginClient, piggybackBeginPool } from '../db/piggyback-begin.ts';
+import { createPiggybackPool, HOLD } from '../db/piggyback-begin.ts';
 import type { Logger } from '../logger.ts';
 import { DEFAULT_RELAY_BATCH, DEFAULT_RELAY_POLL_MS } from './defaults.ts';
 import type { StreamTransport } from './transport.ts';
@@ -67,9 +67,8 @@ export class OutboxRelay {
   constructor(options: OutboxRelayOptions) {
     this.#options = options;
     // BEGIN travels with the take_outbox statement: a pass costs two round trips, not three
-    this.#pool = new pg.Pool({ connectionString: options.url, max: 1, Client: PiggybackBeginClient });
+    this.#pool = createPiggybackPool({ connectionString: options.url, max: 1 });
     this.#pool.on('error', () => {});
-    piggybackBeginPool.onPoolCreated(this.#pool);
     this.#batch = options.batchSize ?? DEFAULT_RELAY_BATCH;
     if (!Number.isInteger(this.#batch) || this.#batch < 1 || this.#batch > 10_000) {
       throw new Error(`relay batch size must be a whole number from 1 to 10000 (got ${this.#batch})`);

@@ -1,4 +1,4 @@
-import { type Context, context, ROOT_CONTEXT, type SpanContext, trace } from '@opentelemetry/api';
+import { type Context, context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 const propagator = new W3CTraceContextPropagator();
@@ -29,9 +29,4 @@ export function extractTraceContext(carrier: TraceCarrier, base: Context = ROOT_
     get: (c, key) => (key === 'traceparent' || key === 'tracestate' ? c[key] : undefined),
     keys: (c) => Object.keys(c),
   });
-}
-
-/** The span context described by `carrier`, for span links; undefined if it carries none. */
-export function remoteSpanContext(carrier: TraceCarrier): SpanContext | undefined {
-  return trace.getSpanContext(extractTraceContext(carrier));
 }

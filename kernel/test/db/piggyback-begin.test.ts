@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { createOrm } from '#kernel/db/orm.ts';
-import { HOLD, PiggybackBeginClient, piggybackBeginPool } from '#kernel/db/piggyback-begin.ts';
+import { createPiggybackPool, HOLD, PiggybackBeginClient } from '#kernel/db/piggyback-begin.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
 import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
 
@@ -149,8 +149,7 @@ describe('piggybacked BEGIN', () => {
   });
 
   it('forgets a held BEGIN when the client goes back to the pool', async () => {
-    const pool = new pg.Pool({ connectionString: db.appUrl, max: 1, ...piggybackBeginPool });
-    piggybackBeginPool.onPoolCreated(pool);
+    const pool = createPiggybackPool({ connectionString: db.appUrl, max: 1 });
     try {
       const first = await pool.connect();
       await first.query('begin');
