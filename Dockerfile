@@ -23,6 +23,8 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json supergraph.yaml ./
 COPY kernel ./kernel
+COPY events ./events
+COPY contracts ./contracts
 COPY subgraphs ./subgraphs
 COPY gateway ./gateway
 COPY migrations ./migrations

@@ -48,10 +48,16 @@ const base = {
       },
     ],
   },
-  moduleNameMapper: { '^#kernel/(.*)$': '<rootDir>/kernel/src/$1' },
+  moduleNameMapper: {
+    '^#kernel/(.*)$': '<rootDir>/kernel/src/$1',
+    '^#testing/(.*)$': '<rootDir>/testing/$1',
+    '^#events/(.*)$': '<rootDir>/events/src/$1',
+    '^#contracts/(.*)$': '<rootDir>/contracts/src/$1',
+  },
   testMatch: [
-    '<rootDir>/{kernel,gateway,subgraphs}/**/test/**/*.test.ts',
+    '<rootDir>/{kernel,events,contracts,gateway,subgraphs}/**/test/**/*.test.ts',
     '<rootDir>/scripts/test/**/*.test.ts',
+    '<rootDir>/test/**/*.test.ts',
   ],
 };
 

@@ -11,7 +11,7 @@ import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { createTokenVerifier } from '#kernel/auth/token-verifier.ts';
 import { migrate } from '#kernel/db/migrate.ts';
 import { APP_ROLE } from '#kernel/db/roles.ts';
-import { startTestIssuer } from '#kernel/testing/test-identity.ts';
+import { startTestIssuer } from '#testing/test-identity.ts';
 
 const ADMIN_URL = process.env.WIDGETDC_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PAGE = 20;

@@ -1,15 +1,17 @@
 // Child process of bench/events.ts for (b): an outbox relay and a worker with a no-op handler (the
 // processed-id ledger and the audit record still written in its tenant transaction), as a real deployment runs them
 // apart from the publishing service. Reports publish-to-handled latencies to the parent over IPC.
+
+import { defineConsumer } from '#events/consumer/consumer.ts';
+import { verifiedWorkerIdentity } from '#events/consumer/service-actor.ts';
+import { EventWorker } from '#events/consumer/worker.ts';
+import { OutboxRelay } from '#events/producer/relay.ts';
+import { RedisStreamTransport } from '#events/transport/redis-transport.ts';
 import { createDevServiceTokenProvider } from '#kernel/auth/service-identity.ts';
 import { createTokenVerifier } from '#kernel/auth/token-verifier.ts';
 import { createOrm } from '#kernel/db/orm.ts';
-import { defineConsumer } from '#kernel/events/consumer.ts';
-import { RedisStreamTransport } from '#kernel/events/redis-transport.ts';
-import { OutboxRelay } from '#kernel/events/relay.ts';
-import { verifiedWorkerIdentity } from '#kernel/events/service-actor.ts';
-import { EventWorker } from '#kernel/events/worker.ts';
-import { startTestIssuer } from '#kernel/testing/test-identity.ts';
+import { SampleUploaded } from '#testing/sample-events.ts';
+import { startTestIssuer } from '#testing/test-identity.ts';
 
 const { BENCH_DB_URL, BENCH_REDIS_URL, BENCH_PREFIX, BENCH_CONCURRENCY, BENCH_AUDITED, BENCH_MAX_BATCH } =
   process.env;
@@ -36,7 +38,7 @@ const worker = new EventWorker({
   actorFor: identity.actorFor,
   consumer: defineConsumer({
     group: 'bench',
-    topics: ['document.uploaded'],
+    events: [SampleUploaded],
     // A no-op handler changes no tenant data, so by default it writes no audit record;
     // BENCH_AUDITED=1 adds one per event, as a consumer with a real effect does.
     audited: BENCH_AUDITED === '1',

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
+import { SampleUploaded } from '#testing/sample-events.ts';
 import { cpuPerEvent, sampleCpu } from './cpu.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -25,11 +26,11 @@ const SETTLE_MS = 2_000;
 const MAX_BATCH = Number(process.env.BENCH_MAX_BATCH ?? 64);
 const prefix = `wtdc-bench:${randomBytes(4).toString('hex')}:`;
 
-const { RedisStreamTransport } = await import('#kernel/events/redis-transport.ts');
-const { createTestDatabase } = await import('#kernel/testing/test-database.ts');
+const { RedisStreamTransport } = await import('#events/transport/redis-transport.ts');
+const { createTestDatabase } = await import('#testing/test-database.ts');
 const { createOrm } = await import('#kernel/db/orm.ts');
 const { withTenant } = await import('#kernel/db/tenant-context.ts');
-const { publish } = await import('#kernel/events/outbox.ts');
+const { publish } = await import('#events/producer/outbox.ts');
 
 interface Result {
   name: string;
@@ -64,7 +65,7 @@ const summarize = (name: string, latencies: number[], seconds: number): Result =
 
 async function streamTransport(): Promise<Result> {
   const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
-  const stream = 'document.uploaded';
+  const stream = 'sample.uploaded';
   await transport.ensureGroup(stream, 'bench');
   const latencies: number[] = [];
   const started = performance.now();
@@ -166,9 +167,8 @@ async function outbox(): Promise<Result[]> {
     const one = () => {
       const documentId = randomUUID();
       return withTenant(orm, tenantId, (em) =>
-        publish(em, {
+        publish(em, SampleUploaded, {
           ...source,
-          type: 'document.uploaded',
           aggregate: { type: 'Document', id: documentId },
           payload: { documentId, title: 'bench', mimeType: 'text/plain' },
         }),
@@ -250,7 +250,7 @@ async function outbox(): Promise<Result[]> {
     });
     return [flat, pacedResult];
   } finally {
-    await transport.destroy(['document.uploaded']);
+    await transport.destroy(['sample.uploaded']);
     await transport.close();
     await orm.close();
     await db.close();

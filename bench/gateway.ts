@@ -9,7 +9,7 @@ import { devTenantId, devUserId } from '#kernel/auth/dev-ids.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
 import type { RunningSubgraph } from '#kernel/graphql/subgraph.ts';
 import { createLogger } from '#kernel/logger.ts';
-import { NATIVE_ADMIN_URL } from '#kernel/testing/test-database.ts';
+import { NATIVE_ADMIN_URL } from '#testing/test-database.ts';
 import { startTestPlatform } from '../gateway/test/support/platform.ts';
 import {
   direct,

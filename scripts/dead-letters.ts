@@ -2,16 +2,17 @@
 //                        inspect <topic> <id> | replay <topic> <id> | discard <topic> <id> | stats
 // Uses the configured transport (REDIS_URL, else the Postgres transport on DATABASE_URL).
 import { parseArgs } from 'node:util';
-import { loadConfig } from '#kernel/config.ts';
-import { AppError, ConfigError } from '#kernel/errors.ts';
 import {
   discardDeadLetter,
   inspectDeadLetter,
   listDeadLetters,
   replayDeadLetter,
   streamStats,
-} from '#kernel/events/admin.ts';
-import { createTransport } from '#kernel/events/create-transport.ts';
+} from '#events/admin/dead-letters.ts';
+import { loadEventsConfig } from '#events/config.ts';
+import { createTransport } from '#events/transport/create-transport.ts';
+import { loadConfig } from '#kernel/config.ts';
+import { AppError, ConfigError } from '#kernel/errors.ts';
 
 const USAGE = `usage: npm run dead-letters -- <command>
   list <topic> [--tenant <uuid>] [--after <id>] [--limit <n>]   dead letters, oldest first
@@ -34,7 +35,7 @@ const out = (value: unknown) => process.stdout.write(`${JSON.stringify(value, nu
 let exitCode = 0;
 try {
   const config = loadConfig();
-  const transport = createTransport(config);
+  const transport = createTransport(loadEventsConfig(), config.database.url);
   try {
     const needs = (n: number) => {
       if (positionals.length !== n)

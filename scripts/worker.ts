@@ -8,15 +8,16 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { registerEventBusMetrics } from '#events/admin/metrics.ts';
+import { loadEventsConfig } from '#events/config.ts';
+import { type ConsumerDefinition, topicsOf } from '#events/consumer/consumer.ts';
+import { loadWorkerIdentity } from '#events/consumer/service-actor.ts';
+import { EventWorker } from '#events/consumer/worker.ts';
+import { OutboxRelay } from '#events/producer/relay.ts';
+import { createTransport } from '#events/transport/create-transport.ts';
 import { loadConfig } from '#kernel/config.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { ConfigError } from '#kernel/errors.ts';
-import type { ConsumerDefinition } from '#kernel/events/consumer.ts';
-import { createTransport } from '#kernel/events/create-transport.ts';
-import { registerEventBusMetrics } from '#kernel/events/metrics.ts';
-import { OutboxRelay } from '#kernel/events/relay.ts';
-import { loadWorkerIdentity } from '#kernel/events/service-actor.ts';
-import { EventWorker } from '#kernel/events/worker.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { onShutdown } from '#kernel/process/lifecycle.ts';
 import { setupTelemetry } from '#kernel/telemetry/setup.ts';
@@ -26,6 +27,7 @@ const PROGRESS_INTERVAL_MS = 10_000;
 const ROOT = join(import.meta.dirname, '..');
 
 const config = loadConfig();
+const events = loadEventsConfig();
 const logger = createLogger('worker', config.log);
 const telemetry = setupTelemetry({ serviceName: 'worker', otlpEndpoint: config.otlpEndpoint });
 
@@ -84,15 +86,15 @@ try {
     entities: [...(consumer.entities ?? [])],
     poolMax: concurrency + 1,
   });
-  const transport = createTransport(config);
+  const transport = createTransport(events, config.database.url);
   const relay =
     values.relay && !values['no-relay']
       ? new OutboxRelay({
           url: config.database.url!,
           transport,
           logger: logger.child('relay'),
-          batchSize: config.events.relayBatch,
-          pollMs: config.events.relayPollMs,
+          batchSize: events.relayBatch,
+          pollMs: events.relayPollMs,
         })
       : undefined;
   const worker = new EventWorker({
@@ -102,8 +104,8 @@ try {
     consumerName: `${hostname()}-${process.pid}`,
     concurrency,
     actorFor: identity.actorFor,
-    claimIdleMs: config.events.claimIdleMs,
-    retryBackoffMs: config.events.retryBackoffMs,
+    claimIdleMs: events.claimIdleMs,
+    retryBackoffMs: events.retryBackoffMs,
     logger,
   });
   const unregisterMetrics = registerEventBusMetrics(
@@ -132,7 +134,7 @@ try {
     logger.info('stopped', { ...worker.counters });
   }, logger);
   logger.info(
-    `group ${consumer.group} on ${transport.kind}: topics ${consumer.topics.join(', ')}, concurrency ${concurrency}${relay ? ', relay on' : ''}`,
+    `group ${consumer.group} on ${transport.kind}: topics ${topicsOf(consumer).join(', ')}, concurrency ${concurrency}${relay ? ', relay on' : ''}`,
   );
   logger.info(
     `acting as service ${proof.displayName} (id ${proof.subjectId}${proof.clientId ? `, app ${proof.clientId}` : ''}), verified`,

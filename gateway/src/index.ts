@@ -1,18 +1,20 @@
 import { readFile } from 'node:fs/promises';
+import { loadEventsConfig } from '#events/config.ts';
 import { authOptions } from '#kernel/auth/auth-options.ts';
 import { loadConfig } from '#kernel/config.ts';
 import { ConfigError } from '#kernel/errors.ts';
-import { createLivePubSub } from '#kernel/live/create-live-pubsub.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { announceReady, onShutdown } from '#kernel/process/lifecycle.ts';
 import { SUPERGRAPH_FILE } from './compose.ts';
 import { startGateway } from './gateway.ts';
-import { startConfiguredLiveFanout } from './live-fanout.ts';
+import { createLivePubSub } from './live/create-live-pubsub.ts';
+import { startConfiguredLiveFanout } from './live/live-fanout.ts';
 
 const config = loadConfig();
+const events = loadEventsConfig();
 const logger = createLogger('gateway', config.log);
 // Redis pub/sub when REDIS_URL is set, so every gateway replica sees every event; else in-process.
-const live = await createLivePubSub({ redisUrl: config.events.redisUrl });
+const live = await createLivePubSub({ redisUrl: events.redisUrl });
 logger.info(`live updates via ${live.kind} pub/sub`);
 const gateway = await startGateway({
   supergraphSdl: await readFile(SUPERGRAPH_FILE, 'utf8'),
@@ -31,7 +33,7 @@ const gateway = await startGateway({
 // Best-effort: a push reaches only those subscribed at that moment.
 // A fan-out that cannot start (no database, no provable service identity) leaves queries and
 // mutations served; subscriptions then receive no domain events, and the log says why.
-const fanout = await startConfiguredLiveFanout(config, live, logger.child('live-fanout')).catch(
+const fanout = await startConfiguredLiveFanout(config, events, live, logger.child('live-fanout')).catch(
   (error: unknown) => {
     const why = error instanceof ConfigError ? error.message : String(error);
     logger.error(`live fan-out off: subscriptions receive no domain events: ${why}`);

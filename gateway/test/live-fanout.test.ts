@@ -3,19 +3,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
+import { verifiedWorkerIdentity, type WorkerIdentity } from '#events/consumer/service-actor.ts';
+import { OutboxRelay } from '#events/producer/relay.ts';
+import { PostgresStreamTransport } from '#events/transport/postgres-transport.ts';
+import { RedisStreamTransport } from '#events/transport/redis-transport.ts';
+import type { StreamTransport } from '#events/transport/transport.ts';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { createTokenVerifier } from '#kernel/auth/token-verifier.ts';
-import { PostgresStreamTransport } from '#kernel/events/postgres-transport.ts';
-import { RedisStreamTransport } from '#kernel/events/redis-transport.ts';
-import { OutboxRelay } from '#kernel/events/relay.ts';
-import { verifiedWorkerIdentity, type WorkerIdentity } from '#kernel/events/service-actor.ts';
-import type { StreamTransport } from '#kernel/events/transport.ts';
-import type { LivePubSub } from '#kernel/live/live-pubsub.ts';
-import { createRedisPubSub } from '#kernel/live/redis-pubsub.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { SUPERGRAPH_FILE } from '../src/compose.ts';
 import { type RunningGateway, startGateway } from '../src/gateway.ts';
-import { LIVE_FANOUT_SERVICE_NAME, type RunningLiveFanout, startLiveFanout } from '../src/live-fanout.ts';
+import {
+  LIVE_FANOUT_SERVICE_NAME,
+  type RunningLiveFanout,
+  startLiveFanout,
+} from '../src/live/live-fanout.ts';
+import type { LivePubSub } from '../src/live/live-pubsub.ts';
+import { createRedisPubSub } from '../src/live/redis-pubsub.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { connectWs, type TestWsClient, type WsMessage } from './support/ws-client.ts';
 
@@ -91,7 +95,7 @@ async function subscriber(url: string, tenant: string, user: string, query: stri
 
 /** Publishes probes until `receivers` subscriptions are listening (the server subscribes asynchronously). */
 async function untilListening(live: LivePubSub, tenantId: string, receivers: number): Promise<void> {
-  const probe = { taskId: PROBE_TASK, from: 'PENDING', to: 'PAUSED' };
+  const probe = { taskId: PROBE_TASK, from: 'PENDING' as const, to: 'PAUSED' as const };
   while ((await live.publish(tenantId, 'task.status_changed', probe)) < receivers) {
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { TaskStatus } from '#contracts/enums.ts';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { type RunningSubgraph, startSubgraph } from '#kernel/graphql/subgraph.ts';
-import type { LivePubSub } from '#kernel/live/live-pubsub.ts';
-import { createRedisPubSub } from '#kernel/live/redis-pubsub.ts';
-import type { LivePayload, LiveTopic } from '#kernel/live/topics.ts';
 import { createLogger } from '#kernel/logger.ts';
+import { graphTaskLookup, httpGraphRequest } from '../../subgraphs/governance/src/domain/task-lookup.ts';
 import { governanceSubgraph } from '../../subgraphs/governance/src/subgraph.ts';
 import { SUPERGRAPH_FILE } from '../src/compose.ts';
 import { type RunningGateway, startGateway } from '../src/gateway.ts';
+import type { LivePubSub } from '../src/live/live-pubsub.ts';
+import { createRedisPubSub } from '../src/live/redis-pubsub.ts';
+import type { LivePayload, LiveTopic } from '../src/live/topics.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { connectWs, type TestWsClient } from './support/ws-client.ts';
 
@@ -55,7 +57,7 @@ async function publishWhenSubscribed<T extends LiveTopic>(
   while ((await live.publish(tenantId, topic, payload)) === 0) await new Promise((r) => setTimeout(r, 10));
 }
 
-const change = (to: string) => ({ taskId: randomUUID(), from: 'PENDING', to });
+const change = (to: TaskStatus) => ({ taskId: randomUUID(), from: 'PENDING' as const, to });
 
 describe('subscriptions over graphql-ws at the gateway', () => {
   it("delivers the caller's tenant's events and never another tenant's", async () => {
@@ -100,14 +102,26 @@ describe('subscriptions over graphql-ws at the gateway', () => {
         t: wanted,
       },
     );
-    const other = { approvalId: randomUUID(), taskId: randomUUID(), decision: 'REJECTED' as const };
+    const other = {
+      approvalId: randomUUID(),
+      taskId: randomUUID(),
+      decision: 'REJECTED' as const,
+      decidedBy: 'ann@acme',
+    };
     await publishWhenSubscribed(platform.gateway.live, ACME, 'approval.decided', other);
-    const mine = { approvalId: randomUUID(), taskId: wanted, decision: 'APPROVED' as const };
+    const mine = {
+      approvalId: randomUUID(),
+      taskId: wanted,
+      decision: 'APPROVED' as const,
+      decidedBy: 'ann@acme',
+    };
     await platform.gateway.live.publish(ACME, 'approval.decided', mine);
     expect(await client.next('d')).toEqual({
       id: 'd',
       type: 'next',
-      payload: { data: { approvalDecided: mine } },
+      payload: {
+        data: { approvalDecided: { approvalId: mine.approvalId, taskId: wanted, decision: 'APPROVED' } },
+      },
     });
   });
 
@@ -198,16 +212,19 @@ describe('a gateway confirming tenants strictly, on Redis pub/sub', () => {
 
   beforeAll(async () => {
     // A governance subgraph that refuses unknown tenants: the gateway confirms tenants through it.
-    const strict = await startSubgraph(governanceSubgraph, {
-      databaseUrl: platform.db.appUrl,
-      auth: platform.issuer.auth,
-      autoProvisionTenants: false,
-      host: '127.0.0.1',
-      port: 0,
-      introspection: false,
-      poolMax: 2,
-      logger: silent,
-    });
+    const strict = await startSubgraph(
+      governanceSubgraph({ tasks: graphTaskLookup(httpGraphRequest(platform.subgraphs.agent.url)) }),
+      {
+        databaseUrl: platform.db.appUrl,
+        auth: platform.issuer.auth,
+        autoProvisionTenants: false,
+        host: '127.0.0.1',
+        port: 0,
+        introspection: false,
+        poolMax: 2,
+        logger: silent,
+      },
+    );
     extraSubgraphs.push(strict);
     const prefix = `test:live:${randomUUID()}`;
     live = await createRedisPubSub({ url: REDIS_URL, prefix });

@@ -3,21 +3,16 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { WORKER_SERVICE_NAME } from '#events/consumer/service-actor.ts';
+import { publish } from '#events/producer/outbox.ts';
+import { RedisStreamTransport } from '#events/transport/redis-transport.ts';
 import { devServiceClientId, devServiceId } from '#kernel/auth/dev-issuer.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
-import { publish } from '#kernel/events/outbox.ts';
-import { RedisStreamTransport } from '#kernel/events/redis-transport.ts';
-import { WORKER_SERVICE_NAME } from '#kernel/events/service-actor.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
-import { startTestIssuer, type TestIssuer } from '#kernel/testing/test-identity.ts';
-import { EFFECTS_TABLE_SQL } from '../../kernel/test/events/fixtures/effect-consumer.ts';
-import {
-  appOrm,
-  eventually,
-  REDIS_URL,
-  tenantSource,
-  workerIdentityEnv,
-} from '../../kernel/test/events/support.ts';
+import { SampleUploaded } from '#testing/sample-events.ts';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
+import { startTestIssuer, type TestIssuer } from '#testing/test-identity.ts';
+import { EFFECTS_TABLE_SQL } from '../../events/test/fixtures/effect-consumer.ts';
+import { appOrm, eventually, REDIS_URL, tenantSource, workerIdentityEnv } from '../../events/test/support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const prefix = `wtdc-cli:${randomBytes(4).toString('hex')}:`;
@@ -34,7 +29,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
-  await transport.destroy(['approval.requested', 'approval.decided', 'document.uploaded']);
+  await transport.destroy(['approval.requested', 'sample.decided', 'sample.uploaded']);
   await transport.close();
   await db?.close();
   await identity?.close();
@@ -141,9 +136,8 @@ describe('npm run worker', () => {
         if (!signalled && text.includes(`group ${group} on redis`)) {
           signalled = true;
           void withTenant(orm, source.tenantId, (em) =>
-            publish(em, {
+            publish(em, SampleUploaded, {
               ...source,
-              type: 'document.uploaded',
               aggregate: { type: 'Document', id: documentId },
               payload: { documentId, title: 'audited', mimeType: 'text/plain' },
             }),

@@ -5,19 +5,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { type PublishItem, publishMany } from '#events/producer/outbox.ts';
+import { RedisStreamTransport } from '#events/transport/redis-transport.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
-import { type PublishInput, publishMany } from '#kernel/events/outbox.ts';
-import { RedisStreamTransport } from '#kernel/events/redis-transport.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
-import { startTestIssuer, type TestIssuer } from '#kernel/testing/test-identity.ts';
-import { EFFECTS_TABLE_SQL } from '../../kernel/test/events/fixtures/effect-consumer.ts';
-import {
-  appOrm,
-  eventually,
-  REDIS_URL,
-  tenantSource,
-  workerIdentityEnv,
-} from '../../kernel/test/events/support.ts';
+import { SampleUploaded } from '#testing/sample-events.ts';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
+import { startTestIssuer, type TestIssuer } from '#testing/test-identity.ts';
+import { EFFECTS_TABLE_SQL } from '../../events/test/fixtures/effect-consumer.ts';
+import { appOrm, eventually, REDIS_URL, tenantSource, workerIdentityEnv } from '../../events/test/support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const EVENTS = 1000;
@@ -41,7 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
-  await transport.destroy(['document.uploaded']);
+  await transport.destroy(['sample.uploaded']);
   await transport.close();
   await orm?.close();
   await db?.close();
@@ -104,13 +99,15 @@ describe('worker processes under SIGKILL', () => {
       }
     })();
     for (let sent = 0; sent < EVENTS; sent += 25) {
-      const batch: PublishInput[] = Array.from({ length: 25 }, (_, i) => {
+      const batch: PublishItem[] = Array.from({ length: 25 }, (_, i) => {
         const documentId = crypto.randomUUID();
         return {
-          ...source,
-          type: 'document.uploaded',
-          aggregate: { type: 'document', id: documentId },
-          payload: { documentId, title: `doc ${sent + i}`, mimeType: 'text/plain' },
+          definition: SampleUploaded,
+          input: {
+            ...source,
+            aggregate: { type: 'document', id: documentId },
+            payload: { documentId, title: `doc ${sent + i}`, mimeType: 'text/plain' },
+          },
         };
       });
       await withTenant(orm, source.tenantId, (em) => publishMany(em, batch));

@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { RedisStreamTransport } from '#kernel/events/redis-transport.ts';
-import { REDIS_URL } from '../../kernel/test/events/support.ts';
+import { RedisStreamTransport } from '#events/transport/redis-transport.ts';
+import { REDIS_URL } from '../../events/test/support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const prefix = `wtdc-dlq-cli:${randomBytes(4).toString('hex')}:`;

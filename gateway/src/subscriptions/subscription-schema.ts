@@ -4,8 +4,8 @@ import { buildSchema, type GraphQLSchema } from 'graphql';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { UnavailableError } from '#kernel/errors.ts';
 import { assertHasRole, declaredRoles, type Role } from '#kernel/graphql/roles.ts';
-import type { LivePubSub } from '#kernel/live/live-pubsub.ts';
-import type { LiveMessage, LiveTopic } from '#kernel/live/topics.ts';
+import type { LivePubSub } from '../live/live-pubsub.ts';
+import type { LiveMessage, LiveTopic } from '../live/topics.ts';
 
 /** The SDL of what the gateway serves over WebSocket. */
 export const SUBSCRIPTIONS_SCHEMA_FILE = resolve(

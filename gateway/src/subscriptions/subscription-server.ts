@@ -18,8 +18,8 @@ import type { TokenVerifier } from '#kernel/auth/token-verifier.ts';
 import { AppError, AuthenticationError } from '#kernel/errors.ts';
 import { toGraphQLError } from '#kernel/graphql/errors.ts';
 import { assertHasRole } from '#kernel/graphql/roles.ts';
-import type { LivePubSub } from '#kernel/live/live-pubsub.ts';
 import type { Logger } from '#kernel/logger.ts';
+import type { LivePubSub } from '../live/live-pubsub.ts';
 import {
   checkOperationLimits,
   countTokens,

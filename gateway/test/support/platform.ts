@@ -1,15 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { SubgraphName } from '#kernel/config.ts';
-import { type RunningSubgraph, startSubgraph } from '#kernel/graphql/subgraph.ts';
+import { type RunningSubgraph, type SubgraphDefinition, startSubgraph } from '#kernel/graphql/subgraph.ts';
 import { createLogger, type Logger } from '#kernel/logger.ts';
-import {
-  createTestDatabase,
-  type TestDatabase,
-  type TestDatabaseKind,
-} from '#kernel/testing/test-database.ts';
-import { startTestIssuer, type TestIssuer } from '#kernel/testing/test-identity.ts';
+import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '#testing/test-database.ts';
+import { startTestIssuer, type TestIssuer } from '#testing/test-identity.ts';
 import { agentSubgraph } from '../../../subgraphs/agent/src/subgraph.ts';
 import { auditSubgraph } from '../../../subgraphs/audit/src/subgraph.ts';
+import { graphTaskLookup, httpGraphRequest } from '../../../subgraphs/governance/src/domain/task-lookup.ts';
 import { governanceSubgraph } from '../../../subgraphs/governance/src/subgraph.ts';
 import { knowledgeSubgraph } from '../../../subgraphs/knowledge/src/subgraph.ts';
 import { SUPERGRAPH_FILE } from '../../src/compose.ts';
@@ -53,21 +50,29 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const db = await createTestDatabase(options.kind);
   const issuer = await startTestIssuer();
   const logger = options.logger ?? createLogger('test', { level: 'silent' });
-  const definitions = [knowledgeSubgraph, agentSubgraph, governanceSubgraph, auditSubgraph];
-  const running = await Promise.all(
-    definitions.map((definition) =>
-      startSubgraph(definition, {
-        databaseUrl: db.appUrl,
-        auth: issuer.auth,
-        autoProvisionTenants: options.autoProvisionTenants ?? true,
-        host: '127.0.0.1',
-        port: 0,
-        introspection: false,
-        poolMax: options.poolMax ?? 4,
-        logger: logger.child(definition.name),
-      }),
-    ),
-  );
+  const start = (definition: SubgraphDefinition) =>
+    startSubgraph(definition, {
+      databaseUrl: db.appUrl,
+      auth: issuer.auth,
+      autoProvisionTenants: options.autoProvisionTenants ?? true,
+      host: '127.0.0.1',
+      port: 0,
+      introspection: false,
+      poolMax: options.poolMax ?? 4,
+      logger: logger.child(definition.name),
+    });
+  // Governance asks the agent subgraph whether tasks exist, so the agent subgraph starts first.
+  const agent = await start(agentSubgraph);
+  const running = [
+    agent,
+    ...(await Promise.all(
+      [
+        knowledgeSubgraph,
+        governanceSubgraph({ tasks: graphTaskLookup(httpGraphRequest(agent.url)) }),
+        auditSubgraph,
+      ].map(start),
+    )),
+  ];
   const subgraphs = Object.fromEntries(running.map((s) => [s.name, s])) as Record<
     SubgraphName,
     RunningSubgraph

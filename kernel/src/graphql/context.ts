@@ -7,7 +7,6 @@ import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { type TenantScope, tenantScope } from '../db/tenant-context.ts';
 import type { TenantDirectory } from '../db/tenant-directory.ts';
 import { AppError } from '../errors.ts';
-import type { StreamTransport } from '../events/transport.ts';
 import { toGraphQLError } from './errors.ts';
 
 /** What every subgraph resolver receives: a verified identity and its tenant-bound database scope. */
@@ -17,8 +16,11 @@ export interface RequestContext {
   requestId: string;
   /** Whether the caller's tenant operates the platform (OPERATOR_TENANT_IDS). */
   operator: boolean;
-  /** The event bus's transport, for subgraphs that administer it; absent elsewhere. */
-  events?: StreamTransport;
+  /**
+   * The caller's own `Authorization` header, for a resolver that asks another subgraph a question
+   * on the caller's behalf (zero trust: that subgraph verifies it again). Absent in-process.
+   */
+  authorization?: string;
 }
 
 /** Options of {@link createContextFactory}. */
@@ -27,21 +29,21 @@ export interface ContextFactoryOptions {
   tenants: TenantDirectory;
   orm: MikroORM;
   operatorTenantIds?: readonly string[];
-  events?: StreamTransport;
 }
 
 /** The context of one request by a verified identity: its tenant scope and its platform access. */
 export function requestContext(
   identity: Identity,
-  options: Pick<ContextFactoryOptions, 'orm' | 'operatorTenantIds' | 'events'>,
+  options: Pick<ContextFactoryOptions, 'orm' | 'operatorTenantIds'>,
   requestId: string,
+  authorization?: string,
 ): RequestContext {
   return {
+    ...(authorization ? { authorization } : {}),
     identity,
     db: tenantScope(options.orm, identity.tenantId),
     requestId,
     operator: options.operatorTenantIds?.includes(identity.tenantId) ?? false,
-    ...(options.events ? { events: options.events } : {}),
   };
 }
 
@@ -57,7 +59,7 @@ export function createContextFactory(options: ContextFactoryOptions) {
     try {
       const identity = await options.verifier(bearerToken(headers.authorization));
       await options.tenants.ensureRegistered(identity);
-      return requestContext(identity, options, requestIdOf(headers));
+      return requestContext(identity, options, requestIdOf(headers), headers.authorization);
     } catch (error) {
       throw error instanceof AppError ? toGraphQLError(error) : error;
     }

@@ -15,8 +15,6 @@ import { assertApplicationRole } from '../db/app-role-guard.ts';
 import { createOrm } from '../db/orm.ts';
 import { createTenantDirectory } from '../db/tenant-directory.ts';
 import { ConfigError } from '../errors.ts';
-import { createTransport } from '../events/create-transport.ts';
-import type { StreamTransport } from '../events/transport.ts';
 import { startHttpServer } from '../http/server.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { announceReady, onShutdown } from '../process/lifecycle.ts';
@@ -32,8 +30,6 @@ export interface SubgraphDefinition {
   resolvers: GraphQLResolverMap<RequestContext>;
   // biome-ignore lint/suspicious/noExplicitAny: entity schemas of any shape
   entities: EntitySchema<any, any>[];
-  /** The subgraph administers the event bus and needs its transport (`ctx.events`). */
-  usesEventTransport?: boolean;
 }
 
 /** Options of {@link startSubgraph}. */
@@ -48,8 +44,6 @@ export interface SubgraphOptions {
   logger: Logger;
   /** Tenants whose Admins operate the platform. */
   operatorTenantIds?: readonly string[];
-  /** The event bus's transport, for subgraphs with `usesEventTransport`; closed by the caller. */
-  events?: StreamTransport;
 }
 
 /** A running subgraph. */
@@ -106,7 +100,6 @@ export async function startSubgraph(
       tenants: createTenantDirectory(orm, { autoProvision: options.autoProvisionTenants, logger }),
       orm,
       operatorTenantIds: options.operatorTenantIds ?? [],
-      ...(options.events ? { events: options.events } : {}),
     });
     const http = await startHttpServer({
       host: options.host,
@@ -142,18 +135,25 @@ export async function startSubgraph(
   }
 }
 
+/** Options of {@link runSubgraph}. */
+export interface RunSubgraphOptions {
+  /** Closes what the process opened for the definition (after the server has stopped). */
+  onClose?: () => Promise<void>;
+}
+
 /** Process entry point of a subgraph: reads configuration, starts, and stops on a signal. */
-export async function runSubgraph(definition: SubgraphDefinition): Promise<void> {
+export async function runSubgraph(
+  definition: SubgraphDefinition,
+  run: RunSubgraphOptions = {},
+): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(definition.name, config.log);
   if (!config.database.url) {
     throw new ConfigError(['DATABASE_URL must be set (npm start sets it for the embedded database)']);
   }
-  const events = definition.usesEventTransport ? createTransport(config) : undefined;
   const running = await startSubgraph(definition, {
     databaseUrl: config.database.url,
     operatorTenantIds: config.auth.operatorTenantIds,
-    ...(events ? { events } : {}),
     auth: authOptions(config),
     autoProvisionTenants: config.auth.autoProvisionTenants,
     host: config.host,
@@ -164,7 +164,7 @@ export async function runSubgraph(definition: SubgraphDefinition): Promise<void>
   });
   onShutdown(async () => {
     await running.close();
-    await events?.close();
+    await run.onClose?.();
   }, logger);
   logger.info(`ready at ${running.url}`);
   announceReady({ name: definition.name, url: running.url });

@@ -7,8 +7,8 @@ import {
 } from '#kernel/auth/service-identity.ts';
 import { createTokenVerifier, type TokenVerifier } from '#kernel/auth/token-verifier.ts';
 import { AuthenticationError } from '#kernel/errors.ts';
-import { startTestOidcProvider, type TestOidcProvider } from '#kernel/testing/oidc-provider.ts';
-import { startTestIssuer, type TestIssuer } from '#kernel/testing/test-identity.ts';
+import { startTestOidcProvider, type TestOidcProvider } from '#testing/oidc-provider.ts';
+import { startTestIssuer, type TestIssuer } from '#testing/test-identity.ts';
 
 const API_CLIENT_ID = randomUUID();
 const OTHER_API_CLIENT_ID = randomUUID();

@@ -7,7 +7,7 @@ import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { createTokenVerifier, type TokenVerifier, type TrustedIssuer } from '#kernel/auth/token-verifier.ts';
 import { loadConfig } from '#kernel/config.ts';
 import { AuthenticationError, UnavailableError } from '#kernel/errors.ts';
-import { startTestIssuer, type TestIssuer } from '#kernel/testing/test-identity.ts';
+import { startTestIssuer, type TestIssuer } from '#testing/test-identity.ts';
 
 type SigningKey = Parameters<SignJWT['sign']>[0];
 const ACME = devTenantId('acme');

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { PLATFORM_SCHEMAS } from '#kernel/db/roles.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 
 let db: TestDatabase;
 /** Every migration file, in the order they apply. */

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { createOrm } from '#kernel/db/orm.ts';
 import { createPiggybackPool, HOLD, PiggybackBeginClient } from '#kernel/db/piggyback-begin.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 
 let db: TestDatabase;
 let orm: MikroORM;

@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { assertApplicationRole } from '#kernel/db/app-role-guard.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 
 const tenantA = randomUUID();
 const tenantB = randomUUID();

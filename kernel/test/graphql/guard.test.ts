@@ -6,8 +6,8 @@ import { pathToFileURL } from 'node:url';
 import type { Identity } from '#kernel/auth/identity.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
-import { createSubgraphHarness, type SubgraphHarness } from '#kernel/testing/subgraph-harness.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 
 // A throwaway subgraph: one declared and one undeclared query, and mutations that write a task row
 // (raw SQL on agent.tasks) and then succeed, fail, or are refused.

@@ -1,7 +1,7 @@
 import type { Identity } from '#kernel/auth/identity.ts';
 import { MAX_PAGE_SIZE } from '#kernel/graphql/connection.ts';
-import { createSubgraphHarness, type SubgraphHarness } from '#kernel/testing/subgraph-harness.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 import { agentSubgraph } from '../src/subgraph.ts';
 
 let db: TestDatabase;

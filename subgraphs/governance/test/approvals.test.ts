@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
-import { createSubgraphHarness, type SubgraphHarness } from '#kernel/testing/subgraph-harness.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 import { governanceSubgraph } from '../src/subgraph.ts';
+import { agentTaskLookup } from './support/agent-tasks.ts';
 
 let db: TestDatabase;
 let governance: SubgraphHarness;
+let agent: SubgraphHarness;
 let carl: Identity;
 let ann: Identity;
 let approverCarl: Identity;
@@ -47,7 +49,9 @@ const auditRows = (action: string) =>
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  governance = await createSubgraphHarness(governanceSubgraph, db);
+  const lookup = await agentTaskLookup(db);
+  agent = lookup.agent;
+  governance = await createSubgraphHarness(governanceSubgraph({ tasks: lookup.tasks }), db);
   carl = await governance.identity('acme', 'carl', ['Contributor']);
   approverCarl = await governance.identity('acme', 'carl', ['Approver']);
   ann = await governance.identity('acme', 'ann', ['Approver']);
@@ -56,6 +60,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await governance?.close();
+  await agent?.close();
   await db?.close();
 });
 

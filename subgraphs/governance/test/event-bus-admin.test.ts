@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { PostgresStreamTransport } from '#events/transport/postgres-transport.ts';
+import { RedisStreamTransport } from '#events/transport/redis-transport.ts';
+import type { StreamTransport } from '#events/transport/transport.ts';
 import type { Identity } from '#kernel/auth/identity.ts';
-import { PostgresStreamTransport } from '#kernel/events/postgres-transport.ts';
-import { RedisStreamTransport } from '#kernel/events/redis-transport.ts';
-import type { StreamTransport } from '#kernel/events/transport.ts';
-import { createSubgraphHarness, type SubgraphHarness } from '#kernel/testing/subgraph-harness.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 import { governanceSubgraph } from '../src/subgraph.ts';
+
+/** The event-bus administration needs no task lookups. */
+const NO_TASKS = { tasks: { exists: async () => false } };
 
 const REDIS_URL = process.env.WIDGETDC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOPIC = 'task.created';
@@ -48,11 +51,10 @@ describe.each(['postgres', 'redis'] as const)(
         kind === 'redis'
           ? new RedisStreamTransport({ url: REDIS_URL, prefix })
           : new PostgresStreamTransport({ url: db.appUrl, prefix, pollMs: 20 });
-      const probe = await createSubgraphHarness(governanceSubgraph, db);
+      const probe = await createSubgraphHarness(governanceSubgraph(NO_TASKS), db);
       const ops = await probe.identity(`ops-${kind}`, 'olga', ['Admin']);
       await probe.close();
-      governance = await createSubgraphHarness(governanceSubgraph, db, {
-        events: transport,
+      governance = await createSubgraphHarness(governanceSubgraph({ ...NO_TASKS, events: transport }), db, {
         operatorTenantIds: [ops.tenantId],
       });
       operator = ops;

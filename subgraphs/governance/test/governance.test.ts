@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
-import { createSubgraphHarness, type SubgraphHarness } from '#kernel/testing/subgraph-harness.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
+import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 import { governanceSubgraph } from '../src/subgraph.ts';
+import { agentTaskLookup } from './support/agent-tasks.ts';
 
 let db: TestDatabase;
 let governance: SubgraphHarness;
+let agent: SubgraphHarness;
 let alice: Identity;
 let mallory: Identity;
 const taskA = randomUUID();
@@ -26,7 +28,9 @@ async function requestApproval(who: Identity, taskId: string, riskLevel: string,
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  governance = await createSubgraphHarness(governanceSubgraph, db);
+  const lookup = await agentTaskLookup(db);
+  agent = lookup.agent;
+  governance = await createSubgraphHarness(governanceSubgraph({ tasks: lookup.tasks }), db);
   alice = await governance.identity('acme');
   mallory = await governance.identity('umbrella', 'mallory');
   await requestApproval(alice, taskA, 'HIGH', new Date('2026-11-25T10:00:00Z'));
@@ -35,6 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await governance?.close();
+  await agent?.close();
   await db?.close();
 });
 

@@ -47,7 +47,7 @@ export interface ArgumentPath {
 const definitions = {
   knowledge: knowledgeSubgraph,
   agent: agentSubgraph,
-  governance: governanceSubgraph,
+  governance: governanceSubgraph({ tasks: { exists: async () => false } }),
   audit: auditSubgraph,
 };
 

@@ -1,4 +1,4 @@
-import { testDatabaseKind } from '#kernel/testing/test-database.ts';
+import { testDatabaseKind } from '#testing/test-database.ts';
 import { startTestPlatform, type TestPlatform } from '../../support/platform.ts';
 import { type Attack, AttackLog, type AttackRequest, describeFailure, type Expectation } from './attack.ts';
 import { seedWorld, type World } from './seed.ts';

@@ -2,7 +2,7 @@ import { createPublicKey, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { devTenantId, devUserId } from '#kernel/auth/dev-ids.ts';
 import { DEFAULT_AUDIENCE } from '#kernel/config.ts';
-import type { TestIssuer } from '#kernel/testing/test-identity.ts';
+import type { TestIssuer } from '#testing/test-identity.ts';
 
 /** One way of forging or breaking a token; `make` builds it from the forge kit. */
 export interface Forgery {

@@ -1,7 +1,9 @@
 import { LockMode } from '@mikro-orm/postgresql';
-import { defineConsumer } from '#kernel/events/consumer.ts';
-import { RetryableError, UnrecoverableError } from '#kernel/events/errors.ts';
+import { ApprovalDecided, ApprovalRequested } from '#contracts/events/governance.ts';
+import { defineConsumer } from '#events/consumer/consumer.ts';
+import { RetryableError, UnrecoverableError } from '#events/errors.ts';
 import { Task, TaskSchema, type TaskStatus } from '../domain/task.entity.ts';
+import { TaskStatusChanged } from '../events.ts';
 
 const FINISHED: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
@@ -12,7 +14,7 @@ const FINISHED: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
  */
 export const agentApprovals = defineConsumer({
   group: 'agent-approvals',
-  topics: ['approval.requested', 'approval.decided'],
+  events: [ApprovalRequested, ApprovalDecided],
   entities: [TaskSchema],
   async handle(event, ctx) {
     const { taskId, approvalId } = event.payload;
@@ -42,8 +44,7 @@ export const agentApprovals = defineConsumer({
     }
     const from = task.moveTo(to);
     await ctx.em.flush();
-    await ctx.publish({
-      type: 'task.status_changed',
+    await ctx.publish(TaskStatusChanged, {
       aggregate: { type: 'Task', id: task.id },
       payload: { taskId: task.id, from, to, reason },
     });

@@ -1,22 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p } from '@mikro-orm/postgresql';
+import { TASK_STATUSES, type TaskStatus } from '#contracts/enums.ts';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { ConflictError, ValidationError } from '#kernel/errors.ts';
 import { TaskRepository } from './task.repository.ts';
 
-/** Every status a task can be in (mirrors the `TaskStatus` enum of the SDL). */
-export const TASK_STATUSES = [
-  'PENDING',
-  'RUNNING',
-  'WAITING_FOR_APPROVAL',
-  'PAUSED',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-] as const;
-
-/** A task status. */
-export type TaskStatus = (typeof TASK_STATUSES)[number];
+export { TASK_STATUSES, type TaskStatus };
 
 /** Statuses a task may move to from each status; finished tasks move nowhere. */
 export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {

@@ -1,10 +1,11 @@
 import { LockMode } from '@mikro-orm/postgresql';
+import { eventSource, publish } from '#events/producer/outbox.ts';
 import { NotFoundError } from '#kernel/errors.ts';
-import { eventSource, publish } from '#kernel/events/outbox.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
 import type { MutationResolvers } from '../__generated__/resolvers-types.ts';
 import { Task } from '../domain/task.entity.ts';
+import { TaskCreated, TaskStatusChanged } from '../events.ts';
 
 /** Mutation fields of the agent subgraph. */
 export const Mutation: MutationResolvers = {
@@ -13,9 +14,8 @@ export const Mutation: MutationResolvers = {
       const task = Task.open(args.input.title, ctx.identity);
       em.persist(task);
       await em.flush();
-      await publish(em, {
+      await publish(em, TaskCreated, {
         ...eventSource(ctx.identity),
-        type: 'task.created',
         aggregate: { type: 'Task', id: task.id },
         payload: { taskId: task.id, title: task.title },
       });
@@ -30,9 +30,8 @@ export const Mutation: MutationResolvers = {
       if (!task) throw new NotFoundError(`Task ${id} does not exist`, { id });
       const from = task.moveTo('CANCELLED');
       await em.flush();
-      await publish(em, {
+      await publish(em, TaskStatusChanged, {
         ...eventSource(ctx.identity),
-        type: 'task.status_changed',
         aggregate: { type: 'Task', id: task.id },
         payload: {
           taskId: task.id,

@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { ApprovalDecided, ApprovalRequested } from '#contracts/events/governance.ts';
+import type { EventDefinition } from '#events/catalogue.ts';
+import { EventWorker } from '#events/consumer/worker.ts';
+import { type EventSource, type PublishInput, publish } from '#events/producer/outbox.ts';
+import { OutboxRelay } from '#events/producer/relay.ts';
+import type { StreamTransport } from '#events/transport/transport.ts';
 import { devServiceId } from '#kernel/auth/dev-issuer.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
-import type { EventType } from '#kernel/events/catalogue.ts';
-import { type EventSource, type PublishInput, publish } from '#kernel/events/outbox.ts';
-import { OutboxRelay } from '#kernel/events/relay.ts';
-import type { StreamTransport } from '#kernel/events/transport.ts';
-import { EventWorker } from '#kernel/events/worker.ts';
-import { createTestDatabase, type TestDatabase } from '#kernel/testing/test-database.ts';
-import { startTestIssuer, type TestIssuer } from '#kernel/testing/test-identity.ts';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
+import { startTestIssuer, type TestIssuer } from '#testing/test-identity.ts';
 import {
   eventually,
   makeTransport,
   tenantSource,
   testWorkerIdentity,
-} from '../../../../kernel/test/events/support.ts';
+} from '../../../../events/test/support.ts';
 import { agentApprovals } from '../../src/consumers/approvals.ts';
 import { Task, TaskSchema } from '../../src/domain/task.entity.ts';
 
@@ -74,9 +75,13 @@ const newTask = () =>
     return task.id;
   });
 
-const emit = <T extends EventType>(type: T, payload: PublishInput<T>['payload'], approvalId: string) =>
+const emit = <D extends EventDefinition>(
+  definition: D,
+  payload: PublishInput<D>['payload'],
+  approvalId: string,
+) =>
   withTenant(orm, acme.tenantId, (em) =>
-    publish(em, { ...acme, type, aggregate: { type: 'ApprovalRequest', id: approvalId }, payload }),
+    publish(em, definition, { ...acme, aggregate: { type: 'ApprovalRequest', id: approvalId }, payload }),
   );
 
 const statusOf = (id: string) =>
@@ -89,10 +94,10 @@ describe('agent-approvals consumer', () => {
   it('parks a task for approval and resumes it when approved, announcing each change', async () => {
     const taskId = await newTask();
     const approvalId = randomUUID();
-    await emit('approval.requested', { approvalId, taskId, riskLevel: 'HIGH' }, approvalId);
+    await emit(ApprovalRequested, { approvalId, taskId, riskLevel: 'HIGH' }, approvalId);
     await eventually(async () => (await statusOf(taskId)) === 'WAITING_FOR_APPROVAL', 'waiting');
     await emit(
-      'approval.decided',
+      ApprovalDecided,
       { approvalId, taskId, decision: 'APPROVED', decidedBy: 'bob@acme' },
       approvalId,
     );
@@ -150,11 +155,10 @@ describe('agent-approvals consumer', () => {
     const approvalId = randomUUID();
     // an event a service published for alice: the effect is still on alice's behalf
     await withTenant(orm, acme.tenantId, (em) =>
-      publish(em, {
+      publish(em, ApprovalRequested, {
         tenantId: acme.tenantId,
         actor: { kind: 'service', id: randomUUID(), name: 'approvals-service' },
         onBehalfOf: { id: acme.actor.id, name: acme.actor.name },
-        type: 'approval.requested',
         aggregate: { type: 'ApprovalRequest', id: approvalId },
         payload: { approvalId, taskId, riskLevel: 'SAFE' },
       }),
@@ -171,18 +175,18 @@ describe('agent-approvals consumer', () => {
     const taskId = await newTask();
     const approvalId = randomUUID();
     await emit(
-      'approval.decided',
+      ApprovalDecided,
       { approvalId, taskId, decision: 'REJECTED', decidedBy: 'bob@acme' },
       approvalId,
     );
-    await emit('approval.requested', { approvalId, taskId, riskLevel: 'MEDIUM' }, approvalId);
+    await emit(ApprovalRequested, { approvalId, taskId, riskLevel: 'MEDIUM' }, approvalId);
     await eventually(async () => (await statusOf(taskId)) === 'CANCELLED', 'cancelled');
     expect(worker.counters.deadLettered).toBe(0);
   });
 
   it('dead-letters an approval for a task that does not exist', async () => {
     const approvalId = randomUUID();
-    await emit('approval.requested', { approvalId, taskId: randomUUID(), riskLevel: 'HIGH' }, approvalId);
+    await emit(ApprovalRequested, { approvalId, taskId: randomUUID(), riskLevel: 'HIGH' }, approvalId);
     await eventually(async () => worker.counters.deadLettered === 1, 'dead-lettered');
   });
 });

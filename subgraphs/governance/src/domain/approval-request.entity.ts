@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p } from '@mikro-orm/postgresql';
+import { APPROVAL_STATUSES, RISK_LEVELS } from '#contracts/enums.ts';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { ConflictError, ForbiddenError, ValidationError } from '#kernel/errors.ts';
 import { ApprovalRequestRepository } from './approval-request.repository.ts';
 
-/** Risk classes of tool calls. */
-export const RISK_LEVELS = ['SAFE', 'MEDIUM', 'HIGH'] as const;
-/** Every status an approval request can be in. */
-export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
+export { APPROVAL_STATUSES, RISK_LEVELS };
 
 const ApprovalRequestSchema = defineEntity({
   name: 'ApprovalRequest',

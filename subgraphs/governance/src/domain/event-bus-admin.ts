@@ -1,4 +1,3 @@
-import { ForbiddenError, NotFoundError, UnavailableError } from '#kernel/errors.ts';
 import {
   type DeadLetterView,
   discardDeadLetter,
@@ -6,8 +5,9 @@ import {
   listDeadLetters,
   replayDeadLetter,
   streamStats,
-} from '#kernel/events/admin.ts';
-import type { StreamTransport } from '#kernel/events/transport.ts';
+} from '#events/admin/dead-letters.ts';
+import type { StreamTransport } from '#events/transport/transport.ts';
+import { ForbiddenError, NotFoundError, UnavailableError } from '#kernel/errors.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
 
 /**
@@ -26,9 +26,9 @@ export class EventBusAdmin {
   }
 
   /** The admin of the caller; UNAVAILABLE when this process has no event transport. */
-  static of(ctx: RequestContext): EventBusAdmin {
-    if (!ctx.events) throw new UnavailableError('The event bus is not configured in this service');
-    return new EventBusAdmin(ctx, ctx.events);
+  static of(ctx: RequestContext, transport: StreamTransport | undefined): EventBusAdmin {
+    if (!transport) throw new UnavailableError('The event bus is not configured in this service');
+    return new EventBusAdmin(ctx, transport);
   }
 
   /** Statistics of every stream and group; platform operators only (they span tenants). */

@@ -1,31 +1,36 @@
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { eventSource, publish } from '#events/producer/outbox.ts';
+import type { StreamTransport } from '#events/transport/transport.ts';
 import { NotFoundError } from '#kernel/errors.ts';
-import { eventSource, publish } from '#kernel/events/outbox.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
 import type { MutationResolvers } from '../__generated__/resolvers-types.ts';
 import { ApprovalRequest, type Decision, type RISK_LEVELS } from '../domain/approval-request.entity.ts';
 import { EventBusAdmin } from '../domain/event-bus-admin.ts';
 import { KillSwitch } from '../domain/kill-switch.entity.ts';
+import type { TaskLookup } from '../domain/task-lookup.ts';
+import { ApprovalDecided, ApprovalRequested, KillSwitchChanged } from '../events.ts';
 
 type RequestInput = { taskId: string; riskLevel: (typeof RISK_LEVELS)[number]; reason: string };
 type DecideInput = { id: string; decision: Decision; comment?: string | null };
 
-/** Mutation fields of the governance subgraph. */
-export const Mutation: MutationResolvers = {
-  requestApproval(_: unknown, args: { input: RequestInput }, ctx: RequestContext) {
+/** Mutation fields of the governance subgraph; tasks are looked up through the graph. */
+export const mutationResolvers = (
+  tasks: TaskLookup,
+  events: StreamTransport | undefined,
+): MutationResolvers => ({
+  async requestApproval(_: unknown, args: { input: RequestInput }, ctx: RequestContext) {
     const taskId = parseId(args.input.taskId, 'input.taskId');
+    // Asked before the transaction begins, so no transaction waits on another service.
+    if (!(await tasks.exists(ctx, taskId))) {
+      throw new NotFoundError(`Task ${taskId} does not exist`, { taskId });
+    }
     return ctx.db.run(async (em) => {
-      const [found] = await em.execute<{ exists: boolean }[]>('select agent.task_exists(?) as exists', [
-        taskId,
-      ]);
-      if (!found?.exists) throw new NotFoundError(`Task ${taskId} does not exist`, { taskId });
       const request = ApprovalRequest.open({ ...args.input, taskId }, ctx.identity);
       em.persist(request);
       await em.flush();
-      await publish(em, {
+      await publish(em, ApprovalRequested, {
         ...eventSource(ctx.identity),
-        type: 'approval.requested',
         aggregate: { type: 'ApprovalRequest', id: request.id },
         payload: { approvalId: request.id, taskId, riskLevel: request.riskLevel },
       });
@@ -40,9 +45,8 @@ export const Mutation: MutationResolvers = {
       if (!request) throw new NotFoundError(`Approval request ${id} does not exist`, { id });
       request.decide(args.input.decision, ctx.identity, args.input.comment);
       await em.flush();
-      await publish(em, {
+      await publish(em, ApprovalDecided, {
         ...eventSource(ctx.identity),
-        type: 'approval.decided',
         aggregate: { type: 'ApprovalRequest', id: request.id },
         payload: {
           approvalId: request.id,
@@ -66,11 +70,11 @@ export const Mutation: MutationResolvers = {
   },
 
   replayDeadLetter(_: unknown, args: { topic: string; id: string }, ctx: RequestContext) {
-    return EventBusAdmin.of(ctx).replay(args.topic, args.id);
+    return EventBusAdmin.of(ctx, events).replay(args.topic, args.id);
   },
 
   discardDeadLetter(_: unknown, args: { topic: string; id: string }, ctx: RequestContext) {
-    return EventBusAdmin.of(ctx).discard(args.topic, args.id);
+    return EventBusAdmin.of(ctx, events).discard(args.topic, args.id);
   },
 
   releaseKillSwitch(_: unknown, __: unknown, ctx: RequestContext) {
@@ -82,7 +86,7 @@ export const Mutation: MutationResolvers = {
       return state;
     });
   },
-};
+});
 
 async function lockedSwitch(em: EntityManager, tenantId: string): Promise<KillSwitch> {
   // Create the row first so concurrent engagements serialise on it.
@@ -96,9 +100,8 @@ async function lockedSwitch(em: EntityManager, tenantId: string): Promise<KillSw
 }
 
 function announce(em: EntityManager, ctx: RequestContext, state: KillSwitch) {
-  return publish(em, {
+  return publish(em, KillSwitchChanged, {
     ...eventSource(ctx.identity),
-    type: 'killswitch.changed',
     aggregate: { type: 'KillSwitch', id: state.tenantId },
     payload: { engaged: state.engaged, reason: state.reason ?? null },
   });

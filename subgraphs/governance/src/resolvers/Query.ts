@@ -1,3 +1,4 @@
+import type { StreamTransport } from '#events/transport/transport.ts';
 import { type PageArgs, parsePageArgs, toConnection } from '#kernel/graphql/connection.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
@@ -9,7 +10,8 @@ import { KillSwitch } from '../domain/kill-switch.entity.ts';
 type Status = (typeof APPROVAL_STATUSES)[number];
 
 /** Query fields of the governance subgraph. */
-export const Query: QueryResolvers = {
+/** Query fields of the governance subgraph; `events` is the bus it administers. */
+export const queryResolvers = (events: StreamTransport | undefined): QueryResolvers => ({
   async killSwitch(_: unknown, __: unknown, ctx: RequestContext) {
     const found = await ctx.db.run((em) => em.findOne(KillSwitch, { tenantId: ctx.db.tenantId }));
     return found ?? KillSwitch.disengaged(ctx.db.tenantId);
@@ -27,7 +29,7 @@ export const Query: QueryResolvers = {
   },
 
   async eventStreams(_: unknown, __: unknown, ctx: RequestContext) {
-    const stats = await EventBusAdmin.of(ctx).stats();
+    const stats = await EventBusAdmin.of(ctx, events).stats();
     return stats.map((row) => ({ ...row, topic: row.stream, oldestPendingAgeMs: row.oldestPendingMs }));
   },
 
@@ -36,12 +38,12 @@ export const Query: QueryResolvers = {
     args: { topic: string; first?: number | null; after?: string | null },
     ctx: RequestContext,
   ) {
-    const page = await EventBusAdmin.of(ctx).page(args.topic, args.first ?? undefined, args.after);
+    const page = await EventBusAdmin.of(ctx, events).page(args.topic, args.first ?? undefined, args.after);
     return { items: page.items.map(deadLetterView), nextAfter: page.nextAfter };
   },
 
   async deadLetter(_: unknown, args: { topic: string; id: string }, ctx: RequestContext) {
-    const letter = await EventBusAdmin.of(ctx).find(args.topic, args.id);
+    const letter = await EventBusAdmin.of(ctx, events).find(args.topic, args.id);
     return letter ? deadLetterView(letter) : null;
   },
-};
+});

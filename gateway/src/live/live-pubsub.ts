@@ -1,0 +1,43 @@
+import { isUuid } from '#kernel/db/tenant-context.ts';
+import { isLiveTopic, type LiveMessage, type LivePayload, type LiveTopic } from './topics.ts';
+
+/** An open subscription: an async iterator of messages; `return()` unsubscribes. */
+export interface LiveSubscription<T extends LiveTopic> extends AsyncIterableIterator<LiveMessage<T>> {
+  /** Settles once messages published from now on will arrive (Redis: the SUBSCRIBE was acknowledged). */
+  readonly ready: Promise<void>;
+  return(): Promise<IteratorResult<LiveMessage<T>>>;
+}
+
+/**
+ * Tenant-scoped live fan-out for subscriptions. Channels are derived from the tenant id the caller
+ * passes, which must come from a verified token; nothing a client sends names a channel.
+ */
+export interface LivePubSub {
+  /** Which implementation this is, for logs. */
+  readonly kind: 'in-process' | 'redis';
+  /**
+   * Delivers `payload` to the tenant's subscribers of `topic`. Resolves with the number of receivers
+   * (in-process: subscriptions; Redis: subscribed connections across all processes).
+   */
+  publish<T extends LiveTopic>(tenantId: string, topic: T, payload: LivePayload<T>): Promise<number>;
+  /** Follows the tenant's `topic` until the returned iterator's `return()` is called. */
+  subscribe<T extends LiveTopic>(tenantId: string, topic: T): LiveSubscription<T>;
+  /** Ends every subscription and releases connections. */
+  close(): Promise<void>;
+}
+
+/** Checks the arguments every implementation receives; a bad tenant id or topic is a programming error. */
+export function assertChannel(tenantId: string, topic: string): void {
+  if (!isUuid(tenantId)) throw new TypeError(`live pub/sub: tenant id must be a UUID (got "${tenantId}")`);
+  if (!isLiveTopic(topic)) throw new TypeError(`live pub/sub: unknown topic "${topic}"`);
+}
+
+/** The channel of one tenant's topic under `prefix`, e.g. `widgetdc:live:<tenant>:task.status_changed`. */
+export function channelOf(prefix: string, tenantId: string, topic: LiveTopic): string {
+  return `${prefix}:${tenantId.toLowerCase()}:${topic}`;
+}
+
+/** The message as delivered: the payload with `at` stamped when the publisher left it out. */
+export function stamp<T extends LiveTopic>(payload: LivePayload<T>): LiveMessage<T> {
+  return { ...payload, at: payload.at ?? new Date().toISOString() } as LiveMessage<T>;
+}

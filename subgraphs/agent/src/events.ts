@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { defineEvent } from '#events/catalogue.ts';
+
+export { TaskStatusChanged } from '#contracts/events/agent.ts';
+
+/** A task was created (read within the agent domain only). */
+export const TaskCreated = defineEvent(
+  'task.created',
+  1,
+  z.object({ taskId: z.uuid(), title: z.string().min(1).max(500) }),
+);

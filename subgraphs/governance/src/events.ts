@@ -1,0 +1,2 @@
+// Every event the governance domain publishes crosses a boundary, so all are contracts.
+export { ApprovalDecided, ApprovalRequested, KillSwitchChanged } from '#contracts/events/governance.ts';
