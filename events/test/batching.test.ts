@@ -115,7 +115,7 @@ describe.each(['redis', 'postgres'] as const)('consumer batching: %s', (kind) =>
       em.execute<{ event_id: string; target_id: string; actor_kind: string; on_behalf_of: string }[]>(
         `select input_summary->>'eventId' as event_id, target_id, actor_kind, on_behalf_of
          from audit.audit_events where action = ? order by seq`,
-        [`${group}.document.uploaded`],
+        [`${group}.sample.uploaded`],
       ),
     );
     expect(audited.map((a) => a.event_id)).toEqual(acmeEvents.map((e) => e.id));

@@ -123,7 +123,7 @@ describe('npm run worker', () => {
     const documentId = randomUUID();
     let signalled = false;
     const audited = run(
-      ['--group', group, '--consumers', join(ROOT, 'kernel/test/events/fixtures/effect-consumer.ts')],
+      ['--group', group, '--consumers', join(ROOT, 'events/test/fixtures/effect-consumer.ts')],
       {
         DATABASE_URL: db.appUrl,
         REDIS_URL,
@@ -173,7 +173,7 @@ describe('npm run worker', () => {
         actor_id: devServiceId(WORKER_SERVICE_NAME),
         actor: WORKER_SERVICE_NAME,
         on_behalf_of: `${source.actor.name} (${source.actor.id})`,
-        action: `${group}.document.uploaded`,
+        action: `${group}.sample.uploaded`,
         target_type: 'Document',
         outcome: 'success',
         effects: 1,

@@ -54,7 +54,7 @@ function startWorker(): ChildProcess {
       '--concurrency',
       '8',
       '--consumers',
-      join(ROOT, 'kernel/test/events/fixtures/effect-consumer.ts'),
+      join(ROOT, 'events/test/fixtures/effect-consumer.ts'),
     ],
     {
       cwd: ROOT,
@@ -139,7 +139,7 @@ describe('worker processes under SIGKILL', () => {
     // one audit record per effect, committed with it (none for a rolled-back or skipped copy)
     const audited = await db.asSuperuser<{ n: string }>(
       'select count(distinct target_id) as n from audit.audit_events where action = $1 having count(*) = count(distinct target_id)',
-      [`${group}.document.uploaded`],
+      [`${group}.sample.uploaded`],
     );
     expect(Number(audited[0]?.n)).toBe(EVENTS);
     const outbox = await db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');

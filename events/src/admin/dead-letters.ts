@@ -1,5 +1,4 @@
 import { NotFoundError, ValidationError } from '#kernel/errors.ts';
-import { EVENT_TYPE_PATTERN } from '../catalogue.ts';
 import type { DeadLetter, StreamGroupStats, StreamTransport } from '../transport/transport.ts';
 
 /** Most dead letters one list call returns. */
@@ -23,7 +22,7 @@ export interface DeadLetterFilter {
 
 /** The topic, if the bus knows it (a stream with a consumer group or dead letters). */
 async function topicOf(transport: StreamTransport, topic: string): Promise<string> {
-  const known = EVENT_TYPE_PATTERN.test(topic) ? await transport.streams() : [];
+  const known = await transport.streams();
   if (!known.includes(topic)) {
     throw new ValidationError(`unknown topic "${topic}"; known topics: ${known.join(', ') || 'none yet'}`, {
       field: 'topic',
