@@ -28,7 +28,13 @@ export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] 
 /** An approval status. */
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
-/** What a human decides (SDL `ApprovalDecision`, and `ApprovalOutcome` of a decided request). */
+/** What a human answers to a request (SDL input enum `ApprovalDecision`). */
+export const APPROVAL_ANSWERS = ['APPROVE', 'REJECT'] as const;
+
+/** What a human answers. */
+export type ApprovalAnswer = (typeof APPROVAL_ANSWERS)[number];
+
+/** How a decided request ended (SDL `ApprovalOutcome`, the `approval.decided` payload's `decision`). */
 export const APPROVAL_DECISIONS = ['APPROVED', 'REJECTED'] as const;
 
 /** An approval decision. */
@@ -39,6 +45,6 @@ export const SHARED_ENUMS: Readonly<Record<string, readonly string[]>> = {
   TaskStatus: TASK_STATUSES,
   RiskLevel: RISK_LEVELS,
   ApprovalStatus: APPROVAL_STATUSES,
-  ApprovalDecision: APPROVAL_DECISIONS,
+  ApprovalDecision: APPROVAL_ANSWERS,
   ApprovalOutcome: APPROVAL_DECISIONS,
 };
