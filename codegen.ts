@@ -28,7 +28,7 @@ const config: CodegenConfig = {
           enumsAsTypes: true,
           // Relative: the path's leading '#' of the subpath import would be read as the type separator.
           contextType: '../../../../kernel/src/graphql/context.ts#RequestContext',
-          scalars: { DateTime: 'Date' },
+          scalars: { DateTime: 'Date', JSONObject: 'Record<string, unknown>' },
           mappers: typeMappers,
           useIndexSignature: true,
         },

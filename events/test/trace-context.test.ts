@@ -68,7 +68,8 @@ describe('trace context', () => {
           .getFinishedSpans()
           .filter(
             (s) =>
-              s.name === 'process task.created' && s.attributes['messaging.consumer.group.name'] === group,
+              s.name === `process ${SampleUploaded.type}` &&
+              s.attributes['messaging.consumer.group.name'] === group,
           );
       try {
         relay.start();
@@ -112,7 +113,7 @@ describe('trace context', () => {
         const audited = await withTenant(orm, source.tenantId, (em) =>
           em.execute<{ event_id: string; trace_id: string }[]>(
             "select input_summary->>'eventId' as event_id, trace_id from audit.audit_events where action = ?",
-            [`${group}.task.created`],
+            [`${group}.${SampleUploaded.type}`],
           ),
         );
         expect(new Map(audited.map((a) => [a.event_id, a.trace_id]))).toEqual(
@@ -121,7 +122,7 @@ describe('trace context', () => {
       } finally {
         await worker.close();
         await relay.close();
-        await transport.destroy(['task.created']);
+        await transport.destroy([SampleUploaded.type]);
         await transport.close();
       }
     },

@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 
 /** ISO 8601 date-time with a time zone, e.g. `2026-11-25T18:00:00.000Z`. */
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
@@ -30,4 +30,84 @@ function parseIso(value: unknown): Date {
     );
   }
   return date;
+}
+
+/** Most keys a JSONObject may hold at any level, and its deepest nesting: bounded so input cannot exhaust memory. */
+const JSON_OBJECT_MAX_KEYS = 1000;
+const JSON_OBJECT_MAX_DEPTH = 16;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A JSON object (tool arguments, document metadata): keys are strings, values any JSON value. Strings may not
+ * hold NUL or lone UTF-16 surrogates (PostgreSQL's jsonb refuses them); the error names the offending path.
+ */
+export const JSONObjectScalar = new GraphQLScalarType<Record<string, unknown>, Record<string, unknown>>({
+  name: 'JSONObject',
+  description: 'A JSON object, e.g. {"to": "ops@example.com"}',
+  serialize(value) {
+    return checkObject(value, 'JSONObject');
+  },
+  parseValue(value) {
+    return checkObject(value, 'JSONObject');
+  },
+  parseLiteral(ast, variables) {
+    if (ast.kind !== Kind.OBJECT) throw badJson('JSONObject must be an object such as {"key": "value"}');
+    return checkObject(literalValue(ast, variables), 'JSONObject');
+  },
+});
+
+function badJson(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+function checkObject(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw badJson(`${path} must be a JSON object (got ${Array.isArray(value) ? 'an array' : typeof value})`);
+  }
+  let keys = 0;
+  const walk = (v: unknown, at: string, depth: number): void => {
+    if (depth > JSON_OBJECT_MAX_DEPTH)
+      throw badJson(`${at} nests deeper than ${JSON_OBJECT_MAX_DEPTH} levels`);
+    if (typeof v === 'string') {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what jsonb refuses
+      if (/\u0000/.test(v)) throw badJson(`${at} holds a NUL character`);
+      if (LONE_SURROGATE.test(v)) throw badJson(`${at} holds a lone UTF-16 surrogate`);
+    } else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw badJson(`${at} is not a finite number`);
+    } else if (Array.isArray(v)) {
+      for (const [i, item] of v.entries()) walk(item, `${at}[${i}]`, depth + 1);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, item] of Object.entries(v)) {
+        if (++keys > JSON_OBJECT_MAX_KEYS)
+          throw badJson(`${path} has more than ${JSON_OBJECT_MAX_KEYS} keys`);
+        walk(k, `${at} key`, depth + 1);
+        walk(item, `${at}.${k}`, depth + 1);
+      }
+    } else if (typeof v !== 'boolean' && v !== null) {
+      throw badJson(`${at} is not a JSON value`);
+    }
+  };
+  walk(value, path, 0);
+  return value as Record<string, unknown>;
+}
+
+function literalValue(ast: ValueNode, variables: Record<string, unknown> | null | undefined): unknown {
+  switch (ast.kind) {
+    case Kind.STRING:
+    case Kind.BOOLEAN:
+      return ast.value;
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(ast.value);
+    case Kind.NULL:
+      return null;
+    case Kind.LIST:
+      return ast.values.map((v) => literalValue(v, variables));
+    case Kind.OBJECT:
+      return Object.fromEntries(ast.fields.map((f) => [f.name.value, literalValue(f.value, variables)]));
+    case Kind.VARIABLE:
+      return variables?.[ast.name.value];
+    default:
+      throw badJson(`JSONObject cannot hold ${ast.kind}`);
+  }
 }
