@@ -6,11 +6,13 @@ import { ConfigError } from '#kernel/errors.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { announceReady, onShutdown } from '#kernel/process/lifecycle.ts';
 import { SUPERGRAPH_FILE } from './compose.ts';
+import { loadGatewayConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
 import { createLivePubSub } from './live/create-live-pubsub.ts';
 import { startConfiguredLiveFanout } from './live/live-fanout.ts';
 
 const config = loadConfig();
+const own = loadGatewayConfig();
 const events = loadEventsConfig();
 const logger = createLogger('gateway', config.log);
 // Redis pub/sub when REDIS_URL is set, so every gateway replica sees every event; else in-process.
@@ -18,14 +20,14 @@ const live = await createLivePubSub({ redisUrl: events.redisUrl });
 logger.info(`live updates via ${live.kind} pub/sub`);
 const gateway = await startGateway({
   supergraphSdl: await readFile(SUPERGRAPH_FILE, 'utf8'),
-  subgraphUrls: config.subgraphUrls,
+  subgraphUrls: own.subgraphUrls,
   auth: authOptions(config),
   host: config.host,
-  port: config.ports.gateway,
+  port: own.port,
   introspection: config.introspection,
-  apolloTelemetry: config.apolloTelemetry,
+  apolloTelemetry: own.apolloTelemetry,
   logger,
-  limits: config.gateway.limits,
+  limits: own.limits,
   live,
 });
 // Domain events reach subscribers through the `live-fanout` group, run here so that an in-process

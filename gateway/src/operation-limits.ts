@@ -17,7 +17,7 @@ import {
   type ValueNode,
   visit,
 } from 'graphql';
-import { DEFAULT_GATEWAY_LIMITS } from '#kernel/config.ts';
+import { DEFAULT_GATEWAY_LIMITS } from './config.ts';
 
 /** Deepest field nesting allowed (fragments expanded). */
 export const DEFAULT_MAX_DEPTH = DEFAULT_GATEWAY_LIMITS.maxDepth;

@@ -3,7 +3,6 @@
 // the tool's own validation and interpolation.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '#kernel/config.ts';
 import {
   type ComposeFile,
   checkComposeStructure,
@@ -19,6 +18,7 @@ import {
   SERVICES_WITHOUT_HEALTHCHECK,
   supergraphSubgraphs,
 } from '../check-compose.ts';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '../lib/services.ts';
 
 const compose = loadCompose();
 const services = compose.services ?? {};

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import type { SubgraphName } from '#kernel/config.ts';
 import { type RunningSubgraph, type SubgraphDefinition, startSubgraph } from '#kernel/graphql/subgraph.ts';
 import { createLogger, type Logger } from '#kernel/logger.ts';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '#testing/test-database.ts';
@@ -10,6 +9,7 @@ import { graphTaskLookup, httpGraphRequest } from '../../../subgraphs/governance
 import { governanceSubgraph } from '../../../subgraphs/governance/src/subgraph.ts';
 import { knowledgeSubgraph } from '../../../subgraphs/knowledge/src/subgraph.ts';
 import { SUPERGRAPH_FILE } from '../../src/compose.ts';
+import type { SubgraphName } from '../../src/config.ts';
 import { type RunningGateway, startGateway } from '../../src/gateway.ts';
 
 /** The whole graph in this process: a test database, an issuer, four subgraphs and the gateway. */

@@ -10,7 +10,7 @@ import type { EntitySchema, MikroORM } from '@mikro-orm/postgresql';
 import { parse } from 'graphql';
 import { authOptions } from '../auth/auth-options.ts';
 import { createTokenVerifier, type TokenVerifierOptions } from '../auth/token-verifier.ts';
-import { loadConfig, type SubgraphName } from '../config.ts';
+import { loadConfig } from '../config.ts';
 import { assertApplicationRole } from '../db/app-role-guard.ts';
 import { createOrm } from '../db/orm.ts';
 import { createTenantDirectory } from '../db/tenant-directory.ts';
@@ -24,7 +24,8 @@ import { guardSchema } from './guard.ts';
 
 /** Everything that makes a subgraph: its SDL, resolvers and entities. */
 export interface SubgraphDefinition {
-  name: SubgraphName;
+  /** The subgraph's name: its log prefix and the name it announces. */
+  name: string;
   /** Location of `schema.graphql`, the source of truth. */
   schema: URL;
   resolvers: GraphQLResolverMap<RequestContext>;
@@ -48,7 +49,7 @@ export interface SubgraphOptions {
 
 /** A running subgraph. */
 export interface RunningSubgraph {
-  readonly name: SubgraphName;
+  readonly name: string;
   readonly url: string;
   readonly orm: MikroORM;
   close(): Promise<void>;
@@ -137,15 +138,14 @@ export async function startSubgraph(
 
 /** Options of {@link runSubgraph}. */
 export interface RunSubgraphOptions {
+  /** Port to listen on, from the subgraph's own configuration. */
+  port: number;
   /** Closes what the process opened for the definition (after the server has stopped). */
   onClose?: () => Promise<void>;
 }
 
 /** Process entry point of a subgraph: reads configuration, starts, and stops on a signal. */
-export async function runSubgraph(
-  definition: SubgraphDefinition,
-  run: RunSubgraphOptions = {},
-): Promise<void> {
+export async function runSubgraph(definition: SubgraphDefinition, run: RunSubgraphOptions): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(definition.name, config.log);
   if (!config.database.url) {
@@ -157,7 +157,7 @@ export async function runSubgraph(
     auth: authOptions(config),
     autoProvisionTenants: config.auth.autoProvisionTenants,
     host: config.host,
-    port: config.ports[definition.name],
+    port: run.port,
     introspection: config.introspection,
     poolMax: config.database.poolMax,
     logger,
