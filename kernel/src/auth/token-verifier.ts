@@ -8,8 +8,8 @@ import {
   type JWTPayload,
   jwtVerify,
 } from 'jose';
-import { isUuid } from '../db/tenant-context.ts';
 import { AuthenticationError, UnavailableError } from '../errors.ts';
+import { isUuid } from '../ids.ts';
 import type { Identity } from './identity.ts';
 
 /** How long fetched keys are trusted before the next refresh. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isUuid } from '../db/tenant-context.ts';
+import { isUuid } from '../ids.ts';
 import { bool, httpUrl, int, port, rule, text, uuid, uuidList } from './env.ts';
 import type { NodeEnv } from './runtime.ts';
 

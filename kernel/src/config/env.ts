@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isUuid } from '../db/tenant-context.ts';
 import { ConfigError } from '../errors.ts';
+import { isUuid } from '../ids.ts';
 
 /** Environment variables, as `process.env` holds them. */
 export type Env = Readonly<Record<string, string | undefined>>;
