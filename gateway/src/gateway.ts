@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { Kind, parse, type StringValueNode } from 'graphql';
 import { createTokenVerifier, type TokenVerifierOptions } from '#kernel/auth/token-verifier.ts';
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from '#kernel/http/server.ts';
@@ -17,6 +18,7 @@ import { loadSubscriptionSchema } from './subscriptions/subscription-schema.ts';
 import { startSubscriptionServer } from './subscriptions/subscription-server.ts';
 import { createTenantProbe } from './subscriptions/tenant-probe.ts';
 import { useOperationLimits } from './use-operation-limits.ts';
+import { auditHttpRefusal, refusalAudit } from './use-refusal-audit.ts';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -32,6 +34,11 @@ export interface GatewayOptions {
   logger: Logger;
   /** Depth, alias, cost and token limits of every operation; {@link DEFAULT_OPERATION_LIMITS} when absent. */
   limits?: OperationLimits;
+  /**
+   * Database the gateway writes the audit records of its own refusals to (limits, validation,
+   * malformed requests of verified callers); without one they are only logged (ADR 0013).
+   */
+  auditOrm?: MikroORM;
   /** Live pub/sub feeding subscriptions; an in-process one (owned and closed by the gateway) when absent. */
   live?: LivePubSub;
 }
@@ -92,7 +99,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     parseOptions: { maxTokens: limits.maxTokens },
     // Apollo's guard against fragment-expansion blow-ups during validation.
     maxRecursiveSelections: true,
-    plugins: [useOperationLimits<GatewayContext>({ limits, logger })],
+    plugins: [useOperationLimits<GatewayContext>({ limits, logger }), ...refusalAudit(options)],
     // Our onShutdown owns signals; Apollo's own handler races it and re-sends the signal mid-close.
     stopOnTerminationSignals: false,
   });
@@ -106,6 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     apollo,
     logger,
     context: (req: IncomingMessage) => context(req),
+    auditRefusal: auditHttpRefusal(options, context),
     ready: () => probeSubgraphs(urls),
   });
   const live = options.live ?? createInProcessPubSub();

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { loadEventsConfig } from '#events/config.ts';
 import { authOptions } from '#kernel/auth/auth-options.ts';
 import { loadConfig } from '#kernel/config.ts';
+import { createOrm } from '#kernel/db/orm.ts';
 import { ConfigError } from '#kernel/errors.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { announceReady, onShutdown } from '#kernel/process/lifecycle.ts';
@@ -18,6 +19,11 @@ const logger = createLogger('gateway', config.log);
 // Redis pub/sub when REDIS_URL is set, so every gateway replica sees every event; else in-process.
 const live = await createLivePubSub({ redisUrl: events.redisUrl });
 logger.info(`live updates via ${live.kind} pub/sub`);
+// The gateway's own refusals (limits, validation) are audited in the caller's tenant when it has a database.
+const auditOrm = config.database.url
+  ? await createOrm({ url: config.database.url, entities: [], poolMax: 2 })
+  : undefined;
+if (!auditOrm) logger.warn('no DATABASE_URL: the gateway logs its refusals but cannot audit them');
 const gateway = await startGateway({
   supergraphSdl: await readFile(SUPERGRAPH_FILE, 'utf8'),
   subgraphUrls: own.subgraphUrls,
@@ -29,6 +35,7 @@ const gateway = await startGateway({
   logger,
   limits: own.limits,
   live,
+  auditOrm,
 });
 // Domain events reach subscribers through the `live-fanout` group, run here so that an in-process
 // pub/sub works; with Redis, replicas share the group and Redis pub/sub reaches every replica.
@@ -50,6 +57,7 @@ onShutdown(async () => {
   await fanout?.close();
   await gateway.close();
   await live.close();
+  await auditOrm?.close();
 }, logger);
 logger.info(`ready at ${gateway.url}`);
 announceReady({ name: 'gateway', url: gateway.url });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createOrm } from '#kernel/db/orm.ts';
 import { type RunningSubgraph, type SubgraphDefinition, startSubgraph } from '#kernel/graphql/subgraph.ts';
 import { createLogger, type Logger } from '#kernel/logger.ts';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '#testing/test-database.ts';
@@ -77,6 +78,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     SubgraphName,
     RunningSubgraph
   >;
+  // The gateway audits its own refusals (ADR 0013) through a small pool of its own.
+  const auditOrm = await createOrm({ url: db.appUrl, entities: [], poolMax: 2 });
   const gateway = await startGateway({
     supergraphSdl: await readFile(SUPERGRAPH_FILE, 'utf8'),
     subgraphUrls: Object.fromEntries(running.map((s) => [s.name, s.url])),
@@ -86,6 +89,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     introspection: false,
     apolloTelemetry: false,
     logger: logger.child('gateway'),
+    auditOrm,
   });
   return {
     db,
@@ -106,6 +110,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     async close() {
       await gateway.close();
       await Promise.all(running.map((s) => s.close()));
+      await auditOrm.close();
       await issuer.close();
       await db.close();
     },

@@ -10,6 +10,7 @@ import {
   isObjectType,
 } from 'graphql';
 import { type AuditEntry, type AuditOutcome, actorOf, recordAudit } from '../audit/audit-log.ts';
+import { recordRefusal } from '../audit/refusals.ts';
 import type { TenantScope } from '../db/tenant-context.ts';
 import { AppError, ForbiddenError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -88,9 +89,17 @@ function guardField(
       await audit(ctx, action, info, args, 'denied', options);
       throw error;
     }
-    assertNoNulCharacters(args, field.name);
-    if (!isMutation) return resolve(source, args, ctx, info);
-    return runAudited(resolve, source, args, ctx, info, action, options);
+    if (isMutation) return runAudited(resolve, source, args, ctx, info, action, options);
+    // A refused or failed query is recorded too (hostile-input ADR 0013), as a mutation's attempt is.
+    try {
+      assertNoNulCharacters(args, field.name);
+      return await resolve(source, args, ctx, info);
+    } catch (error) {
+      const code = error instanceof AppError ? error.code : 'INTERNAL_SERVER_ERROR';
+      const outcome = error instanceof ForbiddenError ? 'denied' : 'failed';
+      await audit(ctx, action, info, { ...args, _error: code }, outcome, options);
+      throw error;
+    }
   };
 }
 
@@ -105,6 +114,7 @@ async function runAudited(
 ): Promise<unknown> {
   const tx = new LazyTransaction(ctx);
   try {
+    assertNoNulCharacters(args, info.fieldName);
     const result = await resolve(source, args, { ...ctx, db: tx.scope }, info);
     const target = { type: targetTypeOf(info), id: targetIdOf(result, args) };
     const record = (em: EntityManager) =>
@@ -217,7 +227,17 @@ function guardEntities(
         throw error;
       }
     }
-    return resolve(source, args, ctx, info);
+    // A representation that fails (a malformed id) is recorded, once per request (ADR 0013).
+    const settled = await Promise.allSettled((await resolve(source, args, ctx, info)) as unknown[]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      const code = failed.reason instanceof AppError ? failed.reason.code : 'INTERNAL_SERVER_ERROR';
+      const input = { representations: args.representations, _error: code };
+      await audit(ctx, `${options.subgraph}._entities`, info, input, 'failed', options, null, '_Entity');
+    }
+    return settled.map((r) =>
+      r.status === 'fulfilled' ? r.value : r.reason instanceof Error ? r.reason : new Error(String(r.reason)),
+    );
   };
 }
 
@@ -241,17 +261,9 @@ async function audit(
   targetId: string | null = targetIdOf(undefined, args),
   targetType = targetTypeOf(info),
 ): Promise<void> {
-  try {
-    const target = { type: targetType, id: targetId };
-    await ctx.db.run((em) => recordAudit(em, ctx.db.tenantId, entryOf(ctx, action, outcome, args, target)));
-  } catch (error) {
-    // The attempt is refused or failed either way; losing its record must at least be loud.
-    options.logger?.error('could not write audit record', {
-      action,
-      outcome,
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
+  // Never throws; a record that cannot be written is logged and counted (kernel/src/audit/refusals.ts).
+  const target = { type: targetType, id: targetId };
+  await recordRefusal(ctx.db, entryOf(ctx, action, outcome, args, target), options.logger);
 }
 
 /** The audit record of an attempt by the request's caller. */

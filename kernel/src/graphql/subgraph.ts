@@ -8,6 +8,7 @@ import {
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import type { EntitySchema, MikroORM } from '@mikro-orm/postgresql';
 import { parse } from 'graphql';
+import { recordRequestRefusal, useRefusalAudit } from '../audit/refusals.ts';
 import { authOptions } from '../auth/auth-options.ts';
 import { createTokenVerifier, type TokenVerifierOptions } from '../auth/token-verifier.ts';
 import { loadConfig } from '../config.ts';
@@ -21,6 +22,13 @@ import { announceReady, onShutdown } from '../process/lifecycle.ts';
 import { createContextFactory, type RequestContext } from './context.ts';
 import { createFormatError } from './errors.ts';
 import { guardSchema } from './guard.ts';
+
+/** Whom a subgraph's refusal records name, and the tenant scope they go to. */
+const callerOf = (ctx: RequestContext) => ({
+  identity: ctx.identity,
+  scope: ctx.db,
+  requestId: ctx.requestId,
+});
 
 /** Everything that makes a subgraph: its SDL, resolvers and entities. */
 export interface SubgraphDefinition {
@@ -77,7 +85,12 @@ export async function createSubgraphApollo(
     // Our onShutdown owns signals; Apollo's own handler races it and re-sends the signal mid-close.
     stopOnTerminationSignals: false,
     // Inline traces feed Apollo Studio only; our traces go to OpenTelemetry.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      // Whole-request refusals (parse, validation, variables) are audited too (ADR 0013).
+      useRefusalAudit<RequestContext>({ service: definition.name, callerOf, logger: options.logger }),
+    ],
   });
 }
 
@@ -108,6 +121,10 @@ export async function startSubgraph(
       apollo,
       logger,
       context: (req: IncomingMessage) => context(req.headers),
+      auditRefusal: async (req, refusal) => {
+        const ctx = await context(req.headers).catch(() => undefined);
+        if (ctx) await recordRequestRefusal(definition.name, callerOf(ctx), refusal, logger);
+      },
       ready: async () => {
         try {
           await orm.em.fork().execute('select 1');
