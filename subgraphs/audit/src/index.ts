@@ -1,5 +1,45 @@
+import { loadConfig } from '#kernel/config.ts';
+import { assertApplicationRole } from '#kernel/db/app-role-guard.ts';
+import { createOrm } from '#kernel/db/orm.ts';
+import { ConfigError } from '#kernel/errors.ts';
 import { runSubgraph } from '#kernel/graphql/subgraph.ts';
+import { createLogger } from '#kernel/logger.ts';
+import { loadAnchorKey } from './anchor/anchor-key.ts';
+import { FileAnchorStore } from './anchor/anchor-store.ts';
+import { ChainAnchor } from './anchor/chain-anchor.ts';
+import { startCheckpointTimer } from './anchor/checkpointer.ts';
 import { loadAuditConfig } from './config.ts';
-import { auditSubgraph } from './subgraph.ts';
+import { AuditEventSchema } from './domain/audit-event.entity.ts';
+import { createAuditSubgraph } from './subgraph.ts';
 
-await runSubgraph(auditSubgraph, { port: loadAuditConfig().port });
+/** Connections of the checkpoint timer's own pool (one round at a time). */
+const CHECKPOINT_POOL_MAX = 2;
+
+const config = loadConfig();
+const audit = loadAuditConfig();
+const logger = createLogger('audit', config.log);
+if (!config.database.url) {
+  throw new ConfigError(['DATABASE_URL must be set (npm start sets it for the embedded database)']);
+}
+const anchor = new ChainAnchor(
+  await loadAnchorKey(audit.keyFile, audit.generateKey),
+  new FileAnchorStore(audit.anchorDir),
+);
+logger.info(`audit checkpoints signed by key ${anchor.key.keyId}, stored in ${audit.anchorDir}`);
+const orm = await createOrm({
+  url: config.database.url,
+  entities: [AuditEventSchema],
+  poolMax: CHECKPOINT_POOL_MAX,
+});
+await assertApplicationRole(orm);
+const timer =
+  audit.checkpointIntervalMs > 0
+    ? startCheckpointTimer(orm, anchor, audit.checkpointIntervalMs, logger.child('checkpoint'))
+    : undefined;
+await runSubgraph(createAuditSubgraph({ anchor }), {
+  port: audit.port,
+  onClose: async () => {
+    await timer?.stop();
+    await orm.close();
+  },
+});

@@ -1,13 +1,32 @@
 import { DateTimeScalar } from '#kernel/graphql/scalars.ts';
 import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
+import type { ChainAnchor } from './anchor/chain-anchor.ts';
 import { AuditEventSchema } from './domain/audit-event.entity.ts';
 import { AuditEvent } from './resolvers/AuditEvent.ts';
-import { Query } from './resolvers/Query.ts';
+import { mutationResolvers } from './resolvers/Mutation.ts';
+import { queryResolvers } from './resolvers/Query.ts';
 
-/** The audit subgraph: the append-only audit log and its verification. */
-export const auditSubgraph: SubgraphDefinition = {
-  name: 'audit',
-  schema: new URL('../schema.graphql', import.meta.url),
-  resolvers: { DateTime: DateTimeScalar, Query, AuditEvent } as SubgraphDefinition['resolvers'],
-  entities: [AuditEventSchema],
-};
+/** What the audit subgraph needs. */
+export interface AuditDependencies {
+  /** Signs and stores chain checkpoints; absent: chains are verified without them and checkpointing is UNAVAILABLE. */
+  anchor?: ChainAnchor;
+}
+
+/** The audit subgraph: the append-only audit log, its checkpoints and its verification. */
+export function createAuditSubgraph(dependencies: AuditDependencies = {}): SubgraphDefinition {
+  const anchor = dependencies.anchor ?? null;
+  return {
+    name: 'audit',
+    schema: new URL('../schema.graphql', import.meta.url),
+    resolvers: {
+      DateTime: DateTimeScalar,
+      Query: queryResolvers(anchor),
+      Mutation: mutationResolvers(anchor),
+      AuditEvent,
+    } as SubgraphDefinition['resolvers'],
+    entities: [AuditEventSchema],
+  };
+}
+
+/** The audit subgraph without an anchor, for processes that only compose or join it (tests of other parts). */
+export const auditSubgraph: SubgraphDefinition = createAuditSubgraph();

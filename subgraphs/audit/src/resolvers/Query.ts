@@ -2,7 +2,8 @@ import { ValidationError } from '#kernel/errors.ts';
 import { type PageArgs, parsePageArgs, toConnection } from '#kernel/graphql/connection.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import type { QueryResolvers } from '../__generated__/resolvers-types.ts';
-import { verifyChain } from '../domain/audit-chain.ts';
+import { verifyAnchoredChain } from '../anchor/anchored-verification.ts';
+import type { ChainAnchor } from '../anchor/chain-anchor.ts';
 import { AuditEvent } from '../domain/audit-event.entity.ts';
 import type { AuditFilter } from '../domain/audit-event.repository.ts';
 import { toJsonLine } from '../domain/audit-export.ts';
@@ -12,8 +13,8 @@ export const MAX_EXPORT_ROWS = 10_000;
 
 type FilterArg = Omit<AuditFilter, 'outcome'> & { outcome?: 'SUCCESS' | 'DENIED' | 'FAILED' | null };
 
-/** Query fields of the audit subgraph. */
-export const Query: QueryResolvers = {
+/** Query fields of the audit subgraph; chains are verified against `anchor`'s checkpoints when given. */
+export const queryResolvers = (anchor: ChainAnchor | null): QueryResolvers => ({
   async auditEvents(_: unknown, args: PageArgs & { filter?: FilterArg | null }, ctx: RequestContext) {
     const page = parsePageArgs(args);
     const filter = args.filter ?? {};
@@ -30,11 +31,29 @@ export const Query: QueryResolvers = {
   verifyAuditChain(_: unknown, args: { from?: Date | null; to?: Date | null }, ctx: RequestContext) {
     checkRange(args.from, args.to);
     return ctx.db.run(async (em) => {
-      const result = await verifyChain(em, args.from ?? null, args.to ?? null);
+      const result = await verifyAnchoredChain(
+        em,
+        ctx.db.tenantId,
+        anchor,
+        args.from ?? null,
+        args.to ?? null,
+      );
       const firstBroken = result.firstBrokenId
         ? await em.findOne(AuditEvent, { id: result.firstBrokenId })
         : null;
-      return { ...result, firstBroken };
+      const [first] = result.findings;
+      return {
+        ok: result.ok,
+        checked: result.checked,
+        firstBroken,
+        firstBrokenSequence: first?.sequence ?? null,
+        problem: first?.message ?? null,
+        kind: first?.kind ?? null,
+        problems: result.findings,
+        checkpoints: result.checkpoints,
+        anchoredThrough: result.anchoredThrough,
+        lastCheckpointAt: result.lastCheckpointAt,
+      };
     });
   },
 
@@ -52,7 +71,7 @@ export const Query: QueryResolvers = {
       return { jsonLines, count: rows.length, from: args.from, to: args.to };
     });
   },
-};
+});
 
 function checkRange(from: Date | null | undefined, to: Date | null | undefined): void {
   if (from && to && from.getTime() >= to.getTime()) {
