@@ -14,6 +14,8 @@ import { createInProcessPubSub } from './live/in-process-pubsub.ts';
 import type { LivePubSub } from './live/live-pubsub.ts';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.ts';
 import { probeSubgraphs } from './readiness.ts';
+import { createSubgraphFetcher } from './subgraph-fetcher.ts';
+import { loadSubgraphFetcherConfig } from './subgraph-fetcher-config.ts';
 import { loadSubscriptionSchema } from './subscriptions/subscription-schema.ts';
 import { startSubscriptionServer } from './subscriptions/subscription-server.ts';
 import { createTenantProbe } from './subscriptions/tenant-probe.ts';
@@ -80,9 +82,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // @apollo/gateway reads this in its constructor and otherwise reports usage to Apollo.
   if (!options.apolloTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = '1';
   const urls = routingUrls(options.supergraphSdl, options.subgraphUrls);
+  const fetcher = createSubgraphFetcher(loadSubgraphFetcherConfig());
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => new AuthForwardingDataSource({ url: urls[name] ?? url }),
+    buildService: ({ name, url }) => new AuthForwardingDataSource({ url: urls[name] ?? url, name, fetcher }),
     logger: { debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error },
   });
   const limits = options.limits ?? DEFAULT_OPERATION_LIMITS;
@@ -140,6 +143,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await ws.close();
       await http.close();
       await apollo.stop();
+      await fetcher.close();
       if (!options.live) await live.close();
     },
   };
