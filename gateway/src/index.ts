@@ -3,12 +3,14 @@ import { loadEventsConfig } from '#events/config.ts';
 import { authOptions } from '#kernel/auth/auth-options.ts';
 import { loadConfig } from '#kernel/config.ts';
 import { ConfigError } from '#kernel/errors.ts';
+import { loadOperationLimits } from '#kernel/graphql/limits/limits-config.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { announceReady, onShutdown } from '#kernel/process/lifecycle.ts';
 import { SUPERGRAPH_FILE } from './compose.ts';
 import { startGateway } from './gateway.ts';
 import { createLivePubSub } from './live/create-live-pubsub.ts';
 import { startConfiguredLiveFanout } from './live/live-fanout.ts';
+import { loadSubscriptionLimits } from './subscriptions/subscription-limits.ts';
 
 const config = loadConfig();
 const events = loadEventsConfig();
@@ -25,7 +27,9 @@ const gateway = await startGateway({
   introspection: config.introspection,
   apolloTelemetry: config.apolloTelemetry,
   logger,
-  limits: config.gateway.limits,
+  limits: loadOperationLimits(),
+  subscriptionLimits: loadSubscriptionLimits(),
+  production: config.nodeEnv === 'production',
   live,
 });
 // Domain events reach subscribers through the `live-fanout` group, run here so that an in-process
