@@ -41,7 +41,9 @@ let issuer: TestIssuer;
 const running: RunningSubgraph[] = [];
 let definition: SubgraphDefinition;
 
-async function serve(options: Partial<SubgraphOptions> & { limits?: Partial<OperationLimits> } = {}) {
+async function serve(
+  options: Omit<Partial<SubgraphOptions>, 'limits'> & { limits?: Partial<OperationLimits> } = {},
+) {
   const subgraph = await startSubgraph(definition, {
     databaseUrl: db.appUrl,
     auth: issuer.auth,
