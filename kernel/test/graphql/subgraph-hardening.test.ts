@@ -124,6 +124,26 @@ describe('operation limits straight at a subgraph (the gateway’s implementatio
     });
   });
 
+  it('stops an execution that resolves more fields than allowed, whatever the estimate said', async () => {
+    const subgraph = await serve({ limits: { maxResolvedFields: 30 } });
+    const reader = await issuer.token('acme', 'rita', ['Reader']);
+    // node 1 + id 1 + children 1 + 3 × (id 1 + children 1 + 3 × id 1) = 18 fields: within 30.
+    const ok = await post(subgraph.url, reader, '{ node { id children { id children { id } } } }');
+    expect(ok.body.errors).toBeUndefined();
+    // One more level: 3 × 3 × 3 more `id`s and lists: past 30 while it runs.
+    const res = await post(
+      subgraph.url,
+      reader,
+      '{ node { id children { id children { id children { id } } } } }',
+    );
+    expect(res.body.data).toEqual({ node: null });
+    expect(res.body.errors?.[0]).toMatchObject({
+      message:
+        'The result grew past 30 fields; the resolved-field limit is 30. Lists without `first` hold more items than the estimate assumed: ask for fewer items or less nesting.',
+      extensions: { code: 'RESULT_TOO_LARGE', limit: 'resolved-field', found: 30, max: 30 },
+    });
+  });
+
   it('caps `_entities` representations per request with its own code', async () => {
     const subgraph = await serve({ limits: { maxEntities: 10 } });
     const reader = await issuer.token('acme', 'rita', ['Reader']);

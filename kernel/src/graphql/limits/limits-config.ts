@@ -14,6 +14,7 @@ const VARIABLES: Record<keyof OperationLimits, { name: string; legacy?: string; 
     maxTokens: { name: 'GRAPHQL_MAX_TOKENS', legacy: 'GATEWAY_MAX_TOKENS', min: 10, max: 1_000_000 },
     maxEntities: { name: 'GRAPHQL_MAX_ENTITIES', min: 1, max: 1_000_000 },
     listSize: { name: 'GRAPHQL_LIST_SIZE', min: 1, max: 10_000 },
+    maxResolvedFields: { name: 'GRAPHQL_MAX_RESOLVED_FIELDS', min: 1, max: 100_000_000 },
   };
 
 const wholeNumber = (name: string, min: number, max: number) =>

@@ -16,6 +16,11 @@ export interface OperationLimits {
   maxEntities: number;
   /** Items assumed for a list field without `first`/`last`. */
   listSize: number;
+  /**
+   * Fields one request may resolve while it executes: the cost is an estimate (a list without `first`
+   * counts `listSize` items whatever it holds), this is the measured bound behind it.
+   */
+  maxResolvedFields: number;
 }
 
 /** The defaults, which every query of the existing suites stays well inside. */
@@ -27,6 +32,7 @@ export const DEFAULT_OPERATION_LIMITS: Readonly<OperationLimits> = {
   maxTokens: 3_000,
   maxEntities: 1_000,
   listSize: 20,
+  maxResolvedFields: 50_000,
 };
 
 /** Items assumed for a list field, or a paginated field without `first`/`last`, by default. */
@@ -41,6 +47,7 @@ export const LimitCode = {
   TooLarge: 'QUERY_TOO_LARGE',
   TooManyEntities: 'TOO_MANY_ENTITIES',
   TooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
+  ResultTooLarge: 'RESULT_TOO_LARGE',
 } as const;
 
 /** One of the limit codes. */
@@ -57,6 +64,7 @@ const WHAT: Record<LimitCode, (found: number) => string> = {
   QUERY_TOO_LARGE: (n) => `The query has ${n} tokens`,
   TOO_MANY_ENTITIES: (n) => `The request asks for ${n} entity representations`,
   TOO_MANY_SUBSCRIPTIONS: (n) => `The connection holds ${n} subscriptions`,
+  RESULT_TOO_LARGE: (n) => `The result grew past ${n} fields`,
 };
 
 /**

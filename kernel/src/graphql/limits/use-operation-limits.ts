@@ -6,7 +6,7 @@ import { checkCost } from './cost.ts';
 import { depthRule } from './depth-rule.ts';
 import { directiveRule } from './directive-rule.ts';
 import { checkEntities } from './entities.ts';
-import type { OperationLimits } from './operation-limits.ts';
+import { limitError, type OperationLimits } from './operation-limits.ts';
 
 /** Options of {@link useOperationLimits}. */
 export interface OperationLimitsPluginOptions {
@@ -27,7 +27,9 @@ export function assertValidLimits(limits: OperationLimits): void {
  * the token limit is the parser's own (`maxTokens`); depth, aliases and directives are graphql-armor's
  * rules; cost (times `first`, lists without it times `listSize`) and `_entities` representations need
  * the request's variables. All run once the operation is validated and resolved, before it is planned
- * or executed, and refuse it with HTTP 400 and a code per limit (the first limit broken).
+ * or executed, and refuse it with HTTP 400 and a code per limit (the first limit broken). While a
+ * service's own resolvers run, every field counts against `maxResolvedFields` (RESULT_TOO_LARGE), so
+ * lists longer than the estimate assumed cannot multiply the work behind its back.
  */
 export function useOperationLimits<TContext>(
   options: OperationLimitsPluginOptions,
@@ -48,9 +50,24 @@ export function useOperationLimits<TContext>(
       checkCost(schema, document, operation, variables, limits)
     );
   };
+  const resolvedFields = new WeakMap<ResolvedOperation<TContext>, number>();
   return {
     name: 'operation-limits',
     maxTokens: limits.maxTokens,
+    onResolveField(resolved) {
+      const count = (resolvedFields.get(resolved) ?? 0) + 1;
+      resolvedFields.set(resolved, count);
+      if (count <= limits.maxResolvedFields) return;
+      if (count === limits.maxResolvedFields + 1)
+        logger.info('execution stopped', { code: 'RESULT_TOO_LARGE' });
+      throw limitError(
+        'RESULT_TOO_LARGE',
+        'resolved-field',
+        limits.maxResolvedFields,
+        limits.maxResolvedFields,
+        'Lists without `first` hold more items than the estimate assumed: ask for fewer items or less nesting.',
+      );
+    },
     onOperation(resolved) {
       const refusal: GraphQLError | undefined = refusalOf(resolved);
       if (!refusal) return;

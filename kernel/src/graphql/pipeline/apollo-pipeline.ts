@@ -12,7 +12,8 @@ export interface ApolloPipeline<TContext extends BaseContext> {
 /**
  * Runs a pipeline inside Apollo Server's request life cycle: Apollo parses (with the pipeline's token
  * limit) and validates; the plugin then runs `onOperation` in `didResolveOperation` (before the gateway
- * plans anything), `onExecute` around execution, and `onErrors` on every error it reports.
+ * plans anything), `onExecute` around execution, `onResolveField` before each field of the service's
+ * own resolvers, and `onErrors` on every error it reports.
  */
 export function apolloPipeline<TContext extends BaseContext>(
   pipeline: OperationPipeline<TContext>,
@@ -38,8 +39,12 @@ export function apolloPipeline<TContext extends BaseContext>(
           },
           async executionDidStart() {
             if (!resolved) return;
-            const end = pipeline.executing(resolved);
+            const operation = resolved;
+            const end = pipeline.executing(operation);
             return {
+              ...(pipeline.watchesFields
+                ? { willResolveField: () => pipeline.resolvingField(operation) }
+                : {}),
               async executionDidEnd(error) {
                 end(error ? [error as GraphQLError] : undefined);
               },

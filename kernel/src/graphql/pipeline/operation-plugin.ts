@@ -37,6 +37,8 @@ export interface OperationPlugin<TContext> {
   onOperation?(operation: ResolvedOperation<TContext>): void | Promise<void>;
   /** Execution (a subscription's set-up) starts; the returned function runs when it ends. */
   onExecute?(operation: ResolvedOperation<TContext>): ExecutionEnd | undefined;
+  /** A field of this service's own schema is about to resolve (subgraphs: every field); throw to stop it. */
+  onResolveField?(operation: ResolvedOperation<TContext>): void;
   /** Errors about to reach the client (validation, execution); may rewrite their messages. */
   onErrors?(errors: readonly GraphQLError[]): void;
 }

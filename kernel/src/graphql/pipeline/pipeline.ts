@@ -36,6 +36,10 @@ export interface OperationPipeline<TContext> {
   resolved(operation: ResolvedOperation<TContext>): Promise<void>;
   /** Runs every `onExecute`; the returned function ends them all. */
   executing(operation: ResolvedOperation<TContext>): ExecutionEnd;
+  /** Whether any plugin watches field resolution (it costs a wrapper around every resolver). */
+  readonly watchesFields: boolean;
+  /** Runs every `onResolveField`. */
+  resolvingField(operation: ResolvedOperation<TContext>): void;
   /** Lets every plugin see (and rewrite) errors about to reach the client. */
   errors(errors: readonly GraphQLError[]): void;
   /**
@@ -82,6 +86,10 @@ export function createPipeline<TContext>(
       return (errors) => {
         for (const end of ends.reverse()) end(errors);
       };
+    },
+    watchesFields: plugins.some((p) => p.onResolveField),
+    resolvingField(operation) {
+      for (const plugin of plugins) plugin.onResolveField?.(operation);
     },
     errors(errors) {
       for (const plugin of plugins) plugin.onErrors?.(errors);
