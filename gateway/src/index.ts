@@ -4,6 +4,7 @@ import { authOptions } from '#kernel/auth/auth-options.ts';
 import { loadConfig } from '#kernel/config.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { ConfigError } from '#kernel/errors.ts';
+import { loadOperationLimits } from '#kernel/graphql/limits/limits-config.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { announceReady, onShutdown } from '#kernel/process/lifecycle.ts';
 import { SUPERGRAPH_FILE } from './compose.ts';
@@ -11,6 +12,7 @@ import { loadGatewayConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
 import { createLivePubSub } from './live/create-live-pubsub.ts';
 import { startConfiguredLiveFanout } from './live/live-fanout.ts';
+import { loadSubscriptionLimits } from './subscriptions/subscription-limits.ts';
 
 const config = loadConfig();
 const own = loadGatewayConfig();
@@ -33,7 +35,9 @@ const gateway = await startGateway({
   introspection: config.introspection,
   apolloTelemetry: own.apolloTelemetry,
   logger,
-  limits: own.limits,
+  limits: loadOperationLimits(),
+  subscriptionLimits: loadSubscriptionLimits(),
+  production: config.nodeEnv === 'production',
   live,
   auditOrm,
 });

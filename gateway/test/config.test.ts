@@ -1,13 +1,12 @@
 import { ConfigError } from '#kernel/errors.ts';
-import { DEFAULT_GATEWAY_LIMITS, DEFAULT_GATEWAY_PORT, loadGatewayConfig } from '../src/config.ts';
+import { DEFAULT_GATEWAY_PORT, loadGatewayConfig } from '../src/config.ts';
 
 describe('gateway configuration', () => {
-  it('defaults to port 4000, supergraph.yaml routing, no Apollo telemetry and the documented limits', () => {
+  it('defaults to port 4000, supergraph.yaml routing, and no Apollo telemetry (operation limits: kernel/src/graphql/limits)', () => {
     expect(loadGatewayConfig({})).toEqual({
       port: DEFAULT_GATEWAY_PORT,
       subgraphUrls: {},
       apolloTelemetry: false,
-      limits: DEFAULT_GATEWAY_LIMITS,
     });
   });
 
@@ -20,7 +19,7 @@ describe('gateway configuration', () => {
   it('reports every problem at once, naming the variable', () => {
     let error: unknown;
     try {
-      loadGatewayConfig({ GATEWAY_PORT: '70000', KNOWLEDGE_URL: 'ftp://x', GATEWAY_MAX_DEPTH: '0' });
+      loadGatewayConfig({ GATEWAY_PORT: '70000', KNOWLEDGE_URL: 'ftp://x' });
     } catch (e) {
       error = e;
     }
@@ -28,7 +27,6 @@ describe('gateway configuration', () => {
     expect((error as ConfigError).problems).toEqual([
       'GATEWAY_PORT must be a whole number from 0 to 65535 (got "70000")',
       'KNOWLEDGE_URL must be an http:// or https:// URL',
-      'GATEWAY_MAX_DEPTH must be a whole number from 1 to 1000 (got "0")',
     ]);
   });
 });

@@ -22,6 +22,15 @@ import { announceReady, onShutdown } from '../process/lifecycle.ts';
 import { createContextFactory, type RequestContext } from './context.ts';
 import { createFormatError } from './errors.ts';
 import { guardSchema } from './guard.ts';
+import { formatLimitErrors } from './limits/format-limit-errors.ts';
+import { loadOperationLimits } from './limits/limits-config.ts';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './limits/operation-limits.ts';
+import { useOperationLimits } from './limits/use-operation-limits.ts';
+import { apolloPipeline } from './pipeline/apollo-pipeline.ts';
+import type { OperationPlugin } from './pipeline/operation-plugin.ts';
+import { createPipeline } from './pipeline/pipeline.ts';
+import { useHiddenSuggestions } from './pipeline/use-hidden-suggestions.ts';
+import { platformServiceClientIds } from './service-client-ids.ts';
 
 /** Whom a subgraph's refusal records name, and the tenant scope they go to. */
 const callerOf = (ctx: RequestContext) => ({
@@ -53,7 +62,19 @@ export interface SubgraphOptions {
   logger: Logger;
   /** Tenants whose Admins operate the platform. */
   operatorTenantIds?: readonly string[];
+  /** The operation limits (the gateway's, one implementation); {@link DEFAULT_OPERATION_LIMITS} when absent. */
+  limits?: OperationLimits;
+  /** Production mode: validation errors carry no "Did you mean …" suggestions. */
+  production?: boolean;
+  /** Client ids of the platform's own service identities, the only callers `_service` answers. */
+  serviceClientIds?: readonly string[];
 }
+
+/** What shapes a subgraph's GraphQL server besides its definition. */
+export type SubgraphApolloOptions = Pick<
+  SubgraphOptions,
+  'introspection' | 'logger' | 'limits' | 'production' | 'serviceClientIds'
+>;
 
 /** A running subgraph. */
 export interface RunningSubgraph {
@@ -71,24 +92,36 @@ export async function readSchema(definition: SubgraphDefinition): Promise<string
 /** Builds the subgraph's Apollo Server from its SDL and resolvers (not yet started). */
 export async function createSubgraphApollo(
   definition: SubgraphDefinition,
-  options: { introspection: boolean; logger: Logger },
+  options: SubgraphApolloOptions,
 ): Promise<ApolloServer<RequestContext>> {
   const typeDefs = parse(await readSchema(definition));
+  // Zero trust: a request straight to a subgraph meets the gateway's limits (the same plugin).
+  const plugins: OperationPlugin<RequestContext>[] = [
+    useOperationLimits({ limits: options.limits ?? DEFAULT_OPERATION_LIMITS, logger: options.logger }),
+  ];
+  if (options.production) plugins.push(useHiddenSuggestions());
+  const pipeline = apolloPipeline(createPipeline(plugins));
   return new ApolloServer<RequestContext>({
     schema: guardSchema(buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers }]), {
       subgraph: definition.name,
       logger: options.logger,
+      serviceClientIds: options.serviceClientIds ?? [],
     }),
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
-    formatError: createFormatError(options.logger),
+    formatError: formatLimitErrors(createFormatError(options.logger)),
+    // The parser stops at the token limit, before any validation work.
+    parseOptions: pipeline.parseOptions,
+    // Apollo's guard against fragment-expansion blow-ups during validation.
+    maxRecursiveSelections: true,
     // Our onShutdown owns signals; Apollo's own handler races it and re-sends the signal mid-close.
     stopOnTerminationSignals: false,
     // Inline traces feed Apollo Studio only; our traces go to OpenTelemetry.
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
-      // Whole-request refusals (parse, validation, variables) are audited too (ADR 0013).
+      pipeline.plugin,
+      // Whole-request refusals (parse, validation, variables, limits) are audited too (ADR 0013).
       useRefusalAudit<RequestContext>({ service: definition.name, callerOf, logger: options.logger }),
     ],
   });
@@ -107,7 +140,7 @@ export async function startSubgraph(
   });
   try {
     await assertApplicationRole(orm);
-    const apollo = await createSubgraphApollo(definition, { introspection: options.introspection, logger });
+    const apollo = await createSubgraphApollo(definition, options);
     await apollo.start();
     const context = createContextFactory({
       verifier: createTokenVerifier(options.auth),
@@ -178,6 +211,9 @@ export async function runSubgraph(definition: SubgraphDefinition, run: RunSubgra
     introspection: config.introspection,
     poolMax: config.database.poolMax,
     logger,
+    limits: loadOperationLimits(),
+    production: config.nodeEnv === 'production',
+    serviceClientIds: platformServiceClientIds(config),
   });
   onShutdown(async () => {
     await running.close();
