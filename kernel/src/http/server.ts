@@ -1,12 +1,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import { Kind, parse } from 'graphql';
 import type { Logger } from '../logger.ts';
 
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Path of the GraphQL endpoint. */
 export const GRAPHQL_PATH = '/graphql';
+
+/**
+ * Operations whose requests may exceed {@link MAX_BODY_BYTES} (e.g. a document upload), up to
+ * `maxBytes`. A body over the normal limit is accepted only when every root field of its operation
+ * is listed; every other request keeps the 1 MiB limit.
+ */
+export interface LargeBodies {
+  readonly maxBytes: number;
+  /** Root field names, e.g. `ingestDocument`. */
+  readonly rootFields: readonly string[];
+}
 
 /** Result of a readiness check: each dependency and whether it answered. */
 export interface ReadinessReport {
@@ -22,6 +34,8 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   context: (req: IncomingMessage) => Promise<TContext>;
   ready: () => Promise<ReadinessReport>;
   logger: Logger;
+  /** Operations allowed a body over {@link MAX_BODY_BYTES} (uploads), and their own limit. */
+  largeBodies?: LargeBodies;
   /** Extra routes tried before 404 (the gateway's WebSocket upgrade lives elsewhere). */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
@@ -54,7 +68,7 @@ export async function startHttpServer<TContext extends BaseContext>(
       return;
     }
     if (path === GRAPHQL_PATH) {
-      handleGraphQL(apollo, options.context, req, res).catch((error: unknown) => {
+      handleGraphQL(apollo, options.context, req, res, options.largeBodies).catch((error: unknown) => {
         logger.error('request failed', { message: error instanceof Error ? error.message : String(error) });
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
         else res.end();
@@ -94,6 +108,7 @@ async function handleGraphQL<TContext extends BaseContext>(
   context: (req: IncomingMessage) => Promise<TContext>,
   req: IncomingMessage,
   res: ServerResponse,
+  largeBodies: LargeBodies | undefined,
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -101,16 +116,21 @@ async function handleGraphQL<TContext extends BaseContext>(
   }
   let body: unknown;
   if (req.method === 'POST') {
-    const raw = await readBody(req);
-    if (raw === 'too-large')
-      return sendJson(res, 413, {
+    const hardLimit = Math.max(MAX_BODY_BYTES, largeBodies?.maxBytes ?? 0);
+    const raw = await readBody(req, hardLimit);
+    const tooLarge = (max: number) =>
+      sendJson(res, 413, {
         errors: [
-          {
-            message: `Request body exceeds ${MAX_BODY_BYTES} bytes`,
-            extensions: { code: 'PAYLOAD_TOO_LARGE', max: MAX_BODY_BYTES },
-          },
+          { message: `Request body exceeds ${max} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE', max } },
         ],
       });
+    if (raw === 'too-large') return tooLarge(hardLimit === MAX_BODY_BYTES ? MAX_BODY_BYTES : hardLimit);
+    if (
+      Buffer.byteLength(raw) > MAX_BODY_BYTES &&
+      !(largeBodies && onlyRootFields(raw, largeBodies.rootFields))
+    ) {
+      return tooLarge(MAX_BODY_BYTES);
+    }
     if (raw.length > 0 && /json/i.test(req.headers['content-type'] ?? '')) {
       try {
         body = JSON.parse(raw);
@@ -142,13 +162,32 @@ async function handleGraphQL<TContext extends BaseContext>(
   res.end();
 }
 
-function readBody(req: IncomingMessage): Promise<string | 'too-large'> {
+/** Whether a JSON GraphQL request's operation selects only the given root fields. */
+function onlyRootFields(raw: string, allowed: readonly string[]): boolean {
+  try {
+    const body = JSON.parse(raw) as { query?: unknown; operationName?: unknown };
+    if (typeof body.query !== 'string') return false;
+    const operations = parse(body.query, { maxTokens: 10_000 }).definitions.filter(
+      (d) => d.kind === Kind.OPERATION_DEFINITION,
+    );
+    const operation =
+      operations.length === 1 ? operations[0] : operations.find((o) => o.name?.value === body.operationName);
+    if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return false;
+    return operation.selectionSet.selections.every(
+      (s) => s.kind === Kind.FIELD && (s.name.value === '__typename' || allowed.includes(s.name.value)),
+    );
+  } catch {
+    return false;
+  }
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > max) {
         req.removeAllListeners('data');
         req.resume();
         resolve('too-large');
