@@ -39,8 +39,13 @@ export async function createTask(
     const checked = tools.check(s.tool, s.input, `steps.${i}.input`);
     return TaskStep.plan(task, i, s.tool, checked.input, maxAttempts);
   });
-  em.persist([task, ...steps]);
+  // The steps reference the task by a foreign key the ORM does not know: the task goes first.
+  em.persist(task);
   await em.flush();
+  if (steps.length > 0) {
+    em.persist(steps);
+    await em.flush();
+  }
   await publish(em, TaskCreated, {
     ...eventSource(creator),
     aggregate: { type: 'Task', id: task.id },

@@ -29,7 +29,9 @@ export class ToolRegistry {
     const tool = this.#tools.get(name);
     if (!tool) {
       throw new ValidationError(
-        `unknown tool "${name}"; known tools: ${this.list().map((t) => t.name).join(', ')}`,
+        `unknown tool "${name}"; known tools: ${this.list()
+          .map((t) => t.name)
+          .join(', ')}`,
         {
           field: 'tool',
         },

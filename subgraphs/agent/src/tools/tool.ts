@@ -46,7 +46,10 @@ export function defineTool<S extends z.ZodType<Record<string, unknown>>>(
 
 /** The JSON Schema of a tool's input, as clients see it. */
 export function inputSchemaOf(tool: ToolDefinition): Record<string, unknown> {
-  const schema = z.toJSONSchema(tool.input, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(tool.input, { unrepresentable: 'any', io: 'input' }) as Record<
+    string,
+    unknown
+  >;
   delete schema.$schema;
   return schema;
 }

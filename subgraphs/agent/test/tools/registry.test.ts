@@ -26,7 +26,9 @@ describe('tool registry', () => {
 
   it('refuses to run a tool without a risk class', () => {
     expect(() => registry.check('mystery.tool', {})).toThrow(ForbiddenError);
-    expect(() => registry.check('mystery.tool', {})).toThrow('tool mystery.tool has no risk class, so it cannot run');
+    expect(() => registry.check('mystery.tool', {})).toThrow(
+      'tool mystery.tool has no risk class, so it cannot run',
+    );
   });
 
   it('validates input against the schema and names the path', () => {
@@ -35,7 +37,9 @@ describe('tool registry', () => {
       /^steps\.0\.input\.text: .*5.* \(tool test\.echo\)$/,
     );
     expect(() => registry.check('nope', {})).toThrow(ValidationError);
-    expect(() => registry.check('nope', {})).toThrow('unknown tool "nope"; known tools: mystery.tool, test.echo');
+    expect(() => registry.check('nope', {})).toThrow(
+      'unknown tool "nope"; known tools: mystery.tool, test.echo',
+    );
   });
 
   it('publishes the input as JSON Schema', () => {
@@ -62,11 +66,20 @@ describe('tool policy', () => {
     scopes: [],
   };
   const base = ToolPolicy.initial(alice.tenantId);
-  const classOf = (tool: string) => (tool === 'email.send' ? 'HIGH' : tool === 'notes.create' ? 'MEDIUM' : 'SAFE');
+  const classOf = (tool: string) =>
+    tool === 'email.send' ? 'HIGH' : tool === 'notes.create' ? 'MEDIUM' : 'SAFE';
 
   it('HIGH always needs approval; SAFE and MEDIUM run unless a policy says otherwise', () => {
-    expect(base.ruleFor('email.send', 'HIGH')).toEqual({ riskLevel: 'HIGH', requiresApproval: true, approvers: 1 });
-    expect(base.ruleFor('notes.create', 'MEDIUM')).toEqual({ riskLevel: 'MEDIUM', requiresApproval: false, approvers: 0 });
+    expect(base.ruleFor('email.send', 'HIGH')).toEqual({
+      riskLevel: 'HIGH',
+      requiresApproval: true,
+      approvers: 1,
+    });
+    expect(base.ruleFor('notes.create', 'MEDIUM')).toEqual({
+      riskLevel: 'MEDIUM',
+      requiresApproval: false,
+      approvers: 0,
+    });
   });
 
   it('raises classes, requires approval for MEDIUM and N approvers, with a new version', () => {
@@ -81,7 +94,11 @@ describe('tool policy', () => {
       alice,
     );
     expect(next.version).toBe(1);
-    expect(next.ruleFor('http.get', 'SAFE')).toEqual({ riskLevel: 'HIGH', requiresApproval: true, approvers: 1 });
+    expect(next.ruleFor('http.get', 'SAFE')).toEqual({
+      riskLevel: 'HIGH',
+      requiresApproval: true,
+      approvers: 1,
+    });
     expect(next.ruleFor('notes.create', 'MEDIUM')).toMatchObject({ requiresApproval: true });
     expect(next.ruleFor('email.send', 'HIGH').approvers).toBe(2);
   });
@@ -90,9 +107,9 @@ describe('tool policy', () => {
     expect(() => ToolPolicy.next(base, [{ tool: 'email.send', riskLevel: 'SAFE' }], classOf, alice)).toThrow(
       "rules.0: email.send is HIGH; a policy may raise a tool's class, never lower it to SAFE",
     );
-    expect(() => ToolPolicy.next(base, [{ tool: 'notes.create', riskLevel: 'SAFE' }], classOf, alice)).toThrow(
-      ValidationError,
-    );
+    expect(() =>
+      ToolPolicy.next(base, [{ tool: 'notes.create', riskLevel: 'SAFE' }], classOf, alice),
+    ).toThrow(ValidationError);
     expect(() => ToolPolicy.next(base, [{ tool: 'email.send', approvers: 6 }], classOf, alice)).toThrow(
       'rules.0: approvers must be 1 to 5 (got 6)',
     );
@@ -116,11 +133,12 @@ describe('call digest and configuration', () => {
   });
 
   it('reads the agent settings and names a wrong variable', () => {
-    expect(loadAgentConfig({ AGENT_HTTP_ALLOWED_HOSTS: 'Example.com, api.test:8443' }).http.allowedHosts).toEqual([
-      'example.com',
-      'api.test:8443',
-    ]);
-    expect(() => loadAgentConfig({ AGENT_HTTP_ALLOWED_HOSTS: 'http://x' })).toThrow(/AGENT_HTTP_ALLOWED_HOSTS must be/);
+    expect(
+      loadAgentConfig({ AGENT_HTTP_ALLOWED_HOSTS: 'Example.com, api.test:8443' }).http.allowedHosts,
+    ).toEqual(['example.com', 'api.test:8443']);
+    expect(() => loadAgentConfig({ AGENT_HTTP_ALLOWED_HOSTS: 'http://x' })).toThrow(
+      /AGENT_HTTP_ALLOWED_HOSTS must be/,
+    );
     expect(() => loadAgentConfig({ AGENT_EMAIL_TRANSPORT: 'graph' })).toThrow(
       /AGENT_GRAPH_SENDER must be set when AGENT_EMAIL_TRANSPORT=graph/,
     );

@@ -62,7 +62,10 @@ describe('tools through the agent subgraph', () => {
       ['notes.update', 'MEDIUM', false],
     ]);
     expect(result.data?.tools).toContainEqual(
-      expect.objectContaining({ name: 'http.get', inputSchema: expect.objectContaining({ required: ['url'] }) }),
+      expect.objectContaining({
+        name: 'http.get',
+        inputSchema: expect.objectContaining({ required: ['url'] }),
+      }),
     );
   });
 
@@ -91,8 +94,14 @@ describe('tools through the agent subgraph', () => {
       ],
     });
     const list = (await agent.execute(carol, TOOLS)).data?.tools as { name: string }[];
-    expect(list.find((t) => t.name === 'notes.create')).toMatchObject({ requiresApproval: true, approvers: 2 });
-    expect(list.find((t) => t.name === 'http.get')).toMatchObject({ riskLevel: 'MEDIUM', defaultRiskLevel: 'SAFE' });
+    expect(list.find((t) => t.name === 'notes.create')).toMatchObject({
+      requiresApproval: true,
+      approvers: 2,
+    });
+    expect(list.find((t) => t.name === 'http.get')).toMatchObject({
+      riskLevel: 'MEDIUM',
+      defaultRiskLevel: 'SAFE',
+    });
     const v2 = await agent.execute(alice, SET, { rules: [] });
     expect((v2.data?.setToolPolicy as { version: number }).version).toBe(2);
     expect((await agent.execute(carol, '{ toolPolicy { version rules { tool } } }')).data).toEqual({
@@ -105,9 +114,12 @@ describe('tools through the agent subgraph', () => {
   });
 
   it('refuses a plan with an unknown tool or invalid input, naming the step', async () => {
-    const create = 'mutation ($steps: [TaskStepInput!]) { createTask(input: { goal: "g", steps: $steps }) { id } }';
+    const create =
+      'mutation ($steps: [TaskStepInput!]) { createTask(input: { goal: "g", steps: $steps }) { id } }';
     const unknown = await agent.execute(carol, create, { steps: [{ tool: 'shell.exec', input: {} }] });
-    expect(unknown.errors?.[0]?.message).toMatch(/^unknown tool "shell.exec"; known tools: email.send, http.get/);
+    expect(unknown.errors?.[0]?.message).toMatch(
+      /^unknown tool "shell.exec"; known tools: email.send, http.get/,
+    );
     const invalid = await agent.execute(carol, create, {
       steps: [
         { tool: 'notes.create', input: { title: 'ok' } },
