@@ -103,7 +103,7 @@ describe('tools through the agent subgraph', () => {
       defaultRiskLevel: 'SAFE',
     });
     const v2 = await agent.execute(alice, SET, { rules: [] });
-    expect((v2.data?.setToolPolicy as { version: number }).version).toBe(2);
+    expect((v2.data!.setToolPolicy as { version: number }).version).toBe(2);
     expect((await agent.execute(carol, '{ toolPolicy { version rules { tool } } }')).data).toEqual({
       toolPolicy: { version: 2, rules: [] },
     });
