@@ -162,6 +162,14 @@ export function checkComposeStructure(
     }
   }
 
+  const governance = services.governance;
+  if (governance) {
+    const expected = `http://agent:${DEFAULT_PORTS.agent}/graphql`;
+    const agentUrl = environment(governance).AGENT_URL;
+    if (agentUrl !== expected)
+      problems.push(`service governance must set AGENT_URL=${expected} (got ${agentUrl})`);
+  }
+
   const migrate = services.migrate;
   if (!migrate) problems.push('there is no migrate service');
   else {

@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import type { ApolloServer } from '@apollo/server';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { devTenantId, devUserId } from '#kernel/auth/dev-ids.ts';
@@ -18,6 +19,8 @@ export interface OperationResult {
 /** A subgraph's schema and resolvers on a test database, executed without HTTP. */
 export interface SubgraphHarness {
   readonly orm: MikroORM;
+  /** Every SQL statement the ORM sent, in order, when created with `recordSql` (empty otherwise); clear it freely. */
+  readonly sql: string[];
   /** Registers a tenant (by slug) and returns an identity of `user` in it. */
   identity(tenant: string, user?: string, roles?: string[]): Promise<Identity>;
   execute(identity: Identity, query: string, variables?: Record<string, unknown>): Promise<OperationResult>;
@@ -28,6 +31,8 @@ export interface SubgraphHarness {
 export interface HarnessOptions {
   /** Tenants whose identities count as platform operators. */
   operatorTenantIds?: readonly string[];
+  /** Records every SQL statement in {@link SubgraphHarness.sql} (to count the queries an operation costs). */
+  recordSql?: boolean;
 }
 
 /** Builds a harness for `definition`; resolvers run exactly as in the served subgraph. */
@@ -36,7 +41,16 @@ export async function createSubgraphHarness(
   db: TestDatabase,
   options: HarnessOptions = {},
 ): Promise<SubgraphHarness> {
-  const orm = await createOrm({ url: db.appUrl, entities: definition.entities, poolMax: 4 });
+  const sql: string[] = [];
+  const orm = await createOrm({
+    url: db.appUrl,
+    entities: definition.entities,
+    poolMax: 4,
+    // MikroORM's query log: one message per statement, "[query] <sql> [took …]".
+    extra: options.recordSql
+      ? { debug: ['query'], logger: (message: string) => sql.push(stripVTControlCharacters(message)) }
+      : {},
+  });
   const apollo: ApolloServer<RequestContext> = await createSubgraphApollo(definition, {
     introspection: false,
     logger: createLogger(definition.name, {
@@ -46,6 +60,7 @@ export async function createSubgraphHarness(
   await apollo.start();
   return {
     orm,
+    sql,
     async identity(tenant, user = 'alice', roles = ['Admin']) {
       const tenantId = devTenantId(tenant);
       await withTenant(orm, tenantId, (em) =>
@@ -66,7 +81,13 @@ export async function createSubgraphHarness(
     async execute(identity, query, variables) {
       const response = await apollo.executeOperation(
         { query, variables },
-        { contextValue: requestContext(identity, { orm, ...options }, 'test') },
+        {
+          contextValue: requestContext(
+            identity,
+            { orm, operatorTenantIds: options.operatorTenantIds },
+            'test',
+          ),
+        },
       );
       if (response.body.kind !== 'single') throw new Error('expected a single result');
       return JSON.parse(JSON.stringify(response.body.singleResult)) as OperationResult;

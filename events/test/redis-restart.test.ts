@@ -15,6 +15,7 @@ import { type EventSource, publish } from '#events/producer/outbox.ts';
 import { OutboxRelay } from '#events/producer/relay.ts';
 import { RedisStreamTransport } from '#events/transport/redis-transport.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
+import type { Logger } from '#kernel/logger.ts';
 import { SampleUploaded } from '#testing/sample-events.ts';
 import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 import { startTestIssuer, type TestIssuer } from '#testing/test-identity.ts';
@@ -75,6 +76,20 @@ async function startRedis(): Promise<void> {
   }, 'redis-server up');
 }
 
+/** A logger that keeps the messages of its warnings in `into`. */
+function recordingLogger(into: string[]): Logger {
+  const logger: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (message: string) => {
+      into.push(message);
+    },
+    error: () => {},
+    child: () => logger,
+  };
+  return logger;
+}
+
 async function stopRedis(): Promise<void> {
   const child = server;
   if (!child || child.exitCode !== null) return;
@@ -104,7 +119,14 @@ afterAll(async () => {
 describe('Redis restart', () => {
   it('delivers events published while Redis was down once it is back, each once', async () => {
     const transport = new RedisStreamTransport({ url: `redis://127.0.0.1:${port}`, prefix: 'restart:' });
-    const relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: 100 });
+    // The relay's warnings are the positive signal that it tried to deliver during the outage and could not.
+    const relayWarnings: string[] = [];
+    const relay = new OutboxRelay({
+      url: db.appUrl,
+      transport,
+      pollMs: 100,
+      logger: recordingLogger(relayWarnings),
+    });
     const seen: string[] = [];
     const worker = new EventWorker({
       orm,
@@ -140,9 +162,11 @@ describe('Redis restart', () => {
       await stopRedis();
       const during = ['during 1', 'during 2', 'during 3', 'during 4', 'during 5'];
       for (const title of during) await upload(title);
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(seen).toEqual(['before']);
-      // the events wait in the outbox (polled: on PGlite a relay's failing transaction may be open)
+      // The relay took the rows, failed to append them, and rolled back: they wait in the outbox
+      // (polled: on PGlite a relay's failing transaction may be open).
+      const failures = () => relayWarnings.filter((m) => m === 'relay failed; retrying').length;
+      const failedBefore = failures();
+      await eventually(async () => failures() > failedBefore, 'the relay failing while Redis is down');
       await eventually(async () => {
         const waiting = await db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
         return Number(waiting[0]!.n) === 5;
@@ -151,10 +175,16 @@ describe('Redis restart', () => {
 
       await startRedis();
       await eventually(async () => seen.length >= 6, 'the outage events handled', 90_000);
-      await new Promise((r) => setTimeout(r, 500));
+      // Settled: nothing left in the outbox, nothing undelivered or unacknowledged in the stream, so
+      // no further delivery can come, and what was seen is final.
+      await eventually(async () => {
+        const left = await db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
+        const stats = await transport.stats(SampleUploaded.type, 'restart');
+        return Number(left[0]!.n) === 0 && stats.pending === 0 && stats.lag === 0 && worker.inFlight === 0;
+      }, 'outbox empty and every entry acknowledged');
       expect([...seen].sort()).toEqual(['before', ...during].sort());
-      const left = await db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
-      expect(Number(left[0]!.n)).toBe(0);
+      expect(worker.counters).toMatchObject({ handled: 6, deadLettered: 0 });
+      expect((await transport.stats(SampleUploaded.type, 'restart')).length).toBe(6);
     } finally {
       await worker.close();
       await relay.close();

@@ -2,7 +2,7 @@
 // parsing the YAML, and, when a compose tool (`docker compose` or `docker-compose`) is installed,
 // the tool's own validation and interpolation.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import {
   type ComposeFile,
   checkComposeStructure,
@@ -27,6 +27,33 @@ const appServices = [...SUBGRAPH_NAMES, 'gateway'] as const;
 /** The compose interpolation of widgetdc_app's password, with its dev default. */
 const APP_PASSWORD = `\${WIDGETDC_APP_PASSWORD:-change-me}`;
 
+/** Repository files `entries` import, transitively (aliases and relative paths; packages left out). */
+function importClosure(entries: readonly string[]): string[] {
+  const aliases: Record<string, string> = {
+    '#kernel/': 'kernel/src/',
+    '#events/': 'events/src/',
+    '#contracts/': 'contracts/src/',
+    '#testing/': 'testing/',
+  };
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(resolve(ROOT_DIR, file), 'utf8');
+    const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]/g)].map(
+      (m) => m[1]!,
+    );
+    specs.push(...[...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!));
+    for (const spec of specs) {
+      const alias = Object.keys(aliases).find((a) => spec.startsWith(a));
+      if (alias) visit(aliases[alias] + spec.slice(alias.length));
+      else if (spec.startsWith('.')) visit(relative(ROOT_DIR, resolve(ROOT_DIR, dirname(file), spec)));
+    }
+  };
+  for (const entry of entries) visit(entry);
+  return [...seen];
+}
+
 /** A deep copy to mutate in negative tests. */
 const copy = (): ComposeFile => structuredClone(compose);
 
@@ -35,20 +62,18 @@ describe('docker-compose.yml structure', () => {
     expect(checkComposeStructure(compose, subgraphs)).toEqual([]);
   });
 
-  it('defines the infrastructure, the migration, the four subgraphs and the gateway', () => {
-    expect(Object.keys(services).sort()).toEqual(
-      [
-        'agent',
-        'audit',
-        'gateway',
-        'governance',
-        'jaeger',
-        'knowledge',
-        'migrate',
-        'postgres',
-        'redis',
-        'worker',
-      ].sort(),
+  it("defines the infrastructure, the migration, the worker, supergraph.yaml's subgraphs and the gateway", () => {
+    const infrastructure = ['postgres', 'redis', 'jaeger', 'migrate', 'worker'];
+    expect(Object.keys(services).sort()).toEqual([...infrastructure, ...subgraphs, 'gateway'].sort());
+  });
+
+  it("tells governance where the agent subgraph is (governance's AGENT_URL)", () => {
+    expect(environment(services.governance!).AGENT_URL).toBe(`http://agent:${DEFAULT_PORTS.agent}/graphql`);
+    const wrong = copy();
+    (wrong.services!.governance!.environment as Record<string, string>).AGENT_URL =
+      'http://localhost:4002/graphql';
+    expect(checkComposeStructure(wrong, subgraphs)).toContain(
+      `service governance must set AGENT_URL=http://agent:${DEFAULT_PORTS.agent}/graphql (got http://localhost:4002/graphql)`,
     );
   });
 
@@ -181,7 +206,7 @@ describe('docker-compose.yml structure', () => {
     const wrongPort = copy();
     wrongPort.services!.knowledge!.healthcheck = { test: ['CMD', 'true'] };
     expect(checkComposeStructure(wrongPort, subgraphs)).toContain(
-      "service knowledge's health check does not probe its /ready on port 4001",
+      `service knowledge's health check does not probe its /ready on port ${DEFAULT_PORTS.knowledge}`,
     );
   });
 
@@ -211,20 +236,24 @@ describe('Dockerfile and .dockerignore', () => {
     const copied = instructions
       .filter((line) => line.startsWith('COPY ') && !line.includes('--from='))
       .flatMap((line) => line.split(/\s+/).slice(1, -1));
+    // What the compose services run, and every top-level folder those files import, transitively.
+    const entries = Object.values(services).flatMap(
+      (s) => /\bnode\s+(\S+\.ts)\b/.exec(commandLine(s))?.[1] ?? [],
+    );
+    expect(entries.length).toBeGreaterThan(subgraphs.length);
+    const folders = new Set(importClosure(entries).map((file) => file.split('/')[0]!));
     for (const path of [
-      'kernel',
-      'subgraphs',
-      'gateway',
+      ...folders,
       'migrations',
       'schema',
-      'scripts',
       'supergraph.yaml',
       'package.json',
       'package-lock.json',
       'tsconfig.json',
     ]) {
-      expect(copied).toContain(path);
+      expect({ path, copied: copied.includes(path) }).toEqual({ path, copied: true });
     }
+    expect(folders.has('kernel')).toBe(true);
     expect(instructions.some((line) => /^COPY --from=deps\b.*node_modules/.test(line))).toBe(true);
   });
 
@@ -295,7 +324,7 @@ if (!cli) {
     const migrate = environment(resolved.migrate!);
     expect(migrate.MIGRATION_DATABASE_URL).toBe('postgres://postgres:postgres@postgres:5432/widgetdc');
     expect(migrate.DATABASE_APP_PASSWORD).toBe('change-me');
-    expect(environment(resolved.gateway!).AGENT_URL).toBe('http://agent:4002/graphql');
+    expect(environment(resolved.gateway!).AGENT_URL).toBe(`http://agent:${DEFAULT_PORTS.agent}/graphql`);
     // The worker and the gateway's live fan-out read the event bus on Redis.
     for (const name of ['worker', 'gateway']) {
       const env = environment(resolved[name]!);

@@ -30,7 +30,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   const lookup = await agentTaskLookup(db);
   agent = lookup.agent;
-  governance = await createSubgraphHarness(governanceSubgraph({ tasks: lookup.tasks }), db);
+  governance = await createSubgraphHarness(governanceSubgraph({ tasks: lookup.tasks }), db, {
+    recordSql: true,
+  });
   alice = await governance.identity('acme');
   mallory = await governance.identity('umbrella', 'mallory');
   await requestApproval(alice, taskA, 'HIGH', new Date('2026-11-25T10:00:00Z'));
@@ -45,6 +47,7 @@ afterAll(async () => {
 
 describe('governance subgraph', () => {
   it("contributes each task's approvals, oldest first, batched across tasks", async () => {
+    governance.sql.length = 0;
     const result = await governance.execute(alice, APPROVALS, {
       r: [
         { __typename: 'Task', id: taskA },
@@ -67,6 +70,9 @@ describe('governance subgraph', () => {
         ],
       },
     });
+    // Three tasks, one query: without the DataLoader each task's approvals would be a query of its own.
+    const approvalQueries = governance.sql.filter((s) => /\bselect\b.*\bapproval_requests\b/is.test(s));
+    expect(approvalQueries).toHaveLength(1);
   });
 
   it('shows another tenant no approvals of a task it names by id', async () => {

@@ -72,23 +72,62 @@ describe('knowledge subgraph: documents', () => {
     expect(entities).toEqual({ data: { _entities: [null] } });
   });
 
-  it('stores a chunk embedding for its own tenant and finds it by cosine distance', async () => {
-    const vector = Array.from({ length: 512 }, (_, i) => (i === 0 ? 1 : 0));
-    const nearest = await withTenant(knowledge.orm, alice.tenantId, async (em) => {
-      await em.execute(
-        `insert into knowledge.chunks (id, tenant_id, document_id, ordinal, content, embedding, embedding_model, created_at)
-         values (?, ?, ?, 0, 'Welcome aboard', ?::vector, 'test', now())`,
-        [randomUUID(), alice.tenantId, handbook, JSON.stringify(vector)],
+  it("orders the tenant's chunks by cosine distance to the query, nearest first, and sees no other tenant's", async () => {
+    // Unit vectors in the plane of the first two axes, at known angles to the query (axis 0):
+    // cosine distance = 1 - cos(angle).
+    const at = (degrees: number) => {
+      const v = new Array<number>(512).fill(0);
+      v[0] = Math.cos((degrees * Math.PI) / 180);
+      v[1] = Math.sin((degrees * Math.PI) / 180);
+      return JSON.stringify(v);
+    };
+    const query = at(0);
+    const chunks: [content: string, degrees: number][] = [
+      ['orthogonal', 90],
+      ['close', 30],
+      ['opposite', 180],
+      ['same direction', 0],
+      ['far', 120],
+      ['near', 60],
+    ];
+    const insert = (tenantId: string, documentId: string, ordinal: number, content: string, vector: string) =>
+      withTenant(knowledge.orm, tenantId, (em) =>
+        em.execute(
+          `insert into knowledge.chunks (id, tenant_id, document_id, ordinal, content, embedding, embedding_model, created_at)
+           values (?, ?, ?, ?, ?, ?::vector, 'test', now())`,
+          [randomUUID(), tenantId, documentId, ordinal, content, vector],
+        ),
       );
-      return em.execute<{ content: string }[]>(
-        'select content from knowledge.chunks order by embedding <=> ?::vector limit 1',
-        [JSON.stringify(vector)],
-      );
-    });
-    expect(nearest).toEqual([{ content: 'Welcome aboard' }]);
-    const foreign = await withTenant(knowledge.orm, mallory.tenantId, (em) =>
-      em.execute('select id from knowledge.chunks'),
+    for (const [ordinal, [content, degrees]] of chunks.entries()) {
+      await insert(alice.tenantId, handbook, ordinal, content, at(degrees));
+    }
+    // Mallory's chunk is exactly the query: nearer than any of Alice's, and invisible to her.
+    const memo = randomUUID();
+    await withTenant(knowledge.orm, mallory.tenantId, (em) =>
+      em.execute(
+        `insert into knowledge.documents (id, tenant_id, title, mime_type, status, created_by, created_at)
+         values (?, ?, 'Memo', 'text/plain', 'READY', ?, now())`,
+        [memo, mallory.tenantId, mallory.subjectId],
+      ),
     );
-    expect(foreign).toEqual([]);
+    await insert(mallory.tenantId, memo, 0, 'secret of umbrella', query);
+
+    const nearest = await withTenant(knowledge.orm, alice.tenantId, (em) =>
+      em.execute<{ content: string; distance: number }[]>(
+        'select content, embedding <=> ?::vector as distance from knowledge.chunks order by embedding <=> ?::vector limit 4',
+        [query, query],
+      ),
+    );
+    expect(nearest.map((r) => r.content)).toEqual(['same direction', 'close', 'near', 'orthogonal']);
+    const expected = [0, 30, 60, 90].map((d) => 1 - Math.cos((d * Math.PI) / 180));
+    for (const [n, row] of nearest.entries()) expect(Number(row.distance)).toBeCloseTo(expected[n]!, 5);
+
+    const foreign = await withTenant(knowledge.orm, mallory.tenantId, (em) =>
+      em.execute<{ content: string }[]>(
+        'select content from knowledge.chunks order by embedding <=> ?::vector',
+        [query],
+      ),
+    );
+    expect(foreign.map((r) => r.content)).toEqual(['secret of umbrella']);
   });
 });

@@ -1,8 +1,21 @@
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { composeSupergraph, ROOT_DIR, SUPERGRAPH_FILE } from '../src/compose.ts';
+import { SUBGRAPH_NAMES } from '../src/config.ts';
 import { routingUrls } from '../src/gateway.ts';
+
+/** supergraph.yaml's subgraphs, as rover reads them: name → routing URL and schema file. */
+async function supergraphConfig(): Promise<
+  Record<string, { routing_url: string; schema: { file: string } }>
+> {
+  const yaml = parseYaml(await readFile(join(ROOT_DIR, 'supergraph.yaml'), 'utf8')) as {
+    subgraphs: Record<string, { routing_url: string; schema: { file: string } }>;
+  };
+  return yaml.subgraphs;
+}
 
 describe('composition', () => {
   it('composes supergraph.yaml into exactly the checked-in schema/supergraph.graphql', async () => {
@@ -14,11 +27,14 @@ describe('composition', () => {
 
   it('routes each subgraph to its supergraph.yaml URL unless overridden', async () => {
     const sdl = await readFile(SUPERGRAPH_FILE, 'utf8');
-    expect(routingUrls(sdl, { agent: 'http://agent:4002/graphql' })).toEqual({
-      knowledge: 'http://localhost:4001/graphql',
-      agent: 'http://agent:4002/graphql',
-      governance: 'http://localhost:4003/graphql',
-      audit: 'http://localhost:4004/graphql',
+    const configured = Object.entries(await supergraphConfig());
+    expect(configured.length).toBeGreaterThan(1);
+    const [overridden] = configured[0]!;
+    const expected = Object.fromEntries(configured.map(([name, s]) => [name, s.routing_url]));
+    expect(routingUrls(sdl, {})).toEqual(expected);
+    expect(routingUrls(sdl, { [overridden]: 'http://elsewhere:1234/graphql' })).toEqual({
+      ...expected,
+      [overridden]: 'http://elsewhere:1234/graphql',
     });
   });
 
@@ -46,10 +62,12 @@ describe('composition', () => {
     }
   });
 
-  it('lists every subgraph folder in supergraph.yaml', async () => {
-    const yaml = await readFile(join(ROOT_DIR, 'supergraph.yaml'), 'utf8');
-    for (const name of ['knowledge', 'agent', 'governance', 'audit']) {
-      expect(yaml).toContain(`file: ./subgraphs/${name}/schema.graphql`);
-    }
+  it('lists every subgraph folder in supergraph.yaml, under its own name and schema, and the gateway routes to each', async () => {
+    const folders = readdirSync(join(ROOT_DIR, 'subgraphs')).sort();
+    const configured = await supergraphConfig();
+    expect(Object.keys(configured).sort()).toEqual(folders);
+    for (const name of folders)
+      expect(configured[name]!.schema.file).toBe(`./subgraphs/${name}/schema.graphql`);
+    expect([...SUBGRAPH_NAMES].sort()).toEqual(folders);
   });
 });

@@ -11,17 +11,17 @@ import type { StreamTransport } from '#events/transport/transport.ts';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { createTokenVerifier } from '#kernel/auth/token-verifier.ts';
 import { createLogger } from '#kernel/logger.ts';
-import { SUPERGRAPH_FILE } from '../src/compose.ts';
-import { type RunningGateway, startGateway } from '../src/gateway.ts';
+import { SUPERGRAPH_FILE } from '../../src/compose.ts';
+import { type RunningGateway, startGateway } from '../../src/gateway.ts';
 import {
   LIVE_FANOUT_SERVICE_NAME,
   type RunningLiveFanout,
   startLiveFanout,
-} from '../src/live/live-fanout.ts';
-import type { LivePubSub } from '../src/live/live-pubsub.ts';
-import { createRedisPubSub } from '../src/live/redis-pubsub.ts';
-import { startTestPlatform, type TestPlatform } from './support/platform.ts';
-import { connectWs, type TestWsClient, type WsMessage } from './support/ws-client.ts';
+} from '../../src/live/live-fanout.ts';
+import type { LivePubSub } from '../../src/live/live-pubsub.ts';
+import { createRedisPubSub } from '../../src/live/redis-pubsub.ts';
+import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
+import { connectWs, type TestWsClient, type WsMessage } from '../support/ws-client.ts';
 
 const REDIS_URL = process.env.WIDGETDC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ACME = devTenantId('acme');
