@@ -45,7 +45,7 @@ beforeAll(async () => {
     { query: 'mutation { createTask(input: { title: "load" }) { id } } ' },
     admin,
   );
-  taskId = (created.body.data?.createTask as { id: string }).id;
+  taskId = (created.body.data as { createTask: { id: string } }).createTask.id;
   for (let i = 0; i < APPROVALS; i += 1) {
     const res = await platform.post(
       {
@@ -55,7 +55,7 @@ beforeAll(async () => {
       },
       admin,
     );
-    approvalId = (res.body.data?.requestApproval as { id: string }).id;
+    approvalId = (res.body.data as { requestApproval: { id: string } }).requestApproval.id;
   }
 }, 120_000);
 afterAll(async () => {
