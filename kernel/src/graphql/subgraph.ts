@@ -20,6 +20,7 @@ import { type LargeBodies, startHttpServer } from '../http/server.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { announceReady, onShutdown } from '../process/lifecycle.ts';
 import { createContextFactory, type RequestContext } from './context.ts';
+import { databaseReadiness } from './database-readiness.ts';
 import { createFormatError } from './errors.ts';
 import { guardSchema } from './guard.ts';
 import { formatLimitErrors } from './limits/format-limit-errors.ts';
@@ -161,17 +162,7 @@ export async function startSubgraph(
         if (ctx) await recordRequestRefusal(definition.name, callerOf(ctx), refusal, logger);
       },
       ...(definition.largeBodies ? { largeBodies: definition.largeBodies } : {}),
-      ready: async () => {
-        try {
-          await orm.em.fork().execute('select 1');
-          return { ready: true, checks: { database: 'ok' } };
-        } catch (error) {
-          return {
-            ready: false,
-            checks: { database: error instanceof Error ? error.message : String(error) },
-          };
-        }
-      },
+      ready: databaseReadiness(orm),
     });
     return {
       name: definition.name,

@@ -30,7 +30,7 @@ export const DEFAULT_OPERATION_LIMITS: Readonly<OperationLimits> = {
   maxDirectives: 50,
   maxCost: 10_000,
   maxTokens: 3_000,
-  maxEntities: 1_000,
+  maxEntities: 250,
   listSize: 20,
   maxResolvedFields: 50_000,
 };
