@@ -40,8 +40,12 @@ const stop = (exitCode: number) => {
 };
 process.once('SIGINT', () => void stop(0));
 process.once('SIGTERM', () => void stop(0));
-supervisor.onUnexpectedExit = (name, code) => {
-  logger.error(`${name} exited unexpectedly (exit code ${code}); stopping the platform`);
+// A crashed service is restarted with backoff (the supervisor logs each restart); only one that
+// keeps crashing stops the platform.
+supervisor.onGiveUp = (name, crashes, windowMs) => {
+  logger.error(
+    `${name} crashed ${crashes} times within ${windowMs / 1000} s; stopping the platform (see its log above)`,
+  );
   void stop(1);
 };
 
@@ -92,7 +96,11 @@ try {
       supervisor.start(name, join(ROOT_DIR, 'subgraphs', name, 'src', 'index.ts'), env),
     ),
   );
-  for (const subgraph of subgraphs) env[`${subgraph.name.toUpperCase()}_URL`] = subgraph.url;
+  for (const subgraph of subgraphs) {
+    env[`${subgraph.name.toUpperCase()}_URL`] = subgraph.url;
+    // A restarted service listens where the first start did (which may have been a random port).
+    env[`${subgraph.name.toUpperCase()}_PORT`] = new URL(subgraph.url).port;
+  }
   const groups = await consumerGroups();
   for (const [index, group] of groups.entries()) {
     // One relay is enough; it moves every topic's outbox rows.
@@ -104,6 +112,7 @@ try {
     });
   }
   const gateway = await supervisor.start('gateway', join(ROOT_DIR, 'gateway', 'src', 'index.ts'), env);
+  env.GATEWAY_PORT = new URL(gateway.url).port;
   await waitReady(gateway.url);
 
   logger.info(
