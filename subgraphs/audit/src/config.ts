@@ -42,7 +42,12 @@ const schema = z.object({
 export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConfig {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+      }),
+    );
   }
   const values = parsed.data;
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(path));
