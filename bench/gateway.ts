@@ -1,7 +1,11 @@
-// Gateway overhead benchmark: the same data fetched through the federated gateway and by a client
-// performing the gateway's two-hop query plan itself. Run: node bench/gateway.ts [--db pglite|postgres]
-// [--connections 16] [--duration 10] [--tasks 50]
+// Gateway benchmark: the same data fetched through our gateway, through Hive Gateway (plain and with
+// its JWT plugin) and by a client performing the gateway's two-hop query plan itself; each gateway in
+// a process of its own, its CPU per request measured. Run: node bench/gateway.ts [--db pglite|postgres]
+// [--connections 16] [--duration 10] [--tasks 50] [--only ours,hive,...] [--profile ours]
 import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
@@ -10,21 +14,17 @@ import { withTenant } from '#kernel/db/tenant-context.ts';
 import type { RunningSubgraph } from '#kernel/graphql/subgraph.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { NATIVE_ADMIN_URL } from '#testing/test-database.ts';
+import { SUPERGRAPH_FILE } from '../gateway/src/compose.ts';
 import { startTestPlatform } from '../gateway/test/support/platform.ts';
-import {
-  direct,
-  type LoadResult,
-  post,
-  type ScenarioName,
-  type Target,
-  type TaskView,
-  viaGateway,
-} from './load.ts';
-import { report } from './report.ts';
+import { cpuPerEvent, sampleCpu } from './cpu.ts';
+import { type GatewayProcess, type GatewayProcessOptions, startGatewayProcess } from './gateway-process.ts';
+import { direct, type LoadResult, post, type Target, type TaskView, viaGateway } from './load.ts';
+import type { WorkerJob } from './load-worker.ts';
+import { report, type ScenarioResult } from './report.ts';
+import type { GatewaySpec } from './servers/spec.ts';
 
 const TENANT = 'bench';
 const USER = 'bench';
-const WARMUP_MS = 2_000;
 
 /** The load worker running now, so Ctrl-C can stop the client before the servers. */
 let activeWorker: Worker | undefined;
@@ -40,7 +40,10 @@ function readOptions() {
       db: { type: 'string' },
       connections: { type: 'string', default: '16' },
       duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '3' },
       tasks: { type: 'string', default: '50' },
+      only: { type: 'string' },
+      profile: { type: 'string' },
     },
   });
   const positive = (name: string, raw: string) => {
@@ -51,10 +54,18 @@ function readOptions() {
   if (values.db !== undefined && values.db !== 'pglite' && values.db !== 'postgres') {
     throw new Error(`--db must be pglite or postgres (got ${values.db})`);
   }
+  const only = values.only?.split(',').map((name) => name.trim());
+  for (const name of [...(only ?? []), ...(values.profile ? [values.profile] : [])]) {
+    if (!SCENARIO_NAMES.includes(name))
+      throw new Error(`unknown scenario ${name}; scenarios: ${SCENARIO_NAMES.join(', ')}`);
+  }
   return {
+    only,
+    profile: values.profile,
     db: values.db as 'pglite' | 'postgres' | undefined,
     connections: Math.round(positive('connections', values.connections)),
     durationMs: positive('duration', values.duration) * 1000,
+    warmupMs: positive('warmup', values.warmup) * 1000,
     tasks: Math.round(positive('tasks', values.tasks)),
   };
 }
@@ -104,7 +115,7 @@ async function seed(target: Target, governance: RunningSubgraph, count: number):
   progress('\n');
 }
 
-/** Fails unless both scenarios return the same tasks with the same approvals. */
+/** Fails unless both of the bench's own scenarios return the same tasks with the same approvals. */
 async function verify(target: Target, expectedTasks: number): Promise<void> {
   const canonical = (tasks: TaskView[]) =>
     JSON.stringify(
@@ -127,33 +138,38 @@ async function verify(target: Target, expectedTasks: number): Promise<void> {
   out(`verified: both return the same ${viaGw.length} tasks and ${2 * viaGw.length} approvals`);
 }
 
-/** Runs one scenario in a worker thread, echoing its progress to stderr once a second. */
-function measure(
-  scenario: ScenarioName,
-  target: Target,
-  opts: { connections: number; durationMs: number },
-): Promise<LoadResult> {
-  progress(`${scenario}: warm-up ${WARMUP_MS / 1000} s`);
-  const worker = new Worker(new URL('./load-worker.ts', import.meta.url), {
-    workerData: {
-      target,
-      scenario,
-      connections: opts.connections,
-      warmupMs: WARMUP_MS,
-      durationMs: opts.durationMs,
-    },
-  });
+/** A scenario: a gateway process to start (none for the direct path) and the client that loads it. */
+interface Scenario {
+  name: string;
+  gateway?: Omit<GatewayProcessOptions, 'spec' | 'profileDir'>;
+  client: 'autocannon' | 'loop';
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'ours', gateway: { entry: 'ours.ts' }, client: 'autocannon' },
+  { name: 'hive', gateway: { entry: 'hive.ts' }, client: 'autocannon' },
+  { name: 'hive-jwt', gateway: { entry: 'hive.ts', args: ['jwt'] }, client: 'autocannon' },
+  { name: 'direct (2 hops)', client: 'loop' },
+  { name: 'ours (loop)', gateway: { entry: 'ours.ts' }, client: 'loop' },
+];
+const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);
+
+/** Runs one load job in a worker thread, echoing progress to stderr; `onMeasure` fires as measuring starts. */
+function load(name: string, job: WorkerJob, onMeasure: () => void): Promise<LoadResult> {
+  progress(`${name}: warm-up ${job.warmupMs / 1000} s`);
+  const worker = new Worker(new URL('./load-worker.ts', import.meta.url), { workerData: job });
   activeWorker = worker;
   return new Promise<LoadResult>((resolve, reject) => {
     let measuring = false;
     worker.on(
       'message',
       (message: { type: string; completed?: number; phase?: string; result?: LoadResult }) => {
-        if (message.type === 'tick') {
-          if (message.phase === 'warmup') return progress('.');
-          if (!measuring) progress(`\n${scenario}: measuring ${opts.durationMs / 1000} s:`);
+        if (message.type === 'measure') {
+          onMeasure();
           measuring = true;
-          progress(` ${message.completed}`);
+          progress(`\n${name}: measuring ${job.durationMs / 1000} s:`);
+        } else if (message.type === 'tick') {
+          progress(measuring ? ` ${message.completed}` : '.');
         } else if (message.type === 'done' && message.result) {
           progress(` ${message.result.requests} done\n`);
           resolve(message.result);
@@ -164,9 +180,49 @@ function measure(
     );
     worker.once('error', reject);
     worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`${scenario} load worker exited with code ${code}`));
+      if (code !== 0) reject(new Error(`${name} load worker exited with code ${code}`));
     });
   });
+}
+
+/** Starts the scenario's gateway process, loads it, and reads the process's CPU over the measured phase. */
+async function measure(
+  scenario: Scenario,
+  spec: GatewaySpec,
+  base: Target,
+  opts: { connections: number; warmupMs: number; durationMs: number; profileDir?: string },
+): Promise<ScenarioResult> {
+  let gateway: GatewayProcess | undefined;
+  if (scenario.gateway) {
+    progress(
+      `${scenario.name}: starting ${scenario.gateway.entry} ${scenario.gateway.args?.join(' ') ?? ''}\n`,
+    );
+    gateway = await startGatewayProcess({ ...scenario.gateway, spec, profileDir: opts.profileDir });
+  }
+  try {
+    const target = gateway ? { ...base, gatewayUrl: gateway.url } : base;
+    const common = { connections: opts.connections, warmupMs: opts.warmupMs, durationMs: opts.durationMs };
+    const job: WorkerJob =
+      scenario.client === 'autocannon'
+        ? { client: 'autocannon', url: target.gatewayUrl, token: target.token, ...common }
+        : { client: 'loop', target, scenario: gateway ? 'gateway' : 'direct', ...common };
+    const ofGateway = (_pid: number) => (gateway && _pid === gateway.pid ? 'gateway' : undefined);
+    let before = sampleCpu(ofGateway);
+    const result = await load(scenario.name, job, () => {
+      before = sampleCpu(ofGateway);
+    });
+    const after = sampleCpu(ofGateway);
+    const cpu =
+      gateway && result.requests > 0 ? cpuPerEvent(before, after, result.requests).get('gateway') : undefined;
+    return {
+      ...result,
+      name: scenario.name,
+      client: scenario.client,
+      ...(cpu === undefined ? {} : { cpuMsPerRequest: cpu / 1000 }),
+    };
+  } finally {
+    await gateway?.stop();
+  }
 }
 
 /** Sets everything up, measures both scenarios, prints the table, and tears everything down. */
@@ -219,12 +275,34 @@ async function main(): Promise<number> {
     await verify(target, Math.min(20, options.tasks));
 
     out(
-      `load: ${options.connections} connections, ${WARMUP_MS / 1000} s warm-up + ${options.durationMs / 1000} s each, client in a worker thread (fetch keep-alive)`,
+      `load: ${options.connections} connections, ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s each, client in a worker thread (autocannon, or the bench loop on fetch keep-alive), each gateway in its own process`,
     );
-    const viaGw = await measure('gateway', target, options);
-    const byHand = await measure('direct', target, options);
-    report(viaGw, byHand);
-    const failed = [viaGw, byHand].find((r) => r.errors > 0);
+    const spec: GatewaySpec = {
+      supergraphFile: SUPERGRAPH_FILE,
+      subgraphUrls: Object.fromEntries(Object.values(subgraphs).map((s) => [s.name, s.url])),
+      auth: issuer.auth,
+      tokenIssuer: issuer.issuer.issuer.replaceAll('{tid}', devTenantId(TENANT)),
+    };
+    const profileDir = options.profile ? await mkdtemp(join(tmpdir(), 'wtdc-cpu-prof-')) : undefined;
+    const results: ScenarioResult[] = [];
+    for (const scenario of SCENARIOS) {
+      if (options.only && !options.only.includes(scenario.name)) continue;
+      const profiled = scenario.name === options.profile ? profileDir : undefined;
+      results.push(
+        await measure(scenario, spec, target, { ...options, ...(profiled ? { profileDir: profiled } : {}) }),
+      );
+      const last = results.at(-1)!;
+      progress(
+        `${last.name}: ${last.rps.toFixed(1)} req/s, p50 ${last.p50.toFixed(2)} ms` +
+          (last.cpuMsPerRequest === undefined ? '\n' : `, ${last.cpuMsPerRequest.toFixed(2)} CPU ms/req\n`),
+      );
+    }
+    report(results);
+    if (profileDir)
+      out(
+        `CPU profile of ${options.profile}: ${profileDir} (summarise: node bench/profile-summary.ts ${profileDir})`,
+      );
+    const failed = results.find((r) => r.errors > 0);
     if (failed) {
       console.error(`requests failed during the run; first error: ${failed.firstError}`);
       return 1;

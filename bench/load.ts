@@ -1,5 +1,7 @@
-// The bench's client: both scenarios (through the gateway, and the same two hops done by hand)
+// The bench's own client: both scenarios (through the gateway, and the same two hops done by hand)
 // share this code, so the ratio between them measures the servers and not two different clients.
+// autocannon (autocannon-load.ts) drives the gateways; it cannot chain two hops to two origins.
+import { createHistogram } from 'node:perf_hooks';
 
 /** Where the bench sends its requests, and as whom. */
 export interface Target {
@@ -104,55 +106,28 @@ export interface LoadOptions {
   durationMs: number;
   /** Called about once a second with the requests completed so far in the measured phase. */
   onTick?: (completed: number, phase: 'warmup' | 'measure') => void;
+  /** Called as the measured phase starts (the bench samples the gateway's CPU then). */
+  onMeasure?: () => void;
 }
 
-interface Recorder {
-  readonly kind: string;
-  record(micros: number): void;
-  percentile(p: number): number;
-  max(): number;
-}
-
-/** An HDR histogram when hdr-histogram-js is installed, else a sorted array of every latency. */
-async function createRecorder(): Promise<Recorder> {
-  try {
-    const hdr = await import('hdr-histogram-js');
-    const h = hdr.build({
-      lowestDiscernibleValue: 1,
-      highestTrackableValue: 60_000_000,
-      numberOfSignificantValueDigits: 3,
-    });
-    return {
-      kind: 'hdr-histogram-js',
-      record: (us) => h.recordValue(Math.max(1, Math.round(us))),
-      percentile: (p) => h.getValueAtPercentile(p),
-      max: () => h.maxValue,
-    };
-  } catch {
-    const values: number[] = [];
-    let sorted = true;
-    const ordered = () => {
-      if (!sorted) values.sort((a, b) => a - b);
-      sorted = true;
-      return values;
-    };
-    return {
-      kind: 'sorted array',
-      record: (us) => {
-        values.push(us);
-        sorted = false;
-      },
-      percentile: (p) =>
-        ordered()[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)] ?? 0,
-      max: () => ordered().at(-1) ?? 0,
-    };
-  }
+/** Latency recorder: node's own HDR histogram (nanosecond integers), no extra dependency. */
+export function createRecorder() {
+  const histogram = createHistogram({ lowest: 1, highest: 60_000_000_000, figures: 3 });
+  return {
+    kind: 'node:perf_hooks histogram',
+    /** Records one latency in milliseconds. */
+    record: (ms: number) => histogram.record(Math.max(1, Math.round(ms * 1e6))),
+    /** The latency at percentile `p`, in milliseconds. */
+    percentile: (p: number) => histogram.percentile(p) / 1e6,
+    max: () => histogram.max / 1e6,
+    count: () => histogram.count,
+  };
 }
 
 /** Runs `connections` workers, each sending one scenario request after another: warm-up, then measured. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const work = SCENARIOS[options.scenario];
-  const recorder = await createRecorder();
+  const recorder = createRecorder();
   let phase: 'warmup' | 'measure' = 'warmup';
   let completed = 0;
   let errors = 0;
@@ -172,7 +147,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       }
       // A request that straddles the phase change belongs to neither: it is dropped.
       if (inPhase === 'measure' && phase === 'measure') {
-        recorder.record((performance.now() - started) * 1000);
+        recorder.record(performance.now() - started);
         completed++;
       }
     }
@@ -182,21 +157,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   try {
     await run();
     phase = 'measure';
+    options.onMeasure?.();
     const started = performance.now();
     stopAt = Date.now() + options.durationMs;
     await run();
     const seconds = (performance.now() - started) / 1000;
-    const ms = (us: number) => us / 1000;
     return {
       requests: completed,
       errors,
       firstError,
       seconds,
       rps: completed / seconds,
-      p50: ms(recorder.percentile(50)),
-      p95: ms(recorder.percentile(95)),
-      p99: ms(recorder.percentile(99)),
-      max: ms(recorder.max()),
+      p50: recorder.percentile(50),
+      p95: recorder.percentile(95),
+      p99: recorder.percentile(99),
+      max: recorder.max(),
       histogram: recorder.kind,
     };
   } finally {

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '#kernel/config.ts';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES } from './lib/services.ts';
 
 /** The repository root. */
 export const ROOT_DIR = resolve(import.meta.dirname, '..');
@@ -168,8 +168,8 @@ export function checkComposeStructure(
     }
   }
 
-  for (const kernelName of SUBGRAPH_NAMES) {
-    if (!subgraphs.includes(kernelName)) problems.push(`supergraph.yaml has no subgraph ${kernelName}`);
+  for (const name of SUBGRAPH_NAMES) {
+    if (!subgraphs.includes(name)) problems.push(`supergraph.yaml has no subgraph ${name}`);
   }
   for (const subgraph of subgraphs) {
     const service = services[subgraph];

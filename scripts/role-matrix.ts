@@ -2,9 +2,9 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { SUBGRAPH_NAMES } from '#kernel/config.ts';
 import { roleMatrix, roleMatrixMarkdown } from '#kernel/graphql/role-matrix.ts';
 import { ROOT_DIR } from '../gateway/src/compose.ts';
+import { SUBGRAPH_NAMES } from '../gateway/src/config.ts';
 
 /** The matrix file. */
 export const ROLE_MATRIX_FILE = resolve(ROOT_DIR, 'docs', 'role-matrix.md');

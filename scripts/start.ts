@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { type DevIssuer, loadOrCreateDevKeys, startDevIssuer } from '#kernel/auth/dev-issuer.ts';
-import { loadConfig, SUBGRAPH_NAMES } from '#kernel/config.ts';
+import { loadConfig } from '#kernel/config.ts';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from '#kernel/db/embedded-database.ts';
 import { migrate } from '#kernel/db/migrate.ts';
 import { ConfigError } from '#kernel/errors.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { ROOT_DIR } from '../gateway/src/compose.ts';
 import { DEMO_TENANT, seedDemoTenant } from './lib/seed.ts';
+import { SUBGRAPH_NAMES } from './lib/services.ts';
 import { Supervisor } from './lib/supervisor.ts';
 
 /** Pool size per service on the embedded database, which serialises queries anyway. */
@@ -79,7 +80,7 @@ try {
     // Refuses under NODE_ENV=production unless ALLOW_DEV_ISSUER_IN_PRODUCTION=true.
     issuer = await startDevIssuer(await loadOrCreateDevKeys(config.dataDir), {
       host: config.host,
-      port: config.ports.devIssuer,
+      port: config.auth.devIssuerPort,
       nodeEnv: config.nodeEnv,
       allowInProduction: config.auth.allowDevIssuerInProduction,
     });
@@ -91,16 +92,19 @@ try {
     logger.info(`dev token issuer at ${issuer.jwksUrl}`);
   }
 
-  const subgraphs = await Promise.all(
-    SUBGRAPH_NAMES.map((name) =>
-      supervisor.start(name, join(ROOT_DIR, 'subgraphs', name, 'src', 'index.ts'), env),
-    ),
-  );
-  for (const subgraph of subgraphs) {
-    env[`${subgraph.name.toUpperCase()}_URL`] = subgraph.url;
+  const startSubgraph = async (name: string) => {
+    const started = await supervisor.start(name, join(ROOT_DIR, 'subgraphs', name, 'src', 'index.ts'), env);
     // A restarted service listens where the first start did (which may have been a random port).
-    env[`${subgraph.name.toUpperCase()}_PORT`] = new URL(subgraph.url).port;
-  }
+    env[`${name.toUpperCase()}_PORT`] = new URL(started.url).port;
+    return started;
+  };
+  // Governance asks the agent subgraph about tasks (AGENT_URL): it starts once agent's address is known.
+  const subgraphs = await Promise.all(
+    SUBGRAPH_NAMES.filter((name) => name !== 'governance').map(startSubgraph),
+  );
+  env.AGENT_URL = subgraphs.find((s) => s.name === 'agent')?.url;
+  subgraphs.push(await startSubgraph('governance'));
+  for (const subgraph of subgraphs) env[`${subgraph.name.toUpperCase()}_URL`] = subgraph.url;
   const groups = await consumerGroups();
   for (const [index, group] of groups.entries()) {
     // One relay is enough; it moves every topic's outbox rows.

@@ -42,7 +42,7 @@ try {
     .map((r) => r.trim())
     .filter(Boolean);
   const keys = await loadOrCreateDevKeys(config.dataDir);
-  const { issuer } = devIssuerEndpoints(config.host, config.ports.devIssuer);
+  const { issuer } = devIssuerEndpoints(config.host, config.auth.devIssuerPort);
   const token = await signDevToken(keys, {
     tenant: values.tenant,
     user: values.user,

@@ -1,4 +1,4 @@
-// The import rules of the house (docs/adr/0009-the-house.md), checked on every file: a rule about
+// The import rules of the house (docs/adr/0011-the-house.md), checked on every file: a rule about
 // imports is a check, not a hope.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -122,5 +122,26 @@ describe('table ownership', () => {
       }
     }
     expect(found).toEqual([]);
+  });
+});
+
+describe('one rule for ids and names', () => {
+  // A UUID or name pattern written out anywhere but kernel/src/ids.ts is a second rule that can drift.
+  const UUID_REGEX = /\[0-9a-f\]\{8\}-|z\.uuid\(\)/;
+  const NAME_REGEX = /\[a-z0-9\]\[a-z0-9-\]\{0,62\}/;
+  const PRODUCTION = ['kernel/src', 'events/src', 'contracts/src', 'gateway/src', 'scripts', 'testing'];
+
+  it('defines the UUID check and the name rule only in kernel/src/ids.ts', () => {
+    const found: string[] = [];
+    const folders = [...PRODUCTION, ...SUBGRAPHS.map((name) => `subgraphs/${name}/src`)];
+    for (const file of folders.flatMap(sources)) {
+      if (file === join('kernel', 'src', 'ids.ts') || file.includes(`${join('scripts', 'test')}`)) continue;
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      if (UUID_REGEX.test(text)) found.push(`${file}: a UUID pattern`);
+      if (NAME_REGEX.test(text)) found.push(`${file}: a name pattern`);
+    }
+    expect(found).toEqual([]);
+    expect(UUID_REGEX.test(readFileSync(join(ROOT, 'kernel/src/ids.ts'), 'utf8'))).toBe(true);
+    expect(NAME_REGEX.test(readFileSync(join(ROOT, 'kernel/src/ids.ts'), 'utf8'))).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent } from '#events/catalogue.ts';
+import { defineEvent, uuid } from '#events/catalogue.ts';
 
 // Event types of no domain, for the bus's own tests and benchmarks (the bus knows no domain's events).
 
@@ -8,7 +8,7 @@ export const SampleUploaded = defineEvent(
   'sample.uploaded',
   1,
   z.object({
-    documentId: z.uuid(),
+    documentId: uuid(),
     title: z.string().min(1).max(500),
     mimeType: z.string().min(3).max(200),
   }),
@@ -18,5 +18,5 @@ export const SampleUploaded = defineEvent(
 export const SampleDecided = defineEvent(
   'sample.decided',
   1,
-  z.object({ approvalId: z.uuid(), taskId: z.uuid(), decision: z.enum(['APPROVED', 'REJECTED']) }),
+  z.object({ approvalId: uuid(), taskId: uuid(), decision: z.enum(['APPROVED', 'REJECTED']) }),
 );

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { uuidSchema } from '#kernel/ids.ts';
 
-const uuid = z.uuid();
+/** A UUID field of an event or its payload: the kernel's one UUID rule, as a zod schema. */
+export const uuid = uuidSchema;
 const name = z.string().min(1).max(200);
 
 /** Who caused an event: a user or a service identity, as verified. */
@@ -64,10 +66,10 @@ export type AnyEnvelope<D extends EventDefinition = EventDefinition> = D extends
   : never;
 
 const EnvelopeBase = z.object({
-  id: uuid,
+  id: uuid(),
   type: z.string().regex(EVENT_TYPE_PATTERN),
   version: z.number().int().min(1),
-  tenantId: uuid,
+  tenantId: uuid(),
   actor: ActorSchema,
   onBehalfOf: z.object({ id: name, name }).optional(),
   aggregate: AggregateSchema,

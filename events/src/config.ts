@@ -1,5 +1,5 @@
-import { type Env, EnvReader } from '#kernel/config.ts';
-import { ConfigError } from '#kernel/errors.ts';
+import { z } from 'zod';
+import { type Env, int, parseEnv, text, url } from '#kernel/config.ts';
 import {
   DEFAULT_CLAIM_IDLE_MS,
   DEFAULT_RELAY_BATCH,
@@ -27,36 +27,34 @@ export interface EventsConfig {
   relayBatch: number;
 }
 
+const schema = z
+  .object({
+    REDIS_URL: url(['redis:', 'rediss:'], 'a redis:// or rediss:// URL'),
+    EVENTS_STREAM_PREFIX: text().refine(
+      (prefix) => prefix === undefined || /^[A-Za-z0-9:_.-]{1,100}$/.test(prefix),
+      {
+        message: 'must be 1-100 letters, digits, ":", "_", "." or "-"',
+      },
+    ),
+    EVENTS_STREAM_MAXLEN: int(DEFAULT_STREAM_MAXLEN, 1000, 1_000_000_000),
+    EVENTS_CLAIM_IDLE_MS: int(DEFAULT_CLAIM_IDLE_MS, 100, 86_400_000),
+    EVENTS_RETRY_BACKOFF_MS: int(DEFAULT_RETRY_BACKOFF_MS, 0, 600_000),
+    EVENTS_RELAY_POLL_MS: int(DEFAULT_RELAY_POLL_MS, 10, 600_000),
+    EVENTS_RELAY_BATCH: int(DEFAULT_RELAY_BATCH, 1, 10_000),
+  })
+  .transform(
+    (env): EventsConfig => ({
+      redisUrl: env.REDIS_URL,
+      streamPrefix: env.EVENTS_STREAM_PREFIX ?? DEFAULT_STREAM_PREFIX,
+      streamMaxLen: env.EVENTS_STREAM_MAXLEN,
+      claimIdleMs: env.EVENTS_CLAIM_IDLE_MS,
+      retryBackoffMs: env.EVENTS_RETRY_BACKOFF_MS,
+      relayPollMs: env.EVENTS_RELAY_POLL_MS,
+      relayBatch: env.EVENTS_RELAY_BATCH,
+    }),
+  );
+
 /** Reads and validates the event bus's settings (`REDIS_URL`, `EVENTS_*`); every problem is reported together. */
 export function loadEventsConfig(env: Env = process.env): EventsConfig {
-  const problems: string[] = [];
-  const config = readEvents(new EnvReader(env, problems), problems);
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
-}
-
-function readEvents(read: EnvReader, problems: string[]): EventsConfig {
-  const redisUrl = read.string('REDIS_URL');
-  let redis: string | undefined;
-  if (redisUrl !== undefined) {
-    try {
-      if (['redis:', 'rediss:'].includes(new URL(redisUrl).protocol)) redis = redisUrl;
-    } catch {
-      // reported below
-    }
-    if (!redis) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
-  }
-  const streamPrefix = read.string('EVENTS_STREAM_PREFIX') ?? DEFAULT_STREAM_PREFIX;
-  if (!/^[A-Za-z0-9:_.-]{1,100}$/.test(streamPrefix)) {
-    problems.push('EVENTS_STREAM_PREFIX must be 1-100 letters, digits, ":", "_", "." or "-"');
-  }
-  return {
-    redisUrl: redis,
-    streamPrefix,
-    streamMaxLen: read.int('EVENTS_STREAM_MAXLEN', DEFAULT_STREAM_MAXLEN, 1000, 1_000_000_000),
-    claimIdleMs: read.int('EVENTS_CLAIM_IDLE_MS', DEFAULT_CLAIM_IDLE_MS, 100, 86_400_000),
-    retryBackoffMs: read.int('EVENTS_RETRY_BACKOFF_MS', DEFAULT_RETRY_BACKOFF_MS, 0, 600_000),
-    relayPollMs: read.int('EVENTS_RELAY_POLL_MS', DEFAULT_RELAY_POLL_MS, 10, 600_000),
-    relayBatch: read.int('EVENTS_RELAY_BATCH', DEFAULT_RELAY_BATCH, 1, 10_000),
-  };
+  return parseEnv(schema, env);
 }

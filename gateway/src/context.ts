@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { bearerToken } from '#kernel/auth/bearer.ts';
 import type { Identity } from '#kernel/auth/identity.ts';
-import type { TokenVerifier } from '#kernel/auth/token-verifier.ts';
 import { AppError } from '#kernel/errors.ts';
 import { requestIdOf } from '#kernel/graphql/context.ts';
 import { toGraphQLError } from '#kernel/graphql/errors.ts';
+import type { OperationPipeline } from '#kernel/graphql/pipeline/pipeline.ts';
 
 /** What the gateway knows of a request: the verified caller and the header to forward. */
 export interface GatewayContext {
@@ -13,13 +12,14 @@ export interface GatewayContext {
   requestId: string;
 }
 
-/** Verifies the caller's token before any query planning; refusals carry HTTP 401. */
-export function createGatewayContext(verifier: TokenVerifier) {
+/** The HTTP context: the pipeline authenticates the caller before any planning; refusals carry HTTP 401. */
+export function createGatewayContext(pipeline: OperationPipeline<GatewayContext>) {
   return async (req: IncomingMessage): Promise<GatewayContext> => {
     try {
-      const token = bearerToken(req.headers.authorization);
-      const identity = await verifier(token);
-      return { identity, authorization: `Bearer ${token}`, requestId: requestIdOf(req.headers) };
+      return await pipeline.authenticate({
+        authorization: req.headers.authorization,
+        requestId: requestIdOf(req.headers),
+      });
     } catch (error) {
       throw error instanceof AppError ? toGraphQLError(error) : error;
     }

@@ -1,22 +1,28 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { Kind, parse, type StringValueNode } from 'graphql';
 import { createTokenVerifier, type TokenVerifierOptions } from '#kernel/auth/token-verifier.ts';
-import type { SubgraphName } from '#kernel/config.ts';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from '#kernel/graphql/limits/operation-limits.ts';
+import { apolloPipeline } from '#kernel/graphql/pipeline/apollo-pipeline.ts';
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from '#kernel/http/server.ts';
 import type { Logger } from '#kernel/logger.ts';
 import { AuthForwardingDataSource } from './auth-forwarding-data-source.ts';
+import type { SubgraphName } from './config.ts';
 import { createGatewayContext, type GatewayContext } from './context.ts';
 import { createGatewayFormatError } from './format-error.ts';
 import { createInProcessPubSub } from './live/in-process-pubsub.ts';
 import type { LivePubSub } from './live/live-pubsub.ts';
-import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.ts';
+import { createGatewayPipeline } from './pipeline/gateway-pipeline.ts';
 import { probeSubgraphs } from './readiness.ts';
+import { createSubgraphFetcher } from './subgraph-fetcher.ts';
+import { loadSubgraphFetcherConfig } from './subgraph-fetcher-config.ts';
+import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './subscriptions/subscription-limits.ts';
 import { loadSubscriptionSchema } from './subscriptions/subscription-schema.ts';
 import { startSubscriptionServer } from './subscriptions/subscription-server.ts';
 import { createTenantProbe } from './subscriptions/tenant-probe.ts';
-import { useOperationLimits } from './use-operation-limits.ts';
+import { auditHttpRefusal, refusalAudit } from './use-refusal-audit.ts';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -30,8 +36,17 @@ export interface GatewayOptions {
   /** Apollo's anonymous usage telemetry; off unless explicitly enabled. */
   apolloTelemetry: boolean;
   logger: Logger;
-  /** Depth, alias, cost and token limits of every operation; {@link DEFAULT_OPERATION_LIMITS} when absent. */
+  /** Depth, alias, directive, cost, token and entity limits of every operation; {@link DEFAULT_OPERATION_LIMITS} when absent. */
   limits?: OperationLimits;
+  /**
+   * Database the gateway writes the audit records of its own refusals to (limits, validation,
+   * malformed requests of verified callers); without one they are only logged (ADR 0013).
+   */
+  auditOrm?: MikroORM;
+  /** Caps of the WebSocket endpoint; {@link DEFAULT_SUBSCRIPTION_LIMITS} when absent. */
+  subscriptionLimits?: SubscriptionLimits;
+  /** Production mode: no "Did you mean …" suggestions in errors. */
+  production?: boolean;
   /** Live pub/sub feeding subscriptions; an in-process one (owned and closed by the gateway) when absent. */
   live?: LivePubSub;
 }
@@ -73,13 +88,26 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // @apollo/gateway reads this in its constructor and otherwise reports usage to Apollo.
   if (!options.apolloTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = '1';
   const urls = routingUrls(options.supergraphSdl, options.subgraphUrls);
+  const fetcher = createSubgraphFetcher(loadSubgraphFetcherConfig());
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => new AuthForwardingDataSource({ url: urls[name] ?? url }),
+    buildService: ({ name, url }) => new AuthForwardingDataSource({ url: urls[name] ?? url, name, fetcher }),
     logger: { debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error },
   });
   const limits = options.limits ?? DEFAULT_OPERATION_LIMITS;
   const formatError = createGatewayFormatError(logger);
+  const subscriptions = await loadSubscriptionSchema();
+  const verifier = createTokenVerifier(options.auth);
+  // One chain for HTTP and WebSocket operations alike.
+  const pipeline = createGatewayPipeline({
+    verifier,
+    limits,
+    subscriptions,
+    path: GRAPHQL_PATH,
+    production: options.production ?? false,
+    logger,
+  });
+  const overHttp = apolloPipeline(pipeline);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: options.introspection,
@@ -89,23 +117,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     // The parser stops at the token limit, before any validation work.
-    parseOptions: { maxTokens: limits.maxTokens },
+    parseOptions: overHttp.parseOptions,
     // Apollo's guard against fragment-expansion blow-ups during validation.
     maxRecursiveSelections: true,
-    plugins: [useOperationLimits<GatewayContext>({ limits, logger })],
+    plugins: [overHttp.plugin, ...refusalAudit(options)],
     // Our onShutdown owns signals; Apollo's own handler races it and re-sends the signal mid-close.
     stopOnTerminationSignals: false,
   });
-  const subscriptions = await loadSubscriptionSchema();
   await apollo.start();
-  const verifier = createTokenVerifier(options.auth);
-  const context = createGatewayContext(verifier);
+  const context = createGatewayContext(pipeline);
   const http = await startHttpServer({
     host: options.host,
     port: options.port,
     apollo,
     logger,
     context: (req: IncomingMessage) => context(req),
+    auditRefusal: auditHttpRefusal(options, context),
     ready: () => probeSubgraphs(urls),
   });
   const live = options.live ?? createInProcessPubSub();
@@ -115,10 +142,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     server: http.server,
     path: GRAPHQL_PATH,
     subscriptions,
-    verifier,
+    pipeline,
     tenantCheck: createTenantProbe(probeUrl),
     live,
-    limits,
+    limits: options.subscriptionLimits ?? DEFAULT_SUBSCRIPTION_LIMITS,
     maxPayloadBytes: MAX_BODY_BYTES,
     formatError,
     logger: logger.child('ws'),
@@ -132,6 +159,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await ws.close();
       await http.close();
       await apollo.stop();
+      await fetcher.close();
       if (!options.live) await live.close();
     },
   };

@@ -2,31 +2,44 @@ import { readFile } from 'node:fs/promises';
 import { loadEventsConfig } from '#events/config.ts';
 import { authOptions } from '#kernel/auth/auth-options.ts';
 import { loadConfig } from '#kernel/config.ts';
+import { createOrm } from '#kernel/db/orm.ts';
 import { ConfigError } from '#kernel/errors.ts';
+import { loadOperationLimits } from '#kernel/graphql/limits/limits-config.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { announceReady, onShutdown } from '#kernel/process/lifecycle.ts';
 import { SUPERGRAPH_FILE } from './compose.ts';
+import { loadGatewayConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
 import { createLivePubSub } from './live/create-live-pubsub.ts';
 import { startConfiguredLiveFanout } from './live/live-fanout.ts';
+import { loadSubscriptionLimits } from './subscriptions/subscription-limits.ts';
 
 const config = loadConfig();
+const own = loadGatewayConfig();
 const events = loadEventsConfig();
 const logger = createLogger('gateway', config.log);
 // Redis pub/sub when REDIS_URL is set, so every gateway replica sees every event; else in-process.
 const live = await createLivePubSub({ redisUrl: events.redisUrl });
 logger.info(`live updates via ${live.kind} pub/sub`);
+// The gateway's own refusals (limits, validation) are audited in the caller's tenant when it has a database.
+const auditOrm = config.database.url
+  ? await createOrm({ url: config.database.url, entities: [], poolMax: 2 })
+  : undefined;
+if (!auditOrm) logger.warn('no DATABASE_URL: the gateway logs its refusals but cannot audit them');
 const gateway = await startGateway({
   supergraphSdl: await readFile(SUPERGRAPH_FILE, 'utf8'),
-  subgraphUrls: config.subgraphUrls,
+  subgraphUrls: own.subgraphUrls,
   auth: authOptions(config),
   host: config.host,
-  port: config.ports.gateway,
+  port: own.port,
   introspection: config.introspection,
-  apolloTelemetry: config.apolloTelemetry,
+  apolloTelemetry: own.apolloTelemetry,
   logger,
-  limits: config.gateway.limits,
+  limits: loadOperationLimits(),
+  subscriptionLimits: loadSubscriptionLimits(),
+  production: config.nodeEnv === 'production',
   live,
+  auditOrm,
 });
 // Domain events reach subscribers through the `live-fanout` group, run here so that an in-process
 // pub/sub works; with Redis, replicas share the group and Redis pub/sub reaches every replica.
@@ -48,6 +61,7 @@ onShutdown(async () => {
   await fanout?.close();
   await gateway.close();
   await live.close();
+  await auditOrm?.close();
 }, logger);
 logger.info(`ready at ${gateway.url}`);
 announceReady({ name: 'gateway', url: gateway.url });

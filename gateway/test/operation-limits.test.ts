@@ -1,71 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { buildSchema, getOperationAST, parse } from 'graphql';
-import { createLogger } from '#kernel/logger.ts';
-import { SUPERGRAPH_FILE } from '../src/compose.ts';
-import { type RunningGateway, startGateway } from '../src/gateway.ts';
 import {
   countTokens,
   DEFAULT_LIST_SIZE,
   DEFAULT_OPERATION_LIMITS,
-  measureOperation,
   type OperationLimits,
-} from '../src/operation-limits.ts';
+} from '#kernel/graphql/limits/operation-limits.ts';
+import { createLogger } from '#kernel/logger.ts';
+import { SUPERGRAPH_FILE } from '../src/compose.ts';
+import { type RunningGateway, startGateway } from '../src/gateway.ts';
 import { type GraphQLResponse, startTestPlatform, type TestPlatform } from './support/platform.ts';
-
-const schema = buildSchema(`
-  type Query { node: Node, items(first: Int): ItemConnection!, tags: [String!]! }
-  type Node { id: ID!, child: Node, children: [Node!]! }
-  type ItemConnection { edges: [ItemEdge!]! }
-  type ItemEdge { node: Node! }
-`);
-
-function measure(query: string, variables: Record<string, unknown> = {}) {
-  const document = parse(query);
-  return measureOperation(schema, document, getOperationAST(document)!, variables);
-}
-
-describe('measuring an operation', () => {
-  it('counts depth through fragments and inline fragments', () => {
-    expect(measure('{ node { id } }').depth).toBe(2);
-    expect(
-      measure('{ node { ...A } } fragment A on Node { child { ... on Node { child { id } } } }').depth,
-    ).toBe(4);
-  });
-
-  it('terminates on fragment cycles (validation reports them; measuring must not hang)', () => {
-    const result = measure(
-      '{ node { ...A } } fragment A on Node { child { ...B } } fragment B on Node { ...A }',
-    );
-    expect(result.depth).toBe(2);
-  });
-
-  it('multiplies by `first` (literal, variable or default) and does not count connection edges twice', () => {
-    // items 1 + n × (edges 1 + 1 × (node 1 + id 1))
-    expect(measure('{ items(first: 5) { edges { node { id } } } }').cost).toBe(1 + 5 * 3);
-    expect(measure('query ($n: Int) { items(first: $n) { edges { node { id } } } }', { n: 7 }).cost).toBe(
-      1 + 7 * 3,
-    );
-    expect(measure('{ items { edges { node { id } } } }').cost).toBe(1 + DEFAULT_LIST_SIZE * 3);
-  });
-
-  it('multiplies plain list fields by the default list size, nested lists compounding', () => {
-    expect(measure('{ node { children { id } } }').cost).toBe(1 + (1 + DEFAULT_LIST_SIZE));
-    expect(measure('{ node { children { children { id } } } }').cost).toBe(
-      1 + 1 + DEFAULT_LIST_SIZE * (1 + DEFAULT_LIST_SIZE),
-    );
-  });
-
-  it('measures a repeated fragment once per spread without re-walking it', () => {
-    const spreads = Array.from({ length: 10 }, () => '...A').join(' ');
-    expect(measure(`{ node { ${spreads} } } fragment A on Node { id }`).cost).toBe(1 + 10);
-  });
-
-  it('counts aliases and tokens', () => {
-    expect(measure('{ a: node { id } b: node { c: id } }').aliases).toBe(3);
-    expect(countTokens('{ node { id } }')).toBe(6);
-    expect(countTokens('# a comment\n{ a: node }')).toBe(5);
-  });
-});
 
 let platform: TestPlatform;
 let alice: string;

@@ -1,7 +1,7 @@
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
-import { SUBGRAPH_NAMES } from '#kernel/config.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { registerTenant } from '#kernel/db/tenant-registry.ts';
+import { SUBGRAPH_NAMES } from '../src/config.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 let platform: TestPlatform;

@@ -3,7 +3,6 @@
 // the tool's own validation and interpolation.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '#kernel/config.ts';
 import {
   AUDIT_ANCHOR_SECRET,
   type ComposeFile,
@@ -22,6 +21,7 @@ import {
   supergraphSubgraphs,
   volumeMounts,
 } from '../check-compose.ts';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '../lib/services.ts';
 
 const compose = loadCompose();
 const services = compose.services ?? {};

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent } from '#events/catalogue.ts';
+import { defineEvent, uuid } from '#events/catalogue.ts';
 import { TASK_STATUSES } from '../enums.ts';
 
 /** A task moved from one status to another (agent → live pushes, other domains). */
@@ -7,7 +7,7 @@ export const TaskStatusChanged = defineEvent(
   'task.status_changed',
   1,
   z.object({
-    taskId: z.uuid(),
+    taskId: uuid(),
     from: z.enum(TASK_STATUSES),
     to: z.enum(TASK_STATUSES),
     reason: z.string().max(500).optional(),

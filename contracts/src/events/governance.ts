@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { defineEvent } from '#events/catalogue.ts';
+import { defineEvent, uuid } from '#events/catalogue.ts';
 import { APPROVAL_DECISIONS, RISK_LEVELS } from '../enums.ts';
 
 /** A human's approval was requested for a task's step (governance → agent, live pushes). */
 export const ApprovalRequested = defineEvent(
   'approval.requested',
   1,
-  z.object({ approvalId: z.uuid(), taskId: z.uuid(), riskLevel: z.enum(RISK_LEVELS) }),
+  z.object({ approvalId: uuid(), taskId: uuid(), riskLevel: z.enum(RISK_LEVELS) }),
 );
 
 /** An approval request was decided (governance → agent, live pushes). */
@@ -14,8 +14,8 @@ export const ApprovalDecided = defineEvent(
   'approval.decided',
   1,
   z.object({
-    approvalId: z.uuid(),
-    taskId: z.uuid(),
+    approvalId: uuid(),
+    taskId: uuid(),
     decision: z.enum(APPROVAL_DECISIONS),
     decidedBy: z.string().min(1).max(200),
   }),

@@ -1,4 +1,5 @@
 import type { EntityManager, EntitySchema } from '@mikro-orm/postgresql';
+import { isName, NAME_RULE } from '#kernel/ids.ts';
 import type { Logger } from '#kernel/logger.ts';
 import { type AnyEnvelope, definitionsOf, type EventDefinition, type EventEnvelope } from '../catalogue.ts';
 import type { PublishInput } from '../producer/outbox.ts';
@@ -68,8 +69,8 @@ export function defineConsumer<D extends EventDefinition>(
   definition: ConsumerDefinition<D>,
 ): ConsumerDefinition<D> {
   const group = definition.group;
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(group)) {
-    throw new Error(`consumer group "${group}" must be lowercase letters, digits and dashes`);
+  if (!isName(group)) {
+    throw new Error(`consumer group "${group}" must be ${NAME_RULE}`);
   }
   if (definition.events.length === 0)
     throw new Error(`consumer group "${group}" must read at least one topic`);

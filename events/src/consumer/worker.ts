@@ -3,6 +3,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type AuditEntry, recordAudits } from '#kernel/audit/audit-log.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
+import { isName, isUuid, NAME_RULE } from '#kernel/ids.ts';
 import type { Logger } from '#kernel/logger.ts';
 import {
   ATTR_EVENT_ATTEMPT,
@@ -118,10 +119,8 @@ export class EventWorker {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
       throw new Error(`concurrency must be a whole number of at least 1 (got ${options.concurrency})`);
     }
-    if (!GROUP_NAME.test(options.consumer.group)) {
-      throw new Error(
-        `consumer group "${options.consumer.group}" must be lowercase letters, digits and dashes`,
-      );
+    if (!isName(options.consumer.group)) {
+      throw new Error(`consumer group "${options.consumer.group}" must be ${NAME_RULE}`);
     }
     this.#actorFor = options.actorFor;
     this.#topics = topicsOf(options.consumer);
@@ -517,9 +516,6 @@ export class EventWorker {
   }
 }
 
-const GROUP_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Records the events' ids as processed for `group` with one statement; returns the ids (lower
  * case) that were new. Literals, not parameters: the ids are validated UUIDs and the group matches
@@ -542,7 +538,7 @@ async function recordProcessed(
 }
 
 function uuidLiteral(value: string): string {
-  if (!UUID.test(value)) throw new UnrecoverableError(`"${value}" is not a UUID`);
+  if (!isUuid(value)) throw new UnrecoverableError(`"${value}" is not a UUID`);
   return value;
 }
 

@@ -1,4 +1,4 @@
-import { isUuid } from '#kernel/db/tenant-context.ts';
+import { isUuid } from '#kernel/ids.ts';
 import { isLiveTopic, type LiveMessage, type LivePayload, type LiveTopic } from './topics.ts';
 
 /** An open subscription: an async iterator of messages; `return()` unsubscribes. */

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { buildSchema, type GraphQLSchema } from 'graphql';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { UnavailableError } from '#kernel/errors.ts';
-import { assertHasRole, declaredRoles, type Role } from '#kernel/graphql/roles.ts';
+import { declaredRoles, type Role } from '#kernel/graphql/roles.ts';
 import type { LivePubSub } from '../live/live-pubsub.ts';
 import type { LiveMessage, LiveTopic } from '../live/topics.ts';
 
@@ -62,9 +62,8 @@ export function buildSubscriptionSchema(sdl: string): SubscriptionSchema {
   for (const field of Object.values(subscription.getFields())) {
     const topic = (FIELD_TOPICS as Record<string, LiveTopic>)[field.name];
     if (!topic) throw new Error(`Subscription.${field.name} has no live topic in FIELD_TOPICS`);
-    const required = roles.get(`Subscription.${field.name}`)!;
+    // Roles are checked once, by the gateway pipeline's role plugin, before anything subscribes.
     field.subscribe = async (_source, args: { taskId?: string | null }, ctx: SubscriptionContext) => {
-      assertHasRole(ctx.identity, required, `Subscription.${field.name}`);
       // The channel comes from the verified tenant only; arguments merely filter within it.
       const subscription = ctx.live.subscribe(ctx.identity.tenantId, topic);
       try {

@@ -1,32 +1,19 @@
 import type { Server } from 'node:http';
-import {
-  type DocumentNode,
-  type ExecutionArgs,
-  GraphQLError,
-  type GraphQLFormattedError,
-  getOperationAST,
-  parse,
-  validate,
-} from 'graphql';
+import type { ExecutionArgs, GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { type Extra, useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer } from 'ws';
-import { bearerToken } from '#kernel/auth/bearer.ts';
-import type { Identity } from '#kernel/auth/identity.ts';
-import type { TokenVerifier } from '#kernel/auth/token-verifier.ts';
 import { AppError, AuthenticationError } from '#kernel/errors.ts';
+import { requestIdOf } from '#kernel/graphql/context.ts';
 import { toGraphQLError } from '#kernel/graphql/errors.ts';
-import { assertHasRole } from '#kernel/graphql/roles.ts';
+import type { ExecutionEnd } from '#kernel/graphql/pipeline/operation-plugin.ts';
+import type { OperationPipeline } from '#kernel/graphql/pipeline/pipeline.ts';
 import type { Logger } from '#kernel/logger.ts';
+import type { GatewayContext } from '../context.ts';
 import type { LivePubSub } from '../live/live-pubsub.ts';
-import {
-  checkOperationLimits,
-  countTokens,
-  type OperationLimits,
-  tooLargeError,
-} from '../operation-limits.ts';
-import { rootFieldNames } from './root-fields.ts';
+import { TenantConnections, tooManySubscriptions } from './connection-caps.ts';
+import type { SubscriptionLimits } from './subscription-limits.ts';
 import type { SubscriptionContext, SubscriptionSchema } from './subscription-schema.ts';
 import type { TenantCheck } from './tenant-probe.ts';
 
@@ -36,6 +23,8 @@ export const CloseCodes = {
   Unauthorized: 4401,
   /** A valid token whose tenant is not registered. */
   Forbidden: 4403,
+  /** The tenant holds as many connections as it may (reason `TOO_MANY_CONNECTIONS: …`); fatal for graphql-ws clients. */
+  TooManyConnections: 4429,
   /** The identity provider or the tenant directory cannot be reached. */
   Unavailable: 4503,
   Internal: 4500,
@@ -52,10 +41,11 @@ export interface SubscriptionServerOptions {
   server: Server;
   path: string;
   subscriptions: SubscriptionSchema;
-  verifier: TokenVerifier;
+  /** The gateway's one operation pipeline (authentication, limits, roles, tracing). */
+  pipeline: OperationPipeline<GatewayContext>;
   tenantCheck: TenantCheck;
   live: LivePubSub;
-  limits: OperationLimits;
+  limits: SubscriptionLimits;
   /** Largest WebSocket message accepted. */
   maxPayloadBytes: number;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -72,13 +62,17 @@ type Ctx = Context<Record<string, unknown>, Extra>;
 
 /**
  * Serves subscriptions over graphql-ws on the gateway's HTTP server. `connection_init` must carry
- * `{ authorization: 'Bearer …' }`; the token is verified like an HTTP request's and the tenant must
- * be registered. The connection is closed with 4401 `token expired` when the token's `exp` passes.
+ * `{ authorization: 'Bearer …' }`, authenticated by the same pipeline as an HTTP request, and the
+ * tenant must be registered and below its connection cap. Each `subscribe` passes the pipeline
+ * (limits, roles, tracing) and the per-connection cap. The connection is closed with 4401
+ * `token expired` when the token's `exp` passes.
  */
 export function startSubscriptionServer(options: SubscriptionServerOptions): RunningSubscriptionServer {
-  const { subscriptions, logger } = options;
+  const { subscriptions, pipeline, logger } = options;
   const { schema } = subscriptions;
-  const identities = new WeakMap<Ctx, Identity>();
+  const contexts = new WeakMap<Ctx, GatewayContext>();
+  const executions = new WeakMap<Ctx, Map<string, ExecutionEnd>>();
+  const tenants = new TenantConnections(options.limits.maxConnectionsPerTenant);
   const wss = new WebSocketServer({
     server: options.server,
     path: options.path,
@@ -86,12 +80,14 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
   });
   wss.on('error', (error) => logger.error('websocket server error', { message: error.message }));
   // Apollo strips `extensions.http` itself over HTTP; here it is done by hand.
-  const format = (errors: readonly GraphQLError[]) =>
-    errors.map((e) => {
+  const format = (errors: readonly GraphQLError[]) => {
+    pipeline.errors(errors);
+    return errors.map((e) => {
       const formatted = options.formatError(e.toJSON(), e);
       const { http: _http, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     });
+  };
 
   const disposable = useServer<Record<string, unknown>, Record<PropertyKey, never>>(
     {
@@ -106,11 +102,23 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
               'Missing access token: send { "authorization": "Bearer <token>" } in connection_init',
             );
           }
-          const token = bearerToken(raw);
-          const identity = await options.verifier(token);
-          await options.tenantCheck(`Bearer ${token}`);
-          identities.set(ctx, identity);
-          closeWhenExpired(socket, decodeJwt(token).exp);
+          const context = await pipeline.authenticate({
+            authorization: raw,
+            requestId: requestIdOf(ctx.extra.request.headers),
+          });
+          await options.tenantCheck(context.authorization);
+          const release = tenants.admit(context.identity.tenantId);
+          if (typeof release === 'string') {
+            logger.info('connection refused', {
+              code: 'TOO_MANY_CONNECTIONS',
+              tenantId: context.identity.tenantId,
+            });
+            socket.close(CloseCodes.TooManyConnections, closeReason(release));
+            return false;
+          }
+          socket.once('close', release);
+          contexts.set(ctx, context);
+          closeWhenExpired(socket, decodeJwt(context.authorization.slice('Bearer '.length)).exp);
           return true;
         } catch (error) {
           const [code, reason] = refusal(error);
@@ -123,72 +131,34 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
           return false;
         }
       },
-      onSubscribe: (ctx, _id, payload) => {
-        const identity = identities.get(ctx);
-        if (!identity)
-          return [toGraphQLError(new AuthenticationError('The connection is not authenticated'))];
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: options.limits.maxTokens });
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          if (/Document contains more (?:than|that) \d+ tokens/.test(message)) {
-            return [tooLargeError(countTokens(payload.query), options.limits.maxTokens)];
-          }
-          return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+      onSubscribe: async (ctx, id, payload) => {
+        const context = contexts.get(ctx);
+        if (!context) return [toGraphQLError(new AuthenticationError('The connection is not authenticated'))];
+        // ctx.subscriptions already holds this one.
+        const active = Object.keys(ctx.subscriptions).length;
+        if (active > options.limits.maxSubscriptionsPerConnection) {
+          return [tooManySubscriptions(active, options.limits.maxSubscriptionsPerConnection)];
         }
-        const invalid = validate(schema, document);
-        if (invalid.length > 0) {
-          return invalid.map(
-            (e) =>
-              new GraphQLError(e.message, {
-                nodes: e.nodes,
-                extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
-              }),
-          );
-        }
-        const operation = getOperationAST(document, payload.operationName);
-        if (!operation) {
-          return [
-            new GraphQLError('Name the operation to run (operationName)', {
-              extensions: { code: 'BAD_REQUEST' },
-            }),
-          ];
-        }
-        if (operation.operation !== 'subscription') {
-          return [
-            new GraphQLError(
-              `The WebSocket endpoint serves subscriptions only; send ${operation.operation} operations over HTTP POST to ${options.path}`,
-              { extensions: { code: 'BAD_REQUEST' } },
-            ),
-          ];
-        }
-        const tooBig = checkOperationLimits(
-          schema,
-          document,
-          operation,
-          payload.variables ?? undefined,
-          options.limits,
-        );
-        if (tooBig) return [tooBig];
-        try {
-          for (const field of rootFieldNames(document, operation)) {
-            const required = subscriptions.roles.get(`Subscription.${field}`);
-            if (required) assertHasRole(identity, required, `Subscription.${field}`);
-          }
-        } catch (error) {
-          if (error instanceof AppError) return [toGraphQLError(error)];
-          throw error;
-        }
-        const contextValue: SubscriptionContext = { identity, live: options.live };
+        const contextValue: GatewayContext & SubscriptionContext = { ...context, live: options.live };
+        const prepared = await pipeline.prepare(schema, payload, contextValue, 'websocket');
+        if (Array.isArray(prepared)) return prepared as GraphQLError[];
+        const resolved = prepared as Exclude<typeof prepared, readonly GraphQLError[]>;
+        const ends = executions.get(ctx) ?? new Map<string, ExecutionEnd>();
+        executions.set(ctx, ends);
+        ends.set(id, pipeline.executing(resolved));
         const args: ExecutionArgs = {
           schema,
-          document,
+          document: resolved.document,
           operationName: payload.operationName,
           variableValues: payload.variables,
           contextValue,
         };
         return args;
+      },
+      onOperation: (ctx, id, _payload, _args, result) => {
+        const end = executions.get(ctx)?.get(id);
+        executions.get(ctx)?.delete(id);
+        end?.('errors' in result ? result.errors : undefined);
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
       onNext: (_ctx, _id, _payload, _args, result) => {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { SubgraphName } from '#kernel/config.ts';
+import { createOrm } from '#kernel/db/orm.ts';
 import { type RunningSubgraph, type SubgraphDefinition, startSubgraph } from '#kernel/graphql/subgraph.ts';
 import { createLogger, type Logger } from '#kernel/logger.ts';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '#testing/test-database.ts';
@@ -10,6 +10,7 @@ import { graphTaskLookup, httpGraphRequest } from '../../../subgraphs/governance
 import { governanceSubgraph } from '../../../subgraphs/governance/src/subgraph.ts';
 import { knowledgeSubgraph } from '../../../subgraphs/knowledge/src/subgraph.ts';
 import { SUPERGRAPH_FILE } from '../../src/compose.ts';
+import type { SubgraphName } from '../../src/config.ts';
 import { type RunningGateway, startGateway } from '../../src/gateway.ts';
 
 /** The whole graph in this process: a test database, an issuer, four subgraphs and the gateway. */
@@ -77,6 +78,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     SubgraphName,
     RunningSubgraph
   >;
+  // The gateway audits its own refusals (ADR 0013) through a small pool of its own.
+  const auditOrm = await createOrm({ url: db.appUrl, entities: [], poolMax: 2 });
   const gateway = await startGateway({
     supergraphSdl: await readFile(SUPERGRAPH_FILE, 'utf8'),
     subgraphUrls: Object.fromEntries(running.map((s) => [s.name, s.url])),
@@ -86,6 +89,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     introspection: false,
     apolloTelemetry: false,
     logger: logger.child('gateway'),
+    auditOrm,
   });
   return {
     db,
@@ -106,6 +110,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     async close() {
       await gateway.close();
       await Promise.all(running.map((s) => s.close()));
+      await auditOrm.close();
       await issuer.close();
       await db.close();
     },

@@ -14,6 +14,8 @@ export interface TestWsClient {
   /** Settles with `connection_ack`, or rejects with the close frame when the server refuses. */
   readonly acknowledged: Promise<void>;
   subscribe(id: string, query: string, variables?: Record<string, unknown>): void;
+  /** Ends subscription `id` from the client's side. */
+  complete(id: string): void;
   /** The next message of subscription `id` (next, error or complete), in order. */
   next(id: string): Promise<WsMessage>;
   close(): void;
@@ -48,6 +50,9 @@ export function connectWs(url: string, payload?: Record<string, unknown>): TestW
     acknowledged,
     subscribe(id, query, variables) {
       socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } }));
+    },
+    complete(id) {
+      socket.send(JSON.stringify({ id, type: 'complete' }));
     },
     next(id) {
       const queued = queues.get(id)?.shift();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { trace } from '@opentelemetry/api';
 import type { Identity } from '../auth/identity.ts';
-import { summarizeInput } from './redact.ts';
+import { fitText, summarizeInput } from './redact.ts';
 
 /** What became of an audited attempt. */
 export type AuditOutcome = 'success' | 'denied' | 'failed';
@@ -72,14 +72,15 @@ export async function recordAudits(
       id,
       tenantId,
       entry.actor.kind,
-      entry.actor.id,
-      entry.actor.name.slice(0, 300),
-      obo ? `${obo.name} (${obo.id})`.slice(0, 300) : null,
-      entry.action,
-      entry.targetType,
-      entry.targetId ?? null,
+      // Every text column is rendered safely too: a target id or a display name may hold anything.
+      fitText(entry.actor.id, 200),
+      fitText(entry.actor.name, 300),
+      obo ? fitText(`${obo.name} (${obo.id})`, 300) : null,
+      fitText(entry.action, 200),
+      fitText(entry.targetType, 100),
+      entry.targetId == null ? null : fitText(entry.targetId, 200),
       entry.outcome,
-      entry.requestId ?? null,
+      entry.requestId == null ? null : fitText(entry.requestId, 64),
       traceId && !/^0+$/.test(traceId) ? traceId : null,
       entry.input === undefined ? null : JSON.stringify(summarizeInput(entry.input)),
     );

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { ConfigError, ValidationError } from '../errors.ts';
+import { isName, isUuid, NAME_RULE } from '../ids.ts';
 import { devTenantId, devUserId, uuidV5 } from './dev-ids.ts';
 
 /** Default lifetime of a dev token. */
@@ -84,13 +85,12 @@ export interface DevTokenRequest {
   ttlSeconds?: number;
 }
 
-const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const USER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Signs an Entra-shaped delegated access token (`tid`, `oid`, `roles`, `scp`, `preferred_username`). */
 export async function signDevToken(keys: DevKeys, request: DevTokenRequest): Promise<string> {
-  if (!SLUG.test(request.tenant)) {
-    throw new ValidationError('--tenant must be a slug: lower-case letters, digits and dashes (e.g. acme)');
+  if (!isName(request.tenant)) {
+    throw new ValidationError(`--tenant must be a slug: ${NAME_RULE} (e.g. acme)`);
   }
   if (!USER.test(request.user))
     throw new ValidationError('--user must be a simple name (letters, digits, . _ -)');
@@ -139,7 +139,7 @@ export async function signDevServiceToken(keys: DevKeys, request: DevServiceToke
   if (!USER.test(request.service)) {
     throw new ValidationError('service name must be a simple name (letters, digits, . _ -)');
   }
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(request.tenantId)) {
+  if (!isUuid(request.tenantId) || request.tenantId !== request.tenantId.toLowerCase()) {
     throw new ValidationError(`tenant id must be a lower-case GUID (got "${request.tenantId}")`);
   }
   const oid = devServiceId(request.service);

@@ -6,11 +6,13 @@ import {
   errors,
   type FetchImplementation,
   type JWTPayload,
+  jwksCache,
   jwtVerify,
 } from 'jose';
-import { isUuid } from '../db/tenant-context.ts';
 import { AuthenticationError, UnavailableError } from '../errors.ts';
+import { isUuid } from '../ids.ts';
 import type { Identity } from './identity.ts';
+import { type KeyRing, keyRingOf, loadTokenCacheSize, TokenCache } from './token-cache.ts';
 
 /** How long fetched keys are trusted before the next refresh. */
 export const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
@@ -47,6 +49,8 @@ export interface TokenVerifierOptions {
   issuers: readonly TrustedIssuer[];
   /** Allowed clock skew when checking `exp` and `nbf`. */
   clockToleranceSeconds: number;
+  /** Verified tokens remembered (0 = every request verified again); `TOKEN_CACHE_SIZE` when absent. */
+  tokenCacheSize?: number;
 }
 
 /** Verifies an access token and returns the identity it proves. */
@@ -54,31 +58,47 @@ export type TokenVerifier = (token: string) => Promise<Identity>;
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
+/** `TOKEN_CACHE_SIZE`, read once per process. */
+let environmentCacheSize: number | undefined;
+function tokenCacheSize(options: TokenVerifierOptions): number {
+  if (options.tokenCacheSize !== undefined) return options.tokenCacheSize;
+  if (environmentCacheSize === undefined) environmentCacheSize = loadTokenCacheSize();
+  return environmentCacheSize;
+}
+
 /**
  * Creates a verifier: RS256 only, GUID `tid`, `iss` exactly one trusted issuer (and, for Entra ID,
  * a tenant of the allow-list), signature by that issuer's cached remote JWKS (refetched once on an
- * unknown `kid`, with a cool-down), `aud`, `exp`/`nbf` with skew.
+ * unknown `kid`, with a cool-down), `aud`, `exp`/`nbf` with skew. Verified tokens are remembered
+ * (token-cache.ts) until their `exp`, while their key is still published and the key set is fresh.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   if (options.issuers.length === 0) throw new Error('createTokenVerifier needs at least one trusted issuer');
-  const keySets = new Map<string, KeySet>();
+  const keySets = new Map<string, { keys: KeySet; ring: KeyRing }>();
   const trusted = options.issuers.map((issuer) => {
     const cacheKey = `${issuer.jwksUrl} ${issuer.jwksCooldownMs ?? ''} ${issuer.jwksCacheMaxAgeMs ?? ''}`;
-    let keys = keySets.get(cacheKey);
-    if (!keys) {
-      keys = createRemoteJWKSet(new URL(issuer.jwksUrl), {
+    let set = keySets.get(cacheKey);
+    if (!set) {
+      // jose mirrors every fetched JWKS into `store`: the token cache reads which kids are current there.
+      const store: { uat?: number; jwks?: { keys?: { kid?: string }[] } } = {};
+      const keys = createRemoteJWKSet(new URL(issuer.jwksUrl), {
         cacheMaxAge: issuer.jwksCacheMaxAgeMs ?? JWKS_CACHE_MAX_AGE_MS,
         cooldownDuration: issuer.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
         timeoutDuration: JWKS_TIMEOUT_MS,
+        [jwksCache]: store as Record<string, never>,
         ...(issuer.fetch ? { [customFetch]: issuer.fetch } : {}),
       });
-      keySets.set(cacheKey, keys);
+      set = { keys, ring: keyRingOf(keys, store) };
+      keySets.set(cacheKey, set);
     }
     const tenants = issuer.tenantIds && new Set(issuer.tenantIds.map((t) => t.toLowerCase()));
-    return { issuer, keys, tenants };
+    return { issuer, keys: set.keys, ring: set.ring, tenants };
   });
+  const cache = new TokenCache(tokenCacheSize(options));
 
   return async (token) => {
+    const remembered = cache.get(token);
+    if (remembered) return remembered;
     const { header, payload: unverified } = decodeUnverified(token);
     if (typeof header.alg !== 'string' || !ACCEPTED_ALGORITHMS.includes(header.alg)) {
       throw new AuthenticationError(
@@ -107,7 +127,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch (error) {
       throw explain(error);
     }
-    return toIdentity(payload, tid.toLowerCase());
+    const identity = toIdentity(payload, tid.toLowerCase());
+    if (typeof header.kid === 'string' && typeof payload.exp === 'number') {
+      cache.set(token, { identity, exp: payload.exp, kid: header.kid, keys: match.ring });
+    }
+    return identity;
   };
 }
 

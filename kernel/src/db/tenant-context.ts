@@ -1,14 +1,8 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { ValidationError } from '../errors.ts';
+import { isUuid } from '../ids.ts';
 import { HOLD } from './piggyback-begin.ts';
 import { TENANT_SETTING } from './roles.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether `value` is a UUID in canonical text form. */
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 /**
  * Runs `work` in one transaction whose `app.tenant_id` is set locally (`set_config(…, true)`), on a

@@ -1,7 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { type AuditActor, recordAudit } from '../audit/audit-log.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
-import { isUuid, withTenant } from './tenant-context.ts';
+import { isName, isUuid, NAME_RULE } from '../ids.ts';
+import { withTenant } from './tenant-context.ts';
 
 /** A registered WidgeTDC tenant; its id is the Entra ID directory (tenant) id, `tid`. */
 export interface TenantRecord {
@@ -10,8 +11,6 @@ export interface TenantRecord {
   displayName: string;
   createdAt: Date;
 }
-
-const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
  * Registers the directory `tenantId` as a WidgeTDC tenant, recording who did it in the new tenant's
@@ -29,10 +28,8 @@ export async function registerTenant(
       `tenant id must be the directory's GUID (tid), e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47 (got "${input.tenantId}")`,
     );
   }
-  if (!SLUG.test(input.slug)) {
-    throw new ValidationError(
-      `slug must be 1 to 63 lower-case letters, digits or hyphens, starting with a letter or digit (got "${input.slug}")`,
-    );
+  if (!isName(input.slug)) {
+    throw new ValidationError(`slug must be ${NAME_RULE} (got "${input.slug}")`);
   }
   const displayName = input.displayName.trim();
   if (displayName.length < 1 || displayName.length > 200) {

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts';
+import { isUuid } from '../ids.ts';
 
 /** Page size when `first` is not given. */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -60,9 +61,8 @@ export function decodeCursor(cursor: string): Keyset {
   if (cursor.length > 200) throw invalid();
   const [iso, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const at = new Date(iso ?? '');
-  if (extra !== undefined || !id || Number.isNaN(at.getTime()) || !/^[0-9a-f-]{36}$/.test(id))
-    throw invalid();
-  return { at, id };
+  if (extra !== undefined || !id || Number.isNaN(at.getTime()) || !isUuid(id)) throw invalid();
+  return { at, id: id.toLowerCase() };
 }
 
 /** Builds a connection from up to `first + 1` rows (the extra row only signals a next page). */
@@ -78,10 +78,4 @@ export function toConnection<T>(rows: T[], page: PageRequest, key: (row: T) => K
       endCursor: edges.at(-1)?.cursor ?? null,
     },
   };
-}
-
-/** MikroORM filter for rows after a keyset position in (createdAt desc, id desc) order. */
-export function afterKeyset(after: Keyset | undefined, atField = 'createdAt'): Record<string, unknown> {
-  if (!after) return {};
-  return { $or: [{ [atField]: { $lt: after.at } }, { [atField]: after.at, id: { $lt: after.id } }] };
 }

@@ -1,36 +1,21 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import {
-  defaultFieldResolver,
-  type GraphQLField,
-  type GraphQLFieldResolver,
-  GraphQLObjectType,
-  type GraphQLResolveInfo,
-  type GraphQLSchema,
-  getNamedType,
-  isObjectType,
-} from 'graphql';
-import { type AuditEntry, type AuditOutcome, actorOf, recordAudit } from '../audit/audit-log.ts';
-import type { TenantScope } from '../db/tenant-context.ts';
-import { AppError, ForbiddenError, ValidationError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import type { RequestContext } from './context.ts';
-import { assertHasRole, declaredRoles, ROLE_DIRECTIVE, type Role } from './roles.ts';
+import { type GraphQLSchema, isObjectType } from 'graphql';
+import { guardEntities, isEntity, typeRoles } from './guard/entities-guard.ts';
+import { guardField } from './guard/field-guard.ts';
+import type { GuardOptions } from './guard/guard-options.ts';
+import { guardService } from './guard/service-guard.ts';
+import { declaredRoles } from './roles.ts';
 
-/** Root fields federation itself answers; `_service` serves the SDL to composition tools. */
+export type { GuardOptions } from './guard/guard-options.ts';
+
+/** Root fields federation itself answers; `_service` serves the SDL to the platform's own services. */
 const FEDERATION_FIELDS = new Set(['_service']);
-
-/** Options of {@link guardSchema}. */
-export interface GuardOptions {
-  /** Prefix of audit actions, e.g. `agent` → `agent.createTask`. */
-  subgraph: string;
-  logger?: Logger;
-}
 
 /**
  * Enforces the schema's `@requiresRole` declarations and audits every mutation and every denial.
  *
  * - Every Query and Mutation field must declare its roles; one that does not is denied to everyone.
  * - `_entities` checks the declaration on each requested entity type the same way.
+ * - `_service` answers only the platform's own service identities (`serviceClientIds`).
  * - A mutation runs in one tenant transaction (every `ctx.db.run` of its resolver joins it) that
  *   ends by appending its audit record, so the change and its record commit or fail together; a
  *   failed or denied attempt is recorded in its own transaction afterwards.
@@ -40,19 +25,21 @@ export function guardSchema(schema: GraphQLSchema, options: GuardOptions): Graph
     if (!root) continue;
     const isMutation = root === schema.getMutationType();
     for (const field of Object.values(root.getFields())) {
-      if (FEDERATION_FIELDS.has(field.name)) continue;
-      if (field.name === '_entities') {
-        field.resolve = guardEntities(schema, field, options);
-        continue;
-      }
-      const roles = declaredRoles([field.astNode], `${root.name}.${field.name}`);
-      field.resolve = guardField(field, roles, isMutation, options);
+      if (field.name === '_service') field.resolve = guardService(field, options);
+      else if (field.name === '_entities') field.resolve = guardEntities(schema, field, options);
+      else
+        field.resolve = guardField(
+          field,
+          declaredRoles([field.astNode], `${root.name}.${field.name}`),
+          isMutation,
+          options,
+        );
     }
   }
   return schema;
 }
 
-/** The role declaration of every root field and entity type, for the role matrix and tests. */
+/** Root fields and entity types that declare no roles (denied to everyone), for the role matrix and tests. */
 export function undeclaredOperations(schema: GraphQLSchema): string[] {
   const missing: string[] = [];
   for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
@@ -66,239 +53,4 @@ export function undeclaredOperations(schema: GraphQLSchema): string[] {
     if (isObjectType(type) && isEntity(type) && !typeRoles(type)) missing.push(type.name);
   }
   return missing;
-}
-
-function guardField(
-  field: GraphQLField<unknown, RequestContext>,
-  roles: Role[] | undefined,
-  isMutation: boolean,
-  options: GuardOptions,
-): GraphQLFieldResolver<unknown, RequestContext> {
-  const resolve = field.resolve ?? defaultFieldResolver;
-  const action = `${options.subgraph}.${field.name}`;
-  return async (source, args, ctx, info) => {
-    try {
-      if (!roles) {
-        throw new ForbiddenError(
-          `${info.parentType.name}.${field.name} declares no @${ROLE_DIRECTIVE} requirement, so it is denied to everyone`,
-        );
-      }
-      assertHasRole(ctx.identity, roles, `${info.parentType.name}.${field.name}`);
-    } catch (error) {
-      await audit(ctx, action, info, args, 'denied', options);
-      throw error;
-    }
-    assertNoNulCharacters(args, field.name);
-    if (!isMutation) return resolve(source, args, ctx, info);
-    return runAudited(resolve, source, args, ctx, info, action, options);
-  };
-}
-
-async function runAudited(
-  resolve: GraphQLFieldResolver<unknown, RequestContext>,
-  source: unknown,
-  args: Record<string, unknown>,
-  ctx: RequestContext,
-  info: GraphQLResolveInfo,
-  action: string,
-  options: GuardOptions,
-): Promise<unknown> {
-  const tx = new LazyTransaction(ctx);
-  try {
-    const result = await resolve(source, args, { ...ctx, db: tx.scope }, info);
-    const target = { type: targetTypeOf(info), id: targetIdOf(result, args) };
-    const record = (em: EntityManager) =>
-      recordAudit(em, ctx.db.tenantId, entryOf(ctx, action, 'success', args, target));
-    // With a transaction: the record ends it, so both commit or neither. Without (no data changed
-    // in this database, e.g. an event-bus operation): the record gets its own transaction.
-    if (tx.started) await tx.commit(record);
-    else await ctx.db.run(record);
-    return result;
-  } catch (error) {
-    await tx.rollback(error);
-    const outcome = error instanceof ForbiddenError ? 'denied' : 'failed';
-    const code = error instanceof AppError ? error.code : 'INTERNAL_SERVER_ERROR';
-    await audit(ctx, action, info, { ...args, _error: code }, outcome, options);
-    throw error;
-  }
-}
-
-/**
- * The one transaction of a mutation, begun only when the resolver first reaches the database (so no
- * transaction is held while it talks to other systems first) and kept open until the guard commits it
- * with the audit record. Every `run` of the resolver joins it.
- */
-type TransactionOutcome =
-  | { ok: true; finish: (em: EntityManager) => Promise<unknown> }
-  | { ok: false; error: unknown };
-
-class LazyTransaction {
-  readonly scope: TenantScope;
-  #em: Promise<EntityManager> | undefined;
-  #end:
-    | ((
-        outcome:
-          | { ok: true; finish: (em: EntityManager) => Promise<unknown> }
-          | { ok: false; error: unknown },
-      ) => void)
-    | undefined;
-  #finished: Promise<unknown> | undefined;
-
-  constructor(ctx: RequestContext) {
-    this.scope = {
-      tenantId: ctx.db.tenantId,
-      run: async (work) => work(await this.#begin(ctx)),
-    };
-  }
-
-  get started(): boolean {
-    return this.#em !== undefined;
-  }
-
-  #begin(ctx: RequestContext): Promise<EntityManager> {
-    this.#em ??= new Promise<EntityManager>((resolveEm, rejectEm) => {
-      this.#finished = ctx.db.run(async (em) => {
-        const outcome = await new Promise<TransactionOutcome>((end) => {
-          this.#end = end;
-          resolveEm(em);
-        });
-        if (!outcome.ok) throw outcome.error;
-        await outcome.finish(em);
-      });
-      this.#finished.catch(rejectEm);
-    });
-    return this.#em;
-  }
-
-  /** Runs `finish` in the transaction and commits it. */
-  async commit(finish: (em: EntityManager) => Promise<unknown>): Promise<void> {
-    this.#end?.({ ok: true, finish });
-    await this.#finished;
-  }
-
-  /** Rolls the transaction back, if one was begun. */
-  async rollback(error: unknown): Promise<void> {
-    if (!this.#em) return;
-    this.#end?.({ ok: false, error });
-    await this.#finished?.catch(() => {});
-  }
-}
-
-function guardEntities(
-  schema: GraphQLSchema,
-  field: GraphQLField<unknown, RequestContext>,
-  options: GuardOptions,
-): GraphQLFieldResolver<unknown, RequestContext> {
-  const resolve = field.resolve ?? defaultFieldResolver;
-  return async (source, args, ctx, info) => {
-    const representations = (args.representations ?? []) as { __typename?: unknown }[];
-    const typeNames = new Set(representations.map((r) => String(r.__typename)));
-    for (const name of typeNames) {
-      const type = schema.getType(name);
-      try {
-        const roles = type instanceof GraphQLObjectType ? typeRoles(type) : undefined;
-        if (!roles) {
-          throw new ForbiddenError(
-            `Entity ${name} declares no @${ROLE_DIRECTIVE} requirement, so it is denied`,
-          );
-        }
-        assertHasRole(ctx.identity, roles, `Resolving ${name} entities`);
-      } catch (error) {
-        await audit(
-          ctx,
-          `${options.subgraph}._entities`,
-          info,
-          { typename: name },
-          'denied',
-          options,
-          null,
-          name,
-        );
-        throw error;
-      }
-    }
-    return resolve(source, args, ctx, info);
-  };
-}
-
-function typeRoles(type: GraphQLObjectType): Role[] | undefined {
-  return declaredRoles([type.astNode, ...type.extensionASTNodes], type.name);
-}
-
-function isEntity(type: GraphQLObjectType): boolean {
-  return [type.astNode, ...type.extensionASTNodes].some((node) =>
-    node?.directives?.some((d) => d.name.value === 'key'),
-  );
-}
-
-async function audit(
-  ctx: RequestContext,
-  action: string,
-  info: GraphQLResolveInfo,
-  args: Record<string, unknown>,
-  outcome: AuditOutcome,
-  options: GuardOptions,
-  targetId: string | null = targetIdOf(undefined, args),
-  targetType = targetTypeOf(info),
-): Promise<void> {
-  try {
-    const target = { type: targetType, id: targetId };
-    await ctx.db.run((em) => recordAudit(em, ctx.db.tenantId, entryOf(ctx, action, outcome, args, target)));
-  } catch (error) {
-    // The attempt is refused or failed either way; losing its record must at least be loud.
-    options.logger?.error('could not write audit record', {
-      action,
-      outcome,
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
-}
-
-/** The audit record of an attempt by the request's caller. */
-function entryOf(
-  ctx: RequestContext,
-  action: string,
-  outcome: AuditOutcome,
-  args: Record<string, unknown>,
-  target: { type: string; id: string | null },
-): AuditEntry {
-  return {
-    actor: actorOf(ctx.identity),
-    action,
-    targetType: target.type,
-    targetId: target.id,
-    outcome,
-    requestId: ctx.requestId,
-    input: args,
-  };
-}
-
-/**
- * PostgreSQL text cannot hold U+0000; refuse it at the boundary with a clear message instead of
- * letting the database fail the statement.
- */
-function assertNoNulCharacters(value: unknown, path: string): void {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) {
-      throw new ValidationError(`${path} contains a NUL character (U+0000), which is not allowed`, {
-        argument: path,
-      });
-    }
-  } else if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) assertNoNulCharacters(item, `${path}[${i}]`);
-  } else if (value && typeof value === 'object' && !(value instanceof Date)) {
-    for (const [key, item] of Object.entries(value)) assertNoNulCharacters(item, `${path}.${key}`);
-  }
-}
-
-function targetTypeOf(info: GraphQLResolveInfo): string {
-  return getNamedType(info.returnType).name;
-}
-
-function targetIdOf(result: unknown, args: Record<string, unknown>): string | null {
-  const fromResult = (result as { id?: unknown } | null | undefined)?.id;
-  if (typeof fromResult === 'string') return fromResult;
-  const input = args.input as { id?: unknown } | undefined;
-  const candidate = args.id ?? input?.id;
-  return typeof candidate === 'string' ? candidate.slice(0, 200) : null;
 }

@@ -1,5 +1,5 @@
-import { isUuid } from '../db/tenant-context.ts';
 import { ValidationError } from '../errors.ts';
+import { isUuid } from '../ids.ts';
 
 /** Checks that an `ID` argument is a UUID, naming the argument when it is not. */
 export function parseId(value: string, argument = 'id'): string {

@@ -8,9 +8,10 @@ import {
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import type { EntitySchema, MikroORM } from '@mikro-orm/postgresql';
 import { parse } from 'graphql';
+import { recordRequestRefusal, useRefusalAudit } from '../audit/refusals.ts';
 import { authOptions } from '../auth/auth-options.ts';
 import { createTokenVerifier, type TokenVerifierOptions } from '../auth/token-verifier.ts';
-import { loadConfig, type SubgraphName } from '../config.ts';
+import { loadConfig } from '../config.ts';
 import { assertApplicationRole } from '../db/app-role-guard.ts';
 import { createOrm } from '../db/orm.ts';
 import { createTenantDirectory } from '../db/tenant-directory.ts';
@@ -21,10 +22,27 @@ import { announceReady, onShutdown } from '../process/lifecycle.ts';
 import { createContextFactory, type RequestContext } from './context.ts';
 import { createFormatError } from './errors.ts';
 import { guardSchema } from './guard.ts';
+import { formatLimitErrors } from './limits/format-limit-errors.ts';
+import { loadOperationLimits } from './limits/limits-config.ts';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './limits/operation-limits.ts';
+import { useOperationLimits } from './limits/use-operation-limits.ts';
+import { apolloPipeline } from './pipeline/apollo-pipeline.ts';
+import type { OperationPlugin } from './pipeline/operation-plugin.ts';
+import { createPipeline } from './pipeline/pipeline.ts';
+import { useHiddenSuggestions } from './pipeline/use-hidden-suggestions.ts';
+import { platformServiceClientIds } from './service-client-ids.ts';
+
+/** Whom a subgraph's refusal records name, and the tenant scope they go to. */
+const callerOf = (ctx: RequestContext) => ({
+  identity: ctx.identity,
+  scope: ctx.db,
+  requestId: ctx.requestId,
+});
 
 /** Everything that makes a subgraph: its SDL, resolvers and entities. */
 export interface SubgraphDefinition {
-  name: SubgraphName;
+  /** The subgraph's name: its log prefix and the name it announces. */
+  name: string;
   /** Location of `schema.graphql`, the source of truth. */
   schema: URL;
   resolvers: GraphQLResolverMap<RequestContext>;
@@ -44,11 +62,23 @@ export interface SubgraphOptions {
   logger: Logger;
   /** Tenants whose Admins operate the platform. */
   operatorTenantIds?: readonly string[];
+  /** The operation limits (the gateway's, one implementation); {@link DEFAULT_OPERATION_LIMITS} when absent. */
+  limits?: OperationLimits;
+  /** Production mode: validation errors carry no "Did you mean …" suggestions. */
+  production?: boolean;
+  /** Client ids of the platform's own service identities, the only callers `_service` answers. */
+  serviceClientIds?: readonly string[];
 }
+
+/** What shapes a subgraph's GraphQL server besides its definition. */
+export type SubgraphApolloOptions = Pick<
+  SubgraphOptions,
+  'introspection' | 'logger' | 'limits' | 'production' | 'serviceClientIds'
+>;
 
 /** A running subgraph. */
 export interface RunningSubgraph {
-  readonly name: SubgraphName;
+  readonly name: string;
   readonly url: string;
   readonly orm: MikroORM;
   close(): Promise<void>;
@@ -62,21 +92,38 @@ export async function readSchema(definition: SubgraphDefinition): Promise<string
 /** Builds the subgraph's Apollo Server from its SDL and resolvers (not yet started). */
 export async function createSubgraphApollo(
   definition: SubgraphDefinition,
-  options: { introspection: boolean; logger: Logger },
+  options: SubgraphApolloOptions,
 ): Promise<ApolloServer<RequestContext>> {
   const typeDefs = parse(await readSchema(definition));
+  // Zero trust: a request straight to a subgraph meets the gateway's limits (the same plugin).
+  const plugins: OperationPlugin<RequestContext>[] = [
+    useOperationLimits({ limits: options.limits ?? DEFAULT_OPERATION_LIMITS, logger: options.logger }),
+  ];
+  if (options.production) plugins.push(useHiddenSuggestions());
+  const pipeline = apolloPipeline(createPipeline(plugins));
   return new ApolloServer<RequestContext>({
     schema: guardSchema(buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers }]), {
       subgraph: definition.name,
       logger: options.logger,
+      serviceClientIds: options.serviceClientIds ?? [],
     }),
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
-    formatError: createFormatError(options.logger),
+    formatError: formatLimitErrors(createFormatError(options.logger)),
+    // The parser stops at the token limit, before any validation work.
+    parseOptions: pipeline.parseOptions,
+    // Apollo's guard against fragment-expansion blow-ups during validation.
+    maxRecursiveSelections: true,
     // Our onShutdown owns signals; Apollo's own handler races it and re-sends the signal mid-close.
     stopOnTerminationSignals: false,
     // Inline traces feed Apollo Studio only; our traces go to OpenTelemetry.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      pipeline.plugin,
+      // Whole-request refusals (parse, validation, variables, limits) are audited too (ADR 0013).
+      useRefusalAudit<RequestContext>({ service: definition.name, callerOf, logger: options.logger }),
+    ],
   });
 }
 
@@ -93,7 +140,7 @@ export async function startSubgraph(
   });
   try {
     await assertApplicationRole(orm);
-    const apollo = await createSubgraphApollo(definition, { introspection: options.introspection, logger });
+    const apollo = await createSubgraphApollo(definition, options);
     await apollo.start();
     const context = createContextFactory({
       verifier: createTokenVerifier(options.auth),
@@ -107,6 +154,10 @@ export async function startSubgraph(
       apollo,
       logger,
       context: (req: IncomingMessage) => context(req.headers),
+      auditRefusal: async (req, refusal) => {
+        const ctx = await context(req.headers).catch(() => undefined);
+        if (ctx) await recordRequestRefusal(definition.name, callerOf(ctx), refusal, logger);
+      },
       ready: async () => {
         try {
           await orm.em.fork().execute('select 1');
@@ -137,15 +188,14 @@ export async function startSubgraph(
 
 /** Options of {@link runSubgraph}. */
 export interface RunSubgraphOptions {
+  /** Port to listen on, from the subgraph's own configuration. */
+  port: number;
   /** Closes what the process opened for the definition (after the server has stopped). */
   onClose?: () => Promise<void>;
 }
 
 /** Process entry point of a subgraph: reads configuration, starts, and stops on a signal. */
-export async function runSubgraph(
-  definition: SubgraphDefinition,
-  run: RunSubgraphOptions = {},
-): Promise<void> {
+export async function runSubgraph(definition: SubgraphDefinition, run: RunSubgraphOptions): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(definition.name, config.log);
   if (!config.database.url) {
@@ -157,10 +207,13 @@ export async function runSubgraph(
     auth: authOptions(config),
     autoProvisionTenants: config.auth.autoProvisionTenants,
     host: config.host,
-    port: config.ports[definition.name],
+    port: run.port,
     introspection: config.introspection,
     poolMax: config.database.poolMax,
     logger,
+    limits: loadOperationLimits(),
+    production: config.nodeEnv === 'production',
+    serviceClientIds: platformServiceClientIds(config),
   });
   onShutdown(async () => {
     await running.close();

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import type { RequestRefusal } from '../audit/refusals.ts';
 import type { Logger } from '../logger.ts';
+import { getRequestOf, requestShapeProblem } from './request-shape.ts';
 
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -22,6 +24,11 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   context: (req: IncomingMessage) => Promise<TContext>;
   ready: () => Promise<ReadinessReport>;
   logger: Logger;
+  /**
+   * Called (and awaited) when this server refuses a GraphQL request before it reaches Apollo (body
+   * too large, not JSON, malformed members), so the service can audit a verified caller's refusal.
+   */
+  auditRefusal?: (req: IncomingMessage, refusal: RequestRefusal) => Promise<void>;
   /** Extra routes tried before 404 (the gateway's WebSocket upgrade lives elsewhere). */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
@@ -38,7 +45,7 @@ export interface RunningHttpServer {
 export async function startHttpServer<TContext extends BaseContext>(
   options: HttpServerOptions<TContext>,
 ): Promise<RunningHttpServer> {
-  const { apollo, logger } = options;
+  const { logger } = options;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
@@ -54,7 +61,7 @@ export async function startHttpServer<TContext extends BaseContext>(
       return;
     }
     if (path === GRAPHQL_PATH) {
-      handleGraphQL(apollo, options.context, req, res).catch((error: unknown) => {
+      handleGraphQL(options, req, res).catch((error: unknown) => {
         logger.error('request failed', { message: error instanceof Error ? error.message : String(error) });
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
         else res.end();
@@ -90,44 +97,70 @@ export async function startHttpServer<TContext extends BaseContext>(
 }
 
 async function handleGraphQL<TContext extends BaseContext>(
-  apollo: ApolloServer<TContext>,
-  context: (req: IncomingMessage) => Promise<TContext>,
+  options: HttpServerOptions<TContext>,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  const { apollo, context } = options;
+  const refuse = async (refusal: RequestRefusal, extensions: Record<string, unknown> = {}) => {
+    await options
+      .auditRefusal?.(req, refusal)
+      .catch((error: unknown) =>
+        options.logger.error('could not audit a refused request', { error: String(error) }),
+      );
+    sendJson(res, refusal.status, {
+      errors: [{ message: refusal.message, extensions: { code: refusal.code, ...extensions } }],
+    });
+  };
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
+  const search = new URL(req.url ?? '/', 'http://localhost').search;
   let body: unknown;
   if (req.method === 'POST') {
     const raw = await readBody(req);
     if (raw === 'too-large')
-      return sendJson(res, 413, {
-        errors: [
-          {
-            message: `Request body exceeds ${MAX_BODY_BYTES} bytes`,
-            extensions: { code: 'PAYLOAD_TOO_LARGE', max: MAX_BODY_BYTES },
-          },
-        ],
-      });
+      return refuse(
+        { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `Request body exceeds ${MAX_BODY_BYTES} bytes` },
+        { max: MAX_BODY_BYTES },
+      );
     if (raw.length > 0 && /json/i.test(req.headers['content-type'] ?? '')) {
       try {
         body = JSON.parse(raw);
       } catch {
-        return sendJson(res, 400, {
-          errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+        return refuse({
+          status: 400,
+          code: 'BAD_REQUEST',
+          message: 'Request body is not valid JSON',
+          body: raw,
         });
       }
+      const problem = requestShapeProblem(body);
+      if (problem)
+        return refuse(
+          { status: 400, code: 'BAD_REQUEST', message: problem.message, body },
+          { field: problem.field },
+        );
     } else {
       body = raw;
+    }
+  } else if (req.method === 'GET' && search.length > 1) {
+    const parsed = getRequestOf(search);
+    const problem = 'problem' in parsed ? parsed.problem : requestShapeProblem(parsed.request);
+    if (problem) {
+      const sent = 'request' in parsed ? parsed.request : { search };
+      return refuse(
+        { status: 400, code: 'BAD_REQUEST', message: problem.message, body: sent },
+        { field: problem.field },
+      );
     }
   }
   const response = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: {
       method: (req.method ?? 'GET').toUpperCase(),
       headers,
-      search: new URL(req.url ?? '/', 'http://localhost').search,
+      search,
       body,
     },
     context: () => context(req),

@@ -24,3 +24,9 @@ export const ATTR_EVENT_BATCH_SIZE = 'widgetdc.event.batch_size';
 export const ATTR_STREAM = 'widgetdc.stream';
 /** Event-bus metric attribute: the consumer group. */
 export const ATTR_GROUP = 'widgetdc.group';
+/** `graphql.operation.type`: query, mutation or subscription. */
+export const ATTR_GRAPHQL_OPERATION_TYPE = 'graphql.operation.type';
+/** `graphql.operation.name`: the operation's name, when it has one. */
+export const ATTR_GRAPHQL_OPERATION_NAME = 'graphql.operation.name';
+/** How a GraphQL operation arrived at the gateway: http or websocket. */
+export const ATTR_GRAPHQL_TRANSPORT = 'widgetdc.graphql.transport';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent } from '#events/catalogue.ts';
+import { defineEvent, uuid } from '#events/catalogue.ts';
 
 export { TaskStatusChanged } from '#contracts/events/agent.ts';
 
@@ -7,5 +7,5 @@ export { TaskStatusChanged } from '#contracts/events/agent.ts';
 export const TaskCreated = defineEvent(
   'task.created',
   1,
-  z.object({ taskId: z.uuid(), title: z.string().min(1).max(500) }),
+  z.object({ taskId: uuid(), title: z.string().min(1).max(500) }),
 );

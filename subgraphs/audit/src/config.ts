@@ -1,7 +1,9 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '#kernel/errors.ts';
+import { type Env, int, oneOf, parseEnv, port, rule, text } from '#kernel/config.ts';
 
+/** Default port of the audit subgraph. */
+export const DEFAULT_PORT = 4004;
 /** How often the chain head of every tenant is checkpointed, by default (one minute). */
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 /** The anchor folder under the data folder when AUDIT_ANCHOR_DIR is not set. */
@@ -9,8 +11,10 @@ export const DEFAULT_ANCHOR_SUBDIR = 'audit-anchors';
 /** The development anchor key under the data folder when AUDIT_ANCHOR_KEY_FILE is not set. */
 export const DEV_ANCHOR_KEY_FILE = 'audit-anchor-key.pem';
 
-/** Where the audit subgraph keeps its chain checkpoints and which key signs them. */
+/** The audit subgraph's own settings (the shared ones come from the kernel's `loadConfig`). */
 export interface AuditConfig {
+  /** Port it listens on (`AUDIT_PORT`). */
+  port: number;
   /** PEM file of the Ed25519 private key that signs checkpoints. */
   keyFile: string;
   /** True when the key is the development key, generated on first use. */
@@ -21,47 +25,44 @@ export interface AuditConfig {
   checkpointIntervalMs: number;
 }
 
-const schema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  WIDGETDC_DATA_DIR: z.string().min(1).default('.data'),
-  AUDIT_ANCHOR_KEY_FILE: z.string().min(1, 'AUDIT_ANCHOR_KEY_FILE must name a PEM file').optional(),
-  AUDIT_ANCHOR_DIR: z.string().min(1, 'AUDIT_ANCHOR_DIR must name a folder').optional(),
-  AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce
-    .number({ error: 'AUDIT_CHECKPOINT_INTERVAL_MS must be a number of milliseconds' })
-    .int('AUDIT_CHECKPOINT_INTERVAL_MS must be a whole number of milliseconds')
-    .min(0, 'AUDIT_CHECKPOINT_INTERVAL_MS must be 0 (off) or more')
-    .max(86_400_000, 'AUDIT_CHECKPOINT_INTERVAL_MS must be at most 86400000 (a day)')
-    .default(DEFAULT_CHECKPOINT_INTERVAL_MS),
-});
+const absolute = (path: string) => (isAbsolute(path) ? path : resolve(path));
+
+const schema = z
+  .object({
+    AUDIT_PORT: port(DEFAULT_PORT),
+    NODE_ENV: oneOf(['development', 'production', 'test'], 'development'),
+    WIDGETDC_DATA_DIR: text(),
+    AUDIT_ANCHOR_KEY_FILE: text(),
+    AUDIT_ANCHOR_DIR: text(),
+    AUDIT_CHECKPOINT_INTERVAL_MS: int(DEFAULT_CHECKPOINT_INTERVAL_MS, 0, 86_400_000),
+  })
+  .check(
+    rule((env, ctx) => {
+      if (env.NODE_ENV === 'production' && !env.AUDIT_ANCHOR_KEY_FILE) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'AUDIT_ANCHOR_KEY_FILE must name the Ed25519 key (PEM) that signs audit checkpoints in production ' +
+            '(e.g. a compose or Kubernetes secret; generate one with: openssl genpkey -algorithm ed25519)',
+        });
+      }
+    }),
+  )
+  .transform((env): AuditConfig => {
+    const dataDir = absolute(env.WIDGETDC_DATA_DIR ?? '.data');
+    return {
+      port: env.AUDIT_PORT,
+      keyFile: absolute(env.AUDIT_ANCHOR_KEY_FILE ?? join(dataDir, DEV_ANCHOR_KEY_FILE)),
+      generateKey: !env.AUDIT_ANCHOR_KEY_FILE,
+      anchorDir: absolute(env.AUDIT_ANCHOR_DIR ?? join(dataDir, DEFAULT_ANCHOR_SUBDIR)),
+      checkpointIntervalMs: env.AUDIT_CHECKPOINT_INTERVAL_MS,
+    };
+  });
 
 /**
- * Reads the audit subgraph's configuration once. In production the key must come from
- * AUDIT_ANCHOR_KEY_FILE (a secret the database never sees); elsewhere a key is generated into the
- * data folder on first use.
+ * Reads the audit subgraph's settings once. In production the key must come from AUDIT_ANCHOR_KEY_FILE
+ * (a secret the database never sees); elsewhere a key is generated into the data folder on first use.
  */
-export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const name = issue.path.join('.');
-        return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
-      }),
-    );
-  }
-  const values = parsed.data;
-  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(path));
-  const dataDir = absolute(values.WIDGETDC_DATA_DIR);
-  if (values.NODE_ENV === 'production' && !values.AUDIT_ANCHOR_KEY_FILE) {
-    throw new ConfigError([
-      'AUDIT_ANCHOR_KEY_FILE must name the Ed25519 key (PEM) that signs audit checkpoints in production ' +
-        '(e.g. a compose or Kubernetes secret; generate one with: openssl genpkey -algorithm ed25519)',
-    ]);
-  }
-  return {
-    keyFile: absolute(values.AUDIT_ANCHOR_KEY_FILE ?? join(dataDir, DEV_ANCHOR_KEY_FILE)),
-    generateKey: !values.AUDIT_ANCHOR_KEY_FILE,
-    anchorDir: absolute(values.AUDIT_ANCHOR_DIR ?? join(dataDir, DEFAULT_ANCHOR_SUBDIR)),
-    checkpointIntervalMs: values.AUDIT_CHECKPOINT_INTERVAL_MS,
-  };
+export function loadAuditConfig(env: Env = process.env): AuditConfig {
+  return parseEnv(schema, env);
 }

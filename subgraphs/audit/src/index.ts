@@ -37,6 +37,7 @@ const timer =
     ? startCheckpointTimer(orm, anchor, audit.checkpointIntervalMs, logger.child('checkpoint'))
     : undefined;
 await runSubgraph(createAuditSubgraph({ anchor }), {
+  port: audit.port,
   onClose: async () => {
     await timer?.stop();
     await orm.close();

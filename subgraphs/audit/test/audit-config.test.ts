@@ -17,6 +17,7 @@ afterEach(async () => {
 describe('audit configuration', () => {
   it('defaults to a generated key and a checkpoint folder in the data folder, every minute', () => {
     expect(loadAuditConfig({ WIDGETDC_DATA_DIR: dir })).toEqual({
+      port: 4004,
       keyFile: join(dir, 'audit-anchor-key.pem'),
       generateKey: true,
       anchorDir: join(dir, 'audit-anchors'),
@@ -33,6 +34,7 @@ describe('audit configuration', () => {
         AUDIT_CHECKPOINT_INTERVAL_MS: '0',
       }),
     ).toEqual({
+      port: 4004,
       keyFile: '/run/secrets/audit_anchor_key',
       generateKey: false,
       anchorDir: '/var/lib/widgetdc/audit-anchors',
@@ -45,10 +47,10 @@ describe('audit configuration', () => {
       /AUDIT_ANCHOR_KEY_FILE must name the Ed25519 key \(PEM\) that signs audit checkpoints in production/,
     );
     expect(() => loadAuditConfig({ AUDIT_CHECKPOINT_INTERVAL_MS: 'soon' })).toThrow(
-      /AUDIT_CHECKPOINT_INTERVAL_MS must be a number of milliseconds/,
+      /AUDIT_CHECKPOINT_INTERVAL_MS must be a whole number from 0 to 86400000 \(got "soon"\)/,
     );
     expect(() => loadAuditConfig({ AUDIT_CHECKPOINT_INTERVAL_MS: '-5' })).toThrow(
-      /AUDIT_CHECKPOINT_INTERVAL_MS must be 0 \(off\) or more/,
+      /AUDIT_CHECKPOINT_INTERVAL_MS must be a whole number from 0 to 86400000 \(got "-5"\)/,
     );
   });
 });

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { defineEvent } from '#events/catalogue.ts';
+import { defineEvent, uuid } from '#events/catalogue.ts';
 
 /** A document's bytes were stored and wait to be ingested (read by the knowledge-ingest workers). */
 export const DocumentUploaded = defineEvent(
   'document.uploaded',
   1,
   z.object({
-    documentId: z.uuid(),
+    documentId: uuid(),
     title: z.string().min(1).max(500),
     mimeType: z.string().min(3).max(200),
   }),
@@ -17,7 +17,7 @@ export const DocumentIngested = defineEvent(
   'document.ingested',
   1,
   z.object({
-    documentId: z.uuid(),
+    documentId: uuid(),
     chunkCount: z.number().int().min(0),
     status: z.enum(['READY', 'FAILED']),
   }),

@@ -1,6 +1,6 @@
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isUuid } from '#kernel/db/tenant-context.ts';
+import { isUuid } from '#kernel/ids.ts';
 import { type Checkpoint, toCheckpointLine } from './checkpoint.ts';
 
 /**

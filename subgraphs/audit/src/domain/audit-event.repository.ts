@@ -1,5 +1,6 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import { afterKeyset, type PageRequest } from '#kernel/graphql/connection.ts';
+import { keysetPage } from '#kernel/db/keyset-page.ts';
+import type { PageRequest } from '#kernel/graphql/connection.ts';
 import type { AUDIT_OUTCOMES, AuditEvent } from './audit-event.entity.ts';
 
 /** Filters of the audit log query; every given one must match. */
@@ -17,7 +18,7 @@ export interface AuditFilter {
 export class AuditEventRepository extends EntityRepository<AuditEvent> {
   /** Up to `first + 1` events after the cursor, newest first, matching `filter`. */
   page(page: PageRequest, filter: AuditFilter = {}): Promise<AuditEvent[]> {
-    const where: Record<string, unknown>[] = [afterKeyset(page.after, 'at')];
+    const where: Record<string, unknown>[] = [];
     if (filter.actor) where.push({ $or: [{ actorId: filter.actor }, { actor: filter.actor }] });
     if (filter.action) where.push({ action: filter.action });
     if (filter.targetType) where.push({ targetType: filter.targetType });
@@ -25,10 +26,7 @@ export class AuditEventRepository extends EntityRepository<AuditEvent> {
     if (filter.outcome) where.push({ outcome: filter.outcome });
     if (filter.from) where.push({ at: { $gte: filter.from } });
     if (filter.to) where.push({ at: { $lt: filter.to } });
-    return this.find({ $and: where } as object, {
-      orderBy: { at: 'desc', id: 'desc' },
-      limit: page.first + 1,
-    });
+    return keysetPage(this, page, { at: 'at', where: { $and: where } as object });
   }
 
   /** Events of [from, to) in chain order, at most `limit`. */

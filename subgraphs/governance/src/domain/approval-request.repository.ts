@@ -1,5 +1,6 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import { afterKeyset, type PageRequest } from '#kernel/graphql/connection.ts';
+import { keysetPage } from '#kernel/db/keyset-page.ts';
+import type { PageRequest } from '#kernel/graphql/connection.ts';
 import type { APPROVAL_STATUSES, ApprovalRequest } from './approval-request.entity.ts';
 
 /** Queries over approval requests; row-level security limits them to the caller's tenant. */
@@ -17,7 +18,6 @@ export class ApprovalRequestRepository extends EntityRepository<ApprovalRequest>
 
   /** Up to `first + 1` requests after the cursor, newest first, optionally of one status. */
   page(page: PageRequest, status?: (typeof APPROVAL_STATUSES)[number] | null): Promise<ApprovalRequest[]> {
-    const where = { ...(afterKeyset(page.after, 'requestedAt') as object), ...(status ? { status } : {}) };
-    return this.find(where, { orderBy: { requestedAt: 'desc', id: 'desc' }, limit: page.first + 1 });
+    return keysetPage(this, page, { at: 'requestedAt', where: status ? { status } : {} });
   }
 }
