@@ -30,9 +30,11 @@ COPY gateway ./gateway
 COPY migrations ./migrations
 COPY schema ./schema
 COPY scripts ./scripts
-# The only writable folder: WIDGETDC_DATA_DIR's default (embedded database and dev issuer keys), used
+# The writable folders: WIDGETDC_DATA_DIR's default (embedded database and dev issuer keys), used
 # only when no DATABASE_URL / AUTH_JWKS_URL is given.
 RUN mkdir .data && chown node:node .data
+# The audit service's checkpoint volume (AUDIT_ANCHOR_DIR); a new named volume takes this owner.
+RUN mkdir -p /var/lib/widgetdc/audit-anchors && chown node:node /var/lib/widgetdc/audit-anchors
 USER node
 EXPOSE 4000 4001 4002 4003 4004
 # No HEALTHCHECK: docker-compose.yml probes each service's own /ready.

@@ -4,7 +4,8 @@ import { Migration } from '@mikro-orm/migrations';
  * Anchored audit chain: the audit service checkpoints every tenant's chain head outside the
  * database. To find the heads it needs one cross-tenant read, and only of the heads: a SECURITY
  * DEFINER function (the owner sees every tenant's rows through a select-only policy, as the outbox
- * relay does) returns each tenant's newest sequence number, hash and time, and nothing else.
+ * relay does) returns each tenant's newest sequence number and nothing else; the checkpointer reads
+ * the head itself inside that tenant's own transaction.
  */
 export class Migration20261202160136_audit_chain_heads extends Migration {
   override async up(): Promise<void> {
@@ -13,9 +14,9 @@ export class Migration20261202160136_audit_chain_heads extends Migration {
       create policy chain_heads on audit.audit_events for select to widgetdc_owner using (true);
 
       create function audit.chain_heads()
-      returns table (tenant_id uuid, seq bigint, hash text, at timestamptz)
+      returns table (tenant_id uuid, seq bigint)
       language sql stable security definer set search_path = pg_catalog, audit as $$
-        select distinct on (e.tenant_id) e.tenant_id, e.seq, e.hash, e.at
+        select distinct on (e.tenant_id) e.tenant_id, e.seq
           from audit.audit_events e order by e.tenant_id, e.seq desc
       $$;
       revoke all on function audit.chain_heads() from public;

@@ -26,7 +26,15 @@ export const SERVICES_WITHOUT_HEALTHCHECK = ['migrate', 'jaeger', 'worker'] as c
 export const PLACEHOLDER_ENV: Readonly<Record<string, string>> = {
   AUTH_TENANT_IDS: '00000000-0000-0000-0000-000000000000',
   AUTH_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+  AUDIT_ANCHOR_KEY_FILE: '/run/placeholder/audit-anchor-key.pem',
 };
+
+/** Services that run once to completion; every other service is long-running. */
+export const ONE_SHOT_SERVICES = ['migrate'] as const;
+/** The restart policy of every long-running service: the orchestrator restarts it unless an operator stopped it. */
+export const LONG_RUNNING_RESTART = 'unless-stopped';
+/** The compose secret holding the audit anchor key, and where the audit service must read it. */
+export const AUDIT_ANCHOR_SECRET = 'audit_anchor_key';
 
 /** The part of a compose service these checks read. */
 export interface ComposeService {
@@ -37,12 +45,16 @@ export interface ComposeService {
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
   ports?: (string | number | { target?: number; published?: string | number })[];
+  restart?: string;
+  secrets?: (string | { source?: string; target?: string })[];
+  volumes?: (string | { type?: string; source?: string; target?: string })[];
 }
 
 /** The part of a compose file these checks read. */
 export interface ComposeFile {
   services?: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
+  secrets?: Record<string, { file?: string; external?: boolean; environment?: string } | null>;
 }
 
 /** Parses a compose file the way compose does: YAML merge keys (`<<: *anchor`) are resolved. */
@@ -92,6 +104,28 @@ export function commandLine(service: ComposeService): string {
   return Array.isArray(command) ? command.join(' ') : (command ?? '');
 }
 
+/** The secrets a service receives, as `{ name: path in the container }`. */
+export function secretMounts(service: ComposeService): Record<string, string> {
+  return Object.fromEntries(
+    (service.secrets ?? []).map((entry) => {
+      const name = typeof entry === 'string' ? entry : (entry.source ?? '');
+      const target = typeof entry === 'string' ? undefined : entry.target;
+      return [name, target?.startsWith('/') ? target : `/run/secrets/${target ?? name}`];
+    }),
+  );
+}
+
+/** The volumes a service mounts, as `{ source: target }` (bind mounts keep their host path as source). */
+export function volumeMounts(service: ComposeService): Record<string, string> {
+  return Object.fromEntries(
+    (service.volumes ?? []).map((entry) => {
+      if (typeof entry !== 'string') return [entry.source ?? '', entry.target ?? ''];
+      const [source = '', target = ''] = entry.split(':');
+      return [source, target];
+    }),
+  );
+}
+
 /** The health check's test as one string ('' when there is none). */
 export function healthcheckTest(service: ComposeService): string {
   const test = service.healthcheck?.test;
@@ -103,7 +137,8 @@ export function healthcheckTest(service: ComposeService): string {
  * Every structural problem of a parsed compose file, empty when there is none: dependencies name
  * existing services, each supergraph subgraph is a service that runs its own entry point, listens on
  * its port, probes its /ready, connects as widgetdc_app and waits for the migration; the gateway
- * routes to the services by name and waits for them to be healthy.
+ * routes to the services by name and waits for them to be healthy; every long-running service
+ * restarts unless stopped; the audit service alone gets the anchor key (a secret) and volume.
  */
 export function checkComposeStructure(
   compose: ComposeFile,
@@ -195,6 +230,21 @@ export function checkComposeStructure(
     if (!dependencies(worker).redis) problems.push('service worker must depend on redis');
   }
 
+  for (const [name, service] of Object.entries(services)) {
+    const oneShot = (ONE_SHOT_SERVICES as readonly string[]).includes(name);
+    if (oneShot && service.restart !== 'no' && service.restart !== 'on-failure') {
+      problems.push(
+        `service ${name} runs once: restart must be "no" or "on-failure" (got ${service.restart})`,
+      );
+    }
+    if (!oneShot && service.restart !== LONG_RUNNING_RESTART) {
+      problems.push(
+        `service ${name} is long-running: restart must be ${LONG_RUNNING_RESTART} (got ${service.restart ?? 'none'})`,
+      );
+    }
+  }
+  problems.push(...auditAnchorProblems(compose));
+
   const gateway = services.gateway;
   if (!gateway) problems.push('there is no gateway service');
   else {
@@ -214,6 +264,51 @@ export function checkComposeStructure(
       typeof entry === 'object' ? entry.target === DEFAULT_PORTS.gateway : /:4000$/.test(String(entry)),
     );
     if (!published) problems.push(`gateway does not publish port ${DEFAULT_PORTS.gateway}`);
+  }
+  return problems;
+}
+
+/**
+ * The audit service reads its anchor key from a compose secret (AUDIT_ANCHOR_KEY_FILE) and keeps
+ * checkpoints on a named volume (AUDIT_ANCHOR_DIR); no other service, the database least of all,
+ * gets either.
+ */
+export function auditAnchorProblems(compose: ComposeFile): string[] {
+  const problems: string[] = [];
+  const services = compose.services ?? {};
+  const audit = services.audit;
+  if (!audit) return problems;
+  const env = environment(audit);
+  const secret = compose.secrets?.[AUDIT_ANCHOR_SECRET];
+  if (!secret || (!secret.file && !secret.external && !secret.environment)) {
+    problems.push(
+      `there is no secret ${AUDIT_ANCHOR_SECRET} (file, environment or external) for the audit anchor key`,
+    );
+  }
+  const mounted = secretMounts(audit)[AUDIT_ANCHOR_SECRET];
+  if (!mounted) problems.push(`service audit must receive the secret ${AUDIT_ANCHOR_SECRET}`);
+  else if (env.AUDIT_ANCHOR_KEY_FILE !== mounted) {
+    problems.push(
+      `service audit must set AUDIT_ANCHOR_KEY_FILE=${mounted} (got ${env.AUDIT_ANCHOR_KEY_FILE})`,
+    );
+  }
+  const anchorDir = env.AUDIT_ANCHOR_DIR;
+  const volume = Object.entries(volumeMounts(audit)).find(
+    ([, target]) => anchorDir && target === anchorDir,
+  )?.[0];
+  if (!anchorDir) problems.push('service audit must set AUDIT_ANCHOR_DIR to its checkpoint volume');
+  else if (!volume) problems.push(`service audit must mount a volume at AUDIT_ANCHOR_DIR (${anchorDir})`);
+  else if (!compose.volumes || !(volume in compose.volumes)) {
+    problems.push(`service audit's checkpoint volume ${volume} must be a named volume (top-level volumes)`);
+  }
+  for (const [name, service] of Object.entries(services)) {
+    if (name === 'audit') continue;
+    if (secretMounts(service)[AUDIT_ANCHOR_SECRET]) {
+      problems.push(`service ${name} must not receive the audit anchor key (${AUDIT_ANCHOR_SECRET})`);
+    }
+    if (volume && volumeMounts(service)[volume] !== undefined) {
+      problems.push(`service ${name} must not mount the audit checkpoint volume ${volume}`);
+    }
   }
   return problems;
 }

@@ -41,8 +41,12 @@ const stop = (exitCode: number) => {
 };
 process.once('SIGINT', () => void stop(0));
 process.once('SIGTERM', () => void stop(0));
-supervisor.onUnexpectedExit = (name, code) => {
-  logger.error(`${name} exited unexpectedly (exit code ${code}); stopping the platform`);
+// A crashed service is restarted with backoff (the supervisor logs each restart); only one that
+// keeps crashing stops the platform.
+supervisor.onGiveUp = (name, crashes, windowMs) => {
+  logger.error(
+    `${name} crashed ${crashes} times within ${windowMs / 1000} s; stopping the platform (see its log above)`,
+  );
   void stop(1);
 };
 
@@ -88,8 +92,12 @@ try {
     logger.info(`dev token issuer at ${issuer.jwksUrl}`);
   }
 
-  const startSubgraph = (name: string) =>
-    supervisor.start(name, join(ROOT_DIR, 'subgraphs', name, 'src', 'index.ts'), env);
+  const startSubgraph = async (name: string) => {
+    const started = await supervisor.start(name, join(ROOT_DIR, 'subgraphs', name, 'src', 'index.ts'), env);
+    // A restarted service listens where the first start did (which may have been a random port).
+    env[`${name.toUpperCase()}_PORT`] = new URL(started.url).port;
+    return started;
+  };
   // Governance asks the agent subgraph about tasks (AGENT_URL): it starts once agent's address is known.
   const subgraphs = await Promise.all(
     SUBGRAPH_NAMES.filter((name) => name !== 'governance').map(startSubgraph),
@@ -108,6 +116,7 @@ try {
     });
   }
   const gateway = await supervisor.start('gateway', join(ROOT_DIR, 'gateway', 'src', 'index.ts'), env);
+  env.GATEWAY_PORT = new URL(gateway.url).port;
   await waitReady(gateway.url);
 
   logger.info(

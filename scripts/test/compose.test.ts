@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import {
+  AUDIT_ANCHOR_SECRET,
   type ComposeFile,
   checkComposeStructure,
   commandLine,
@@ -16,7 +17,9 @@ import {
   ROOT_DIR,
   runComposeConfig,
   SERVICES_WITHOUT_HEALTHCHECK,
+  secretMounts,
   supergraphSubgraphs,
+  volumeMounts,
 } from '../check-compose.ts';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '../lib/services.ts';
 
@@ -56,6 +59,9 @@ function importClosure(entries: readonly string[]): string[] {
 
 /** A deep copy to mutate in negative tests. */
 const copy = (): ComposeFile => structuredClone(compose);
+/** A copy's service environment as a mutable object (the file uses the mapping form). */
+const environmentOf = (file: ComposeFile, name: string) =>
+  file.services![name]!.environment as Record<string, string>;
 
 describe('docker-compose.yml structure', () => {
   it('has no structural problems', () => {
@@ -218,6 +224,67 @@ describe('docker-compose.yml structure', () => {
   });
 });
 
+describe('docker-compose.yml restarts and the audit anchor', () => {
+  it('restarts every long-running service through Docker, and runs migrate once', () => {
+    for (const [name, service] of Object.entries(services)) {
+      expect([name, service.restart]).toEqual([name, name === 'migrate' ? 'no' : 'unless-stopped']);
+    }
+  });
+
+  it('gives the audit service its anchor key as a secret and its checkpoints a volume of its own', () => {
+    const audit = services.audit!;
+    expect(compose.secrets?.[AUDIT_ANCHOR_SECRET]?.file).toMatch(/^\$\{AUDIT_ANCHOR_KEY_FILE:\?.+\}$/);
+    expect(secretMounts(audit)).toEqual({ [AUDIT_ANCHOR_SECRET]: '/run/secrets/audit_anchor_key' });
+    expect(environment(audit)).toMatchObject({
+      AUDIT_ANCHOR_KEY_FILE: '/run/secrets/audit_anchor_key',
+      AUDIT_ANCHOR_DIR: '/var/lib/widgetdc/audit-anchors',
+    });
+    expect(volumeMounts(audit)).toEqual({ 'audit-anchors': '/var/lib/widgetdc/audit-anchors' });
+    expect(compose.volumes).toHaveProperty('audit-anchors');
+    for (const name of Object.keys(services).filter((n) => n !== 'audit')) {
+      expect([name, secretMounts(services[name]!)]).toEqual([name, {}]);
+      expect(volumeMounts(services[name]!)['audit-anchors']).toBeUndefined();
+    }
+  });
+
+  it('reports a missing restart policy and a misplaced anchor key or volume', () => {
+    const noRestart = copy();
+    delete noRestart.services!.agent!.restart;
+    noRestart.services!.migrate!.restart = 'always';
+    expect(checkComposeStructure(noRestart, subgraphs)).toEqual([
+      'service migrate runs once: restart must be "no" or "on-failure" (got always)',
+      'service agent is long-running: restart must be unless-stopped (got none)',
+    ]);
+
+    const noSecret = copy();
+    delete noSecret.secrets;
+    delete noSecret.services!.audit!.secrets;
+    expect(checkComposeStructure(noSecret, subgraphs)).toEqual([
+      'there is no secret audit_anchor_key (file, environment or external) for the audit anchor key',
+      'service audit must receive the secret audit_anchor_key',
+    ]);
+
+    const wrongPath = copy();
+    environmentOf(wrongPath, 'audit').AUDIT_ANCHOR_KEY_FILE = '/app/.data/key.pem';
+    environmentOf(wrongPath, 'audit').AUDIT_ANCHOR_DIR = '/app/.data/anchors';
+    expect(checkComposeStructure(wrongPath, subgraphs)).toEqual([
+      'service audit must set AUDIT_ANCHOR_KEY_FILE=/run/secrets/audit_anchor_key (got /app/.data/key.pem)',
+      'service audit must mount a volume at AUDIT_ANCHOR_DIR (/app/.data/anchors)',
+    ]);
+
+    const shared = copy();
+    shared.services!.postgres!.volumes = [
+      ...(shared.services!.postgres!.volumes ?? []),
+      'audit-anchors:/anchors',
+    ];
+    shared.services!.gateway!.secrets = [AUDIT_ANCHOR_SECRET];
+    expect(checkComposeStructure(shared, subgraphs)).toEqual([
+      'service postgres must not mount the audit checkpoint volume audit-anchors',
+      'service gateway must not receive the audit anchor key (audit_anchor_key)',
+    ]);
+  });
+});
+
 describe('Dockerfile and .dockerignore', () => {
   const dockerfile = readFileSync(resolve(ROOT_DIR, 'Dockerfile'), 'utf8');
   const instructions = dockerfile
@@ -298,6 +365,12 @@ if (!cli) {
   it('validates docker-compose.yml (config -q exits 0)', () => {
     const run = runComposeConfig(cli!, ['-q'], defaults);
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
+  });
+
+  it('refuses to run without the audit anchor key', () => {
+    const run = runComposeConfig(cli!, ['-q'], { ...defaults, AUDIT_ANCHOR_KEY_FILE: undefined });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('AUDIT_ANCHOR_KEY_FILE');
   });
 
   it('refuses to run without the identity provider settings', () => {

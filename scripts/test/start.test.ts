@@ -203,13 +203,32 @@ describe('npm start', () => {
     expect(output()).toContain('[start] stopped');
   });
 
-  it('keeps the data across a restart', async () => {
-    const { child } = await startPlatform();
+  it('keeps the data across a restart, and restarts a crashed service', async () => {
+    const { child, output } = await startPlatform();
     try {
       expect(titles(await graphql('{ tasks { edges { node { title } } } }', await token('acme')))).toEqual([
         'Risky',
         'Survives restarts',
       ]);
+
+      // The audit subgraph crashes: the supervisor restarts it on its port and the platform stays up.
+      const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)]);
+      const auditPid = Number(/^\s*(\d+) .*subgraphs\/audit\/src\/index\.ts/m.exec(stdout)?.[1]);
+      expect(auditPid).toBeGreaterThan(0);
+      process.kill(auditPid, 'SIGKILL');
+      while (!output().includes('audit is running again (restart 1)'))
+        await new Promise((r) => setTimeout(r, 100));
+      expect(output()).toMatch(/audit exited unexpectedly \(SIGKILL\); restarting it in/);
+      const admin = await token('acme', 'ada', 'Admin');
+      const checkpoint = await graphql('mutation { checkpointAuditChain { sequence created } }', admin);
+      expect(checkpoint.errors).toBeUndefined();
+      const verified = (await graphql('{ verifyAuditChain { ok checkpoints anchoredThrough } }', admin)) as {
+        data?: { verifyAuditChain?: { ok: boolean; checkpoints: number } };
+      };
+      // The checkpoint timer may have written some before; the one just asked for is among them.
+      expect(verified.data?.verifyAuditChain).toMatchObject({ ok: true });
+      expect(verified.data?.verifyAuditChain?.checkpoints).toBeGreaterThanOrEqual(1);
+      expect((await childPids(child.pid!)).length).toBe(6);
     } finally {
       expect(await stop(child, 'SIGTERM')).toBe(0);
     }

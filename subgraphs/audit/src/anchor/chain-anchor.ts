@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AnchorKey } from './anchor-key.ts';
 import type { AnchorStore } from './anchor-store.ts';
 import {
@@ -27,22 +28,34 @@ export class ChainAnchor {
   readonly key: AnchorKey;
   readonly store: AnchorStore;
   readonly #latest = new Map<string, Checkpoint | null>();
+  /** Per tenant: how many lines were authenticated, their digest, and the results. */
+  readonly #checked = new Map<string, { count: number; digest: string; results: CheckedLine[] }>();
 
   constructor(key: AnchorKey, store: AnchorStore) {
     this.key = key;
     this.store = store;
   }
 
-  /** Reads and authenticates every stored line of the tenant's record. */
+  /**
+   * Reads and authenticates every stored line of the tenant's record. Signatures are checked once per
+   * process: when the lines read before are still there byte for byte (their digest matches), only
+   * the lines appended since are checked.
+   */
   async checkpoints(tenantId: string): Promise<TenantCheckpoints> {
     const lines = await this.store.lines(tenantId);
+    const known = this.#checked.get(tenantId);
+    const reuse = known && known.count <= lines.length && digest(lines, known.count) === known.digest;
+    const results: CheckedLine[] = reuse ? [...known.results] : [];
+    for (let index = results.length; index < lines.length; index++) {
+      results.push(checkCheckpointLine(lines[index]!, index + 1, tenantId, this.key));
+    }
+    this.#checked.set(tenantId, { count: lines.length, digest: digest(lines, lines.length), results });
     const bySeq = new Map<number, Checkpoint>();
     const bad: BadCheckpointLine[] = [];
-    lines.forEach((text, index) => {
-      const checked = checkCheckpointLine(text, index + 1, tenantId, this.key);
+    for (const checked of results) {
       if (!checked.ok) bad.push(checked);
       else if (!bySeq.has(checked.checkpoint.seq)) bySeq.set(checked.checkpoint.seq, checked.checkpoint);
-    });
+    }
     const valid = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
     this.#latest.set(tenantId, valid.at(-1) ?? null);
     return { valid, bad };
@@ -62,4 +75,11 @@ export class ChainAnchor {
     if (!latest || latest.seq < checkpoint.seq) this.#latest.set(head.tenantId, checkpoint);
     return checkpoint;
   }
+}
+
+/** SHA-256 over the first `count` lines, each with its newline. */
+function digest(lines: string[], count: number): string {
+  const hash = createHash('sha256');
+  for (let i = 0; i < count; i++) hash.update(lines[i]!).update('\n');
+  return hash.digest('hex');
 }
