@@ -228,7 +228,10 @@ function guardEntities(
       }
     }
     // A representation that fails (a malformed id) is recorded, once per request (ADR 0013).
-    const settled = await Promise.allSettled((await resolve(source, args, ctx, info)) as unknown[]);
+    const items: unknown[] = await Promise.resolve()
+      .then(() => resolve(source, args, ctx, info) as unknown[])
+      .catch((error: unknown) => [Promise.reject(error)]);
+    const settled: PromiseSettledResult<unknown>[] = await Promise.allSettled(items);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       const code = failed.reason instanceof AppError ? failed.reason.code : 'INTERNAL_SERVER_ERROR';
