@@ -12,9 +12,9 @@ import {
   isNonNullType,
   parse,
 } from 'graphql';
-import type { SubgraphName } from '#kernel/config.ts';
 import { measureCost } from '#kernel/graphql/limits/cost.ts';
 import { countTokens, DEFAULT_OPERATION_LIMITS } from '#kernel/graphql/limits/operation-limits.ts';
+import type { SubgraphName } from '../src/config.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 const LIMITS = DEFAULT_OPERATION_LIMITS;

@@ -58,12 +58,17 @@ export function decodeCursor(cursor: string): Keyset {
     new ValidationError('after is not a valid cursor; use a cursor returned by this list', {
       argument: 'after',
     });
-  if (cursor.length > 200) throw invalid();
+  if (typeof cursor !== 'string' || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   const [iso, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const at = new Date(iso ?? '');
-  if (extra !== undefined || !id || Number.isNaN(at.getTime()) || !isUuid(id)) throw invalid();
+  // Exactly what encodeCursor writes: a UTC ISO time of years 0001-9999 and a UUID, nothing more,
+  // so nothing a client made up reaches the database as a timestamp or a uuid.
+  if (extra !== undefined || !iso || !id || !CURSOR_TIME.test(iso) || !isUuid(id)) throw invalid();
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime()) || at.toISOString() !== iso || at.getUTCFullYear() < 1) throw invalid();
   return { at, id: id.toLowerCase() };
 }
+
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** Builds a connection from up to `first + 1` rows (the extra row only signals a next page). */
 export function toConnection<T>(rows: T[], page: PageRequest, key: (row: T) => Keyset): Connection<T> {

@@ -19,16 +19,52 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   },
 });
 
-function parseIso(value: unknown): Date {
-  const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : undefined;
-  if (!date || Number.isNaN(date.getTime())) {
-    throw new GraphQLError(
-      `DateTime must be an ISO 8601 string such as 2026-11-25T18:00:00Z (got ${JSON.stringify(value)})`,
-      {
-        extensions: { code: 'BAD_USER_INPUT' },
-      },
+/** Longest DateTime text looked at; anything longer is refused without being parsed. */
+const MAX_DATE_TIME_LENGTH = 40;
+/** An RFC 3339 date-time: four-digit year, a time, optional fraction, and a zone (Z or ±hh:mm). */
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/i;
+
+/**
+ * Parses a DateTime strictly: RFC 3339 text with a zone, years 0001 to 9999 (PostgreSQL and every
+ * client agree on those), and fields that exist (no February 30th, no hour 24). Anything else —
+ * numbers, dates without a zone, year 0 or 99999, oversized text — is BAD_USER_INPUT that says so.
+ */
+export function parseIso(value: unknown): Date {
+  const shown =
+    typeof value === 'string'
+      ? JSON.stringify(
+          value.length > MAX_DATE_TIME_LENGTH ? `${value.slice(0, MAX_DATE_TIME_LENGTH)}…` : value,
+        )
+      : typeof value;
+  const refuse = (why: string) =>
+    new GraphQLError(
+      `DateTime must be an ISO 8601 string such as 2026-11-25T18:00:00Z; ${why} (got ${shown})`,
+      { extensions: { code: 'BAD_USER_INPUT' } },
     );
-  }
+  if (typeof value !== 'string') throw refuse('it is not a string');
+  if (value.length > MAX_DATE_TIME_LENGTH)
+    throw refuse(`it is longer than ${MAX_DATE_TIME_LENGTH} characters`);
+  const match = ISO_DATE_TIME.exec(value);
+  if (!match) throw refuse('write the date, the time and a zone (Z or ±hh:mm)');
+  const [year, month, day, hour, minute, second, zoneHour, zoneMinute] = match
+    .slice(1)
+    .map((part) => (part === undefined ? 0 : Number(part)));
+  if (year! < 1) throw refuse('the year must be between 0001 and 9999');
+  if (
+    month! < 1 ||
+    month! > 12 ||
+    hour! > 23 ||
+    minute! > 59 ||
+    second! > 59 ||
+    zoneHour! > 23 ||
+    zoneMinute! > 59
+  )
+    throw refuse('a month, hour, minute, second or zone is out of range');
+  const days = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  if (day! < 1 || day! > days) throw refuse(`that month has ${days} days`);
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw refuse('it is not a valid date');
   return date;
 }
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Why a GraphQL-over-HTTP request is malformed, in words the caller can act on; undefined when it is not. */
 export interface ShapeProblem {
   message: string;
@@ -55,7 +57,13 @@ export function requestShapeProblem(request: unknown): ShapeProblem | undefined 
       return { field: name, message: `${name} must be a JSON object (got ${typeName(value)})` };
   }
   const persisted = (extensions as Record<string, unknown> | null | undefined)?.persistedQuery;
-  if (persisted === undefined || persisted === null) return undefined;
+  if (persisted === undefined || persisted === null) {
+    if (typeof query === 'string' && query.trim() !== '') return undefined;
+    return {
+      field: 'query',
+      message: 'The request holds no query: send a GraphQL document in query (or a persisted query hash)',
+    };
+  }
   if (typeof persisted !== 'object' || Array.isArray(persisted))
     return {
       field: 'extensions.persistedQuery',
@@ -72,6 +80,14 @@ export function requestShapeProblem(request: unknown): ShapeProblem | undefined 
       field: 'extensions.persistedQuery.sha256Hash',
       message:
         'extensions.persistedQuery.sha256Hash must be the SHA-256 of the query as 64 hexadecimal digits',
+    };
+  if (
+    typeof query === 'string' &&
+    createHash('sha256').update(query).digest('hex') !== sha256Hash.toLowerCase()
+  )
+    return {
+      field: 'extensions.persistedQuery.sha256Hash',
+      message: 'extensions.persistedQuery.sha256Hash is not the SHA-256 of the query sent with it',
     };
   return undefined;
 }

@@ -42,3 +42,40 @@ describe('JSONObject', () => {
     expect(() => JSONObjectScalar.parseValue(wide)).toThrow(/more than 1000 keys/);
   });
 });
+
+describe('DateTime edge cases', () => {
+  it.each([
+    ['year 0', '0000-01-01T00:00:00.000Z', /year must be between 0001 and 9999/],
+    ['year 99999', '99999-01-01T00:00:00.000Z', /a zone/],
+    ['an expanded year', '+275760-09-13T00:00:00.000Z', /a zone/],
+    ['February 30th', '2026-02-30T00:00:00.000Z', /that month has 28 days/],
+    ['February 29th of a common year', '2027-02-29T00:00:00Z', /28 days/],
+    ['month 13', '2026-13-01T00:00:00.000Z', /out of range/],
+    ['hour 24', '2026-11-25T24:00:00.000Z', /out of range/],
+    ['no zone', '2026-11-25T18:00:00', /a zone/],
+    ['a date only', '2026-11-25', /a zone/],
+    ['trailing text', '2026-11-25T18:00:00Zjunk', /a zone/],
+    ['a NUL inside', '2026-11-25T18:00:00\u0000Z', /a zone/],
+    ['a huge string', `2026-11-25T${'9'.repeat(100_000)}`, /longer than 40 characters/],
+    ['a number', 1_764_000_000_000, /not a string/],
+    ['an object', { y: 2026 }, /not a string/],
+  ])('refuses %s as BAD_USER_INPUT naming why', (_what, value, why) => {
+    let error: unknown;
+    try {
+      DateTimeScalar.parseValue(value);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as { extensions?: { code?: string } }).extensions?.code).toBe('BAD_USER_INPUT');
+    expect(String((error as Error).message)).toMatch(why);
+  });
+
+  it('accepts leap days, zone offsets, fractions and the range ends', () => {
+    expect(DateTimeScalar.parseValue('2028-02-29T00:00:00Z')).toEqual(new Date('2028-02-29T00:00:00Z'));
+    expect(DateTimeScalar.parseValue('2026-11-25T19:00:00.123456+01:00')).toEqual(
+      new Date('2026-11-25T18:00:00.123Z'),
+    );
+    expect(DateTimeScalar.parseValue('0001-01-01T00:00:00Z').getUTCFullYear()).toBe(1);
+    expect(DateTimeScalar.parseValue('9999-12-31T23:59:59.999Z').getUTCFullYear()).toBe(9999);
+  });
+});

@@ -55,9 +55,20 @@ export default class AttackReporter {
           ]
         : []),
       ...tallies.flatMap((t) => t.leaked.map((l) => `LEAK (${t.project}) ${l}`)),
+      // The fuzz suite's own figures (its calls are counted among the attacks too).
+      ...fuzzLines(tallies.filter((t) => t.fuzz)),
       `${attacks} attacks, ${leaks} leaks`,
       '',
     ];
     process.stderr.write(`${lines.join('\n')}\n`);
   }
+}
+
+/** "N calls, 0 5xx, 0 crashes, 0 unaudited" summed over the fuzz suite's tallies (none when it did not run). */
+function fuzzLines(tallies) {
+  if (tallies.length === 0) return [];
+  const sum = (key) => tallies.reduce((n, t) => n + t.fuzz[key], 0);
+  return [
+    `${sum('calls')} calls, ${sum('fiveXx')} 5xx, ${sum('crashes')} crashes, ${sum('unaudited')} unaudited`,
+  ];
 }

@@ -13,7 +13,9 @@ export type AttackClass =
   | 'spoofed-header'
   | 'injection'
   | 'query-shape'
-  | 'business-rule';
+  | 'business-rule'
+  | 'audit-evasion'
+  | 'fuzz';
 
 /**
  * What the attacked service must do.

@@ -55,5 +55,6 @@ export function targetIdOf(result: unknown, args: Record<string, unknown>): stri
   if (typeof fromResult === 'string') return fromResult;
   const input = args.input as { id?: unknown } | undefined;
   const candidate = args.id ?? input?.id;
-  return typeof candidate === 'string' ? candidate.slice(0, 200) : null;
+  // Cut (and made storable) by recordAudit, which marks the cut with the original length.
+  return typeof candidate === 'string' ? candidate : null;
 }
