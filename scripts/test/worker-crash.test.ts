@@ -123,8 +123,22 @@ describe('worker processes under SIGKILL', () => {
         )
       )[0]!;
     await eventually(async () => Number((await count()).distinct) >= EVENTS, 'every event applied', 150_000);
-    // let reclaimed, in-flight duplicates (if any) finish before counting
-    await sleep(2500);
+    // Settled before counting: every entry acknowledged (a killed worker's are reclaimed first) and
+    // the outbox empty, so no copy of an event is still in flight or yet to come.
+    const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
+    try {
+      await eventually(
+        async () => {
+          const stats = await transport.stats('sample.uploaded', group);
+          const outbox = await db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
+          return stats.pending === 0 && stats.lag === 0 && Number(outbox[0]!.n) === 0;
+        },
+        'every entry acknowledged',
+        60_000,
+      );
+    } finally {
+      await transport.close();
+    }
     const { total, distinct } = await count();
     const processed = await db.asSuperuser<{ n: string }>(
       'select count(*) as n from platform.processed_events where consumer_group = $1',
