@@ -8,7 +8,7 @@ import { AppError, AuthenticationError } from '#kernel/errors.ts';
 import { requestIdOf } from '#kernel/graphql/context.ts';
 import { toGraphQLError } from '#kernel/graphql/errors.ts';
 import type { ExecutionEnd } from '#kernel/graphql/pipeline/operation-plugin.ts';
-import type { OperationPipeline } from '#kernel/graphql/pipeline/pipeline.ts';
+import { isRefusal, type OperationPipeline } from '#kernel/graphql/pipeline/pipeline.ts';
 import type { Logger } from '#kernel/logger.ts';
 import type { GatewayContext } from '../context.ts';
 import type { LivePubSub } from '../live/live-pubsub.ts';
@@ -140,9 +140,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
           return [tooManySubscriptions(active, options.limits.maxSubscriptionsPerConnection)];
         }
         const contextValue: GatewayContext & SubscriptionContext = { ...context, live: options.live };
-        const prepared = await pipeline.prepare(schema, payload, contextValue, 'websocket');
-        if (Array.isArray(prepared)) return prepared as GraphQLError[];
-        const resolved = prepared as Exclude<typeof prepared, readonly GraphQLError[]>;
+        const resolved = await pipeline.prepare(schema, payload, contextValue, 'websocket');
+        if (isRefusal(resolved)) return [...resolved];
         const ends = executions.get(ctx) ?? new Map<string, ExecutionEnd>();
         executions.set(ctx, ends);
         ends.set(id, pipeline.executing(resolved));

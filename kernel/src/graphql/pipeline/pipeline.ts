@@ -54,6 +54,13 @@ export interface OperationPipeline<TContext> {
   ): Promise<ResolvedOperation<TContext> | readonly GraphQLError[]>;
 }
 
+/** Whether `prepare` refused the operation (its errors) rather than resolving it. */
+export function isRefusal<TContext>(
+  prepared: ResolvedOperation<TContext> | readonly GraphQLError[],
+): prepared is readonly GraphQLError[] {
+  return Array.isArray(prepared);
+}
+
 /** Builds a pipeline from plugins (order matters: authentication, limits, roles, tracing). */
 export function createPipeline<TContext>(
   plugins: readonly OperationPlugin<TContext>[],
