@@ -4,7 +4,13 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const mappers: Record<string, Record<string, string>> = {
   knowledge: { Document: '../domain/document.entity.ts#Document as DocumentEntity' },
-  agent: { Task: '../domain/task.entity.ts#Task as TaskEntity' },
+  agent: {
+    Task: '../domain/task.entity.ts#Task as TaskEntity',
+    TaskStep: '../domain/task-step.entity.ts#TaskStep as TaskStepEntity',
+    ToolPolicy: '../domain/tool-policy.entity.ts#ToolPolicy as ToolPolicyEntity',
+    SentMail: '../domain/sent-mail.entity.ts#SentMail as SentMailEntity',
+    Note: '../domain/note.entity.ts#Note as NoteEntity',
+  },
   governance: {
     ApprovalRequest: '../domain/approval-request.entity.ts#ApprovalRequest as ApprovalRequestEntity',
     KillSwitch: '../domain/kill-switch.entity.ts#KillSwitch as KillSwitchEntity',

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { registerEventBusMetrics } from '#events/admin/metrics.ts';
 import { loadEventsConfig } from '#events/config.ts';
 import { type ConsumerDefinition, topicsOf } from '#events/consumer/consumer.ts';
@@ -86,6 +87,8 @@ try {
     entities: [...(consumer.entities ?? [])],
     poolMax: concurrency + 1,
   });
+  // A consumer may check its prerequisites first (knowledge-ingest: the vector column's size, its model).
+  await (consumer as { prepare?: (orm: MikroORM) => Promise<void> }).prepare?.(orm);
   const transport = createTransport(events, config.database.url);
   const relay =
     values.relay && !values['no-relay']

@@ -40,6 +40,21 @@ export const APPROVAL_DECISIONS = ['APPROVED', 'REJECTED'] as const;
 /** An approval decision. */
 export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
 
+/** Where one step of a task is (SDL `StepStatus`, the `task.step_completed` payload's `status`). */
+export const STEP_STATUSES = [
+  'PENDING',
+  'RUNNING',
+  'WAITING_FOR_APPROVAL',
+  'SUCCEEDED',
+  'FAILED',
+  'REJECTED',
+  'EXPIRED',
+  'CANCELLED',
+] as const;
+
+/** A step status. */
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
 /** SDL enum name → the values it must have, wherever it is declared. */
 export const SHARED_ENUMS: Readonly<Record<string, readonly string[]>> = {
   TaskStatus: TASK_STATUSES,
@@ -47,4 +62,5 @@ export const SHARED_ENUMS: Readonly<Record<string, readonly string[]>> = {
   ApprovalStatus: APPROVAL_STATUSES,
   ApprovalDecision: APPROVAL_ANSWERS,
   ApprovalOutcome: APPROVAL_DECISIONS,
+  StepStatus: STEP_STATUSES,
 };

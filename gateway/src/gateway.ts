@@ -24,6 +24,13 @@ import { startSubscriptionServer } from './subscriptions/subscription-server.ts'
 import { createTenantProbe } from './subscriptions/tenant-probe.ts';
 import { auditHttpRefusal, refusalAudit } from './use-refusal-audit.ts';
 
+/**
+ * Document uploads (`ingestDocument`, base64 in the JSON body) may exceed the 1 MiB body limit up to
+ * this; the knowledge subgraph enforces the exact document limit (KNOWLEDGE_MAX_DOCUMENT_BYTES) with
+ * a message naming it. Every other operation keeps the 1 MiB limit.
+ */
+const LARGE_BODIES = { maxBytes: 64 * 1024 * 1024, rootFields: ['ingestDocument'] } as const;
+
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
   supergraphSdl: string;
@@ -133,6 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
     context: (req: IncomingMessage) => context(req),
     auditRefusal: auditHttpRefusal(options, context),
+    largeBodies: LARGE_BODIES,
     ready: () => probeSubgraphs(urls),
   });
   const live = options.live ?? createInProcessPubSub();

@@ -6,6 +6,8 @@ export const ErrorCode = {
   NotFound: 'NOT_FOUND',
   Conflict: 'CONFLICT',
   Unavailable: 'SERVICE_UNAVAILABLE',
+  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   Internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -60,6 +62,18 @@ export class ConflictError extends AppError {
 export class UnavailableError extends AppError {
   readonly code = ErrorCode.Unavailable;
   override readonly httpStatus = 503;
+}
+
+/** The content is of a kind the service does not accept; the message names it and what is accepted. */
+export class UnsupportedMediaTypeError extends AppError {
+  readonly code = ErrorCode.UnsupportedMediaType;
+  override readonly httpStatus = 415;
+}
+
+/** The content is larger than a configured limit; the message names the limit. */
+export class PayloadTooLargeError extends AppError {
+  readonly code = ErrorCode.PayloadTooLarge;
+  override readonly httpStatus = 413;
 }
 
 /** Configuration is missing or invalid; raised at start-up, never sent to clients. */

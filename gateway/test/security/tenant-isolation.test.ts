@@ -91,7 +91,7 @@ const entities: AttackCase[] = SUBGRAPH_NAMES.flatMap((subgraph) => {
   }));
 });
 
-/** Lists read by a tenant that owns nothing: empty, whatever cursor or filter points at the victim. */
+/** Lists read by a tenant that owns nothing of the victim's: empty (or free of the victim's data), whatever cursor or filter points at the victim. */
 const listFields = fields.filter(
   (f) => f.operation === 'query' && f.field.args.every((a) => a.name !== 'id'),
 );
@@ -115,8 +115,13 @@ const lists: AttackCase[] = listFields.flatMap((root) =>
         class: 'list-leakage' as const,
         target,
         expect: {
+          // The intruder's own audit log is not empty: its refused probes are audited (ADR 0013), so
+          // auditEvents is checked for the victim's secrets like the other answers that always hold data.
           kind:
-            root.name === 'killSwitch' || root.name.startsWith('verify') || root.name.startsWith('export')
+            root.name === 'killSwitch' ||
+            root.name === 'auditEvents' ||
+            root.name.startsWith('verify') ||
+            root.name.startsWith('export')
               ? ('no-leak' as const)
               : ('null-or-refused' as const),
         },

@@ -16,7 +16,7 @@ import { assertApplicationRole } from '../db/app-role-guard.ts';
 import { createOrm } from '../db/orm.ts';
 import { createTenantDirectory } from '../db/tenant-directory.ts';
 import { ConfigError } from '../errors.ts';
-import { startHttpServer } from '../http/server.ts';
+import { type LargeBodies, startHttpServer } from '../http/server.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { announceReady, onShutdown } from '../process/lifecycle.ts';
 import { createContextFactory, type RequestContext } from './context.ts';
@@ -48,6 +48,8 @@ export interface SubgraphDefinition {
   resolvers: GraphQLResolverMap<RequestContext>;
   // biome-ignore lint/suspicious/noExplicitAny: entity schemas of any shape
   entities: EntitySchema<any, any>[];
+  /** Operations allowed bodies over 1 MiB (uploads) and their limit. */
+  largeBodies?: LargeBodies;
 }
 
 /** Options of {@link startSubgraph}. */
@@ -158,6 +160,7 @@ export async function startSubgraph(
         const ctx = await context(req.headers).catch(() => undefined);
         if (ctx) await recordRequestRefusal(definition.name, callerOf(ctx), refusal, logger);
       },
+      ...(definition.largeBodies ? { largeBodies: definition.largeBodies } : {}),
       ready: async () => {
         try {
           await orm.em.fork().execute('select 1');

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import { Kind, parse } from 'graphql';
 import type { RequestRefusal } from '../audit/refusals.ts';
 import type { Logger } from '../logger.ts';
 import { getRequestOf, requestShapeProblem } from './request-shape.ts';
@@ -9,6 +10,17 @@ import { getRequestOf, requestShapeProblem } from './request-shape.ts';
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Path of the GraphQL endpoint. */
 export const GRAPHQL_PATH = '/graphql';
+
+/**
+ * Operations whose requests may exceed {@link MAX_BODY_BYTES} (e.g. a document upload), up to
+ * `maxBytes`. A body over the normal limit is accepted only when every root field of its operation
+ * is listed; every other request keeps the 1 MiB limit.
+ */
+export interface LargeBodies {
+  readonly maxBytes: number;
+  /** Root field names, e.g. `ingestDocument`. */
+  readonly rootFields: readonly string[];
+}
 
 /** Result of a readiness check: each dependency and whether it answered. */
 export interface ReadinessReport {
@@ -29,6 +41,8 @@ export interface HttpServerOptions<TContext extends BaseContext> {
    * too large, not JSON, malformed members), so the service can audit a verified caller's refusal.
    */
   auditRefusal?: (req: IncomingMessage, refusal: RequestRefusal) => Promise<void>;
+  /** Operations allowed a body over {@link MAX_BODY_BYTES} (uploads), and their own limit. */
+  largeBodies?: LargeBodies;
   /** Extra routes tried before 404 (the gateway's WebSocket upgrade lives elsewhere). */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
@@ -101,7 +115,7 @@ async function handleGraphQL<TContext extends BaseContext>(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const { apollo, context } = options;
+  const { apollo, context, largeBodies } = options;
   const refuse = async (refusal: RequestRefusal, extensions: Record<string, unknown> = {}) => {
     await options
       .auditRefusal?.(req, refusal)
@@ -119,12 +133,20 @@ async function handleGraphQL<TContext extends BaseContext>(
   const search = new URL(req.url ?? '/', 'http://localhost').search;
   let body: unknown;
   if (req.method === 'POST') {
-    const raw = await readBody(req);
-    if (raw === 'too-large')
-      return refuse(
-        { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `Request body exceeds ${MAX_BODY_BYTES} bytes` },
-        { max: MAX_BODY_BYTES },
+    const hardLimit = Math.max(MAX_BODY_BYTES, largeBodies?.maxBytes ?? 0);
+    const raw = await readBody(req, hardLimit);
+    const tooLarge = (max: number) =>
+      refuse(
+        { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `Request body exceeds ${max} bytes` },
+        { max },
       );
+    if (raw === 'too-large') return tooLarge(hardLimit === MAX_BODY_BYTES ? MAX_BODY_BYTES : hardLimit);
+    if (
+      Buffer.byteLength(raw) > MAX_BODY_BYTES &&
+      !(largeBodies && onlyRootFields(raw, largeBodies.rootFields))
+    ) {
+      return tooLarge(MAX_BODY_BYTES);
+    }
     if (raw.length > 0 && /json/i.test(req.headers['content-type'] ?? '')) {
       try {
         body = JSON.parse(raw);
@@ -175,13 +197,32 @@ async function handleGraphQL<TContext extends BaseContext>(
   res.end();
 }
 
-function readBody(req: IncomingMessage): Promise<string | 'too-large'> {
+/** Whether a JSON GraphQL request's operation selects only the given root fields. */
+function onlyRootFields(raw: string, allowed: readonly string[]): boolean {
+  try {
+    const body = JSON.parse(raw) as { query?: unknown; operationName?: unknown };
+    if (typeof body.query !== 'string') return false;
+    const operations = parse(body.query, { maxTokens: 10_000 }).definitions.filter(
+      (d) => d.kind === Kind.OPERATION_DEFINITION,
+    );
+    const operation =
+      operations.length === 1 ? operations[0] : operations.find((o) => o.name?.value === body.operationName);
+    if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return false;
+    return operation.selectionSet.selections.every(
+      (s) => s.kind === Kind.FIELD && (s.name.value === '__typename' || allowed.includes(s.name.value)),
+    );
+  } catch {
+    return false;
+  }
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > max) {
         req.removeAllListeners('data');
         req.resume();
         resolve('too-large');

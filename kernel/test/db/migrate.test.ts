@@ -126,12 +126,12 @@ describe('migrations', () => {
     expect(role).toEqual({ rolsuper: false, rolbypassrls: false, owned: 0 });
   });
 
-  it('store embeddings in a vector(384) column with an HNSW cosine index', async () => {
+  it('store embeddings in a vector(512) column (EMBEDDINGS_DIMENSIONS) with an HNSW cosine index', async () => {
     const [column] = await db.asSuperuser<{ type: string }>(
       `select format_type(atttypid, atttypmod) as type from pg_attribute
         where attrelid = 'knowledge.chunks'::regclass and attname = 'embedding'`,
     );
-    expect(column?.type).toBe('vector(384)');
+    expect(column?.type).toBe('vector(512)');
     const [index] = await db.asSuperuser<{ indexdef: string }>(
       `select indexdef from pg_indexes where schemaname = 'knowledge' and indexname = 'chunks_embedding_hnsw_idx'`,
     );

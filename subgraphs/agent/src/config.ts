@@ -1,20 +1,92 @@
 import { z } from 'zod';
-import { type Env, parseEnv, port } from '#kernel/config.ts';
+import { port } from '#kernel/config.ts';
+import { ConfigError } from '#kernel/errors.ts';
 
 /** Default port of the agent subgraph. */
 export const DEFAULT_PORT = 4002;
 
-/** The agent subgraph's own settings (the shared ones come from the kernel's `loadConfig`). */
+/** Attempts a step gets when its tool fails (a crash of the runner is not an attempt). */
+export const DEFAULT_STEP_MAX_ATTEMPTS = 3;
+/** How long one tool call may take before it is aborted. */
+export const DEFAULT_STEP_TIMEOUT_MS = 60_000;
+/** Largest response body `http.get` reads. */
+export const DEFAULT_HTTP_MAX_BYTES = 1024 * 1024;
+/** How often an in-flight step looks at the kill switch. */
+export const DEFAULT_KILL_SWITCH_POLL_MS = 200;
+
+const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
+
+const schema = z.object({
+  AGENT_PORT: port(DEFAULT_PORT),
+  AGENT_HTTP_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine((hosts) => hosts.every((h) => HOST.test(h)), {
+      message: 'AGENT_HTTP_ALLOWED_HOSTS must be comma-separated host names, optionally with :port',
+    }),
+  AGENT_HTTP_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64 * 1024 * 1024)
+    .default(DEFAULT_HTTP_MAX_BYTES),
+  AGENT_EMAIL_TRANSPORT: z
+    .enum(['offline', 'graph'], {
+      message: 'AGENT_EMAIL_TRANSPORT must be offline or graph',
+    })
+    .default('offline'),
+  AGENT_GRAPH_SENDER: z
+    .string()
+    .email({ message: 'AGENT_GRAPH_SENDER must be a mailbox address' })
+    .optional(),
+  AGENT_GRAPH_URL: z
+    .url({ message: 'AGENT_GRAPH_URL must be a URL' })
+    .default('https://graph.microsoft.com/v1.0'),
+  AGENT_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(DEFAULT_STEP_MAX_ATTEMPTS),
+  AGENT_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(DEFAULT_STEP_TIMEOUT_MS),
+});
+
+/** The agent domain's settings. */
 export interface AgentConfig {
   /** Port it listens on (`AGENT_PORT`). */
   port: number;
+  http: { allowedHosts: string[]; maxBytes: number };
+  email: { transport: 'offline' | 'graph'; graphSender?: string; graphUrl: string };
+  steps: { maxAttempts: number; timeoutMs: number; killSwitchPollMs: number };
 }
 
-const schema = z
-  .object({ AGENT_PORT: port(DEFAULT_PORT) })
-  .transform((env): AgentConfig => ({ port: env.AGENT_PORT }));
-
-/** Reads and validates the agent subgraph's settings. */
-export function loadAgentConfig(env: Env = process.env): AgentConfig {
-  return parseEnv(schema, env);
+/** Reads and validates the agent settings from `env`; ConfigError names every wrong variable. */
+export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) =>
+        i.message.startsWith('AGENT_') ? i.message : `${String(i.path[0])}: ${i.message}`,
+      ),
+    );
+  }
+  const v = parsed.data;
+  if (v.AGENT_EMAIL_TRANSPORT === 'graph' && !v.AGENT_GRAPH_SENDER) {
+    throw new ConfigError(['AGENT_GRAPH_SENDER must be set when AGENT_EMAIL_TRANSPORT=graph']);
+  }
+  return {
+    port: v.AGENT_PORT,
+    http: { allowedHosts: v.AGENT_HTTP_ALLOWED_HOSTS, maxBytes: v.AGENT_HTTP_MAX_BYTES },
+    email: {
+      transport: v.AGENT_EMAIL_TRANSPORT,
+      ...(v.AGENT_GRAPH_SENDER ? { graphSender: v.AGENT_GRAPH_SENDER } : {}),
+      graphUrl: v.AGENT_GRAPH_URL,
+    },
+    steps: {
+      maxAttempts: v.AGENT_STEP_MAX_ATTEMPTS,
+      timeoutMs: v.AGENT_STEP_TIMEOUT_MS,
+      killSwitchPollMs: DEFAULT_KILL_SWITCH_POLL_MS,
+    },
+  };
 }

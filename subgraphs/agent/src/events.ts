@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineEvent, uuid } from '#events/catalogue.ts';
 
-export { TaskStatusChanged } from '#contracts/events/agent.ts';
+export { ApprovalNeeded, TaskStatusChanged, TaskStepCompleted } from '#contracts/events/agent.ts';
 
 /** A task was created (read within the agent domain only). */
 export const TaskCreated = defineEvent(
@@ -9,3 +9,6 @@ export const TaskCreated = defineEvent(
   1,
   z.object({ taskId: uuid(), title: z.string().min(1).max(500) }),
 );
+
+/** A task has a step to run next (agent → its own runners, the `agent-runner` group). */
+export const TaskStepReady = defineEvent('task.step_ready', 1, z.object({ taskId: z.uuid() }));

@@ -1,20 +1,165 @@
 import { z } from 'zod';
-import { type Env, parseEnv, port } from '#kernel/config.ts';
+import { ConfigError } from '#kernel/errors.ts';
+import { DEFAULT_CHUNK_OVERLAP_TOKENS, DEFAULT_CHUNK_TOKENS } from './ingest/chunker.ts';
 
 /** Default port of the knowledge subgraph. */
 export const DEFAULT_PORT = 4001;
+/** Largest document accepted by default: 20 MiB. */
+export const DEFAULT_MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
+/** Most pages a PDF may have by default. */
+export const DEFAULT_MAX_PDF_PAGES = 5000;
+/** Most bytes a DOCX may inflate to by default (zip-bomb guard): 200 MiB. */
+export const DEFAULT_MAX_DOCX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024;
+/** Most files inside a DOCX by default. */
+export const DEFAULT_MAX_DOCX_ENTRIES = 2000;
+/** Dimensions of the default embedder (Universal Sentence Encoder lite) and of the chunks' column. */
+export const DEFAULT_EMBEDDING_DIMENSIONS = 512;
+/** Texts per embeddings request to a remote provider. */
+export const DEFAULT_EMBEDDINGS_BATCH = 64;
+/** Timeout of one embeddings request. */
+export const DEFAULT_EMBEDDINGS_TIMEOUT_MS = 30_000;
+/** Retries of a failed embeddings request (429, 5xx, network, timeout). */
+export const DEFAULT_EMBEDDINGS_RETRIES = 4;
 
-/** The knowledge subgraph's own settings (the shared ones come from the kernel's `loadConfig`). */
+/** The embedding providers. */
+export const EMBEDDING_PROVIDERS = ['use', 'hashed', 'openai'] as const;
+
+/** Settings of the knowledge subgraph and its ingestion workers. */
 export interface KnowledgeConfig {
   /** Port it listens on (`KNOWLEDGE_PORT`). */
   port: number;
+  maxDocumentBytes: number;
+  chunkTokens: number;
+  chunkOverlapTokens: number;
+  maxPdfPages: number;
+  maxDocxUncompressedBytes: number;
+  maxDocxEntries: number;
+  embeddings: EmbeddingsConfig;
 }
 
-const schema = z
-  .object({ KNOWLEDGE_PORT: port(DEFAULT_PORT) })
-  .transform((env): KnowledgeConfig => ({ port: env.KNOWLEDGE_PORT }));
+/** Which embedder to run and, for a remote one, how to reach it. */
+export interface EmbeddingsConfig {
+  provider: (typeof EMBEDDING_PROVIDERS)[number];
+  dimensions: number;
+  endpoint?: string;
+  apiKey?: string;
+  model?: string;
+  batchSize: number;
+  timeoutMs: number;
+  maxRetries: number;
+}
 
-/** Reads and validates the knowledge subgraph's settings. */
-export function loadKnowledgeConfig(env: Env = process.env): KnowledgeConfig {
-  return parseEnv(schema, env);
+const int = (name: string, fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a whole number from ${min} to ${max} (got "${raw}")`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    });
+const text = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const Schema = z
+  .object({
+    KNOWLEDGE_PORT: int('KNOWLEDGE_PORT', DEFAULT_PORT, 0, 65_535),
+    KNOWLEDGE_MAX_DOCUMENT_BYTES: int(
+      'KNOWLEDGE_MAX_DOCUMENT_BYTES',
+      DEFAULT_MAX_DOCUMENT_BYTES,
+      1,
+      1024 ** 3,
+    ),
+    KNOWLEDGE_CHUNK_TOKENS: int('KNOWLEDGE_CHUNK_TOKENS', DEFAULT_CHUNK_TOKENS, 16, 8192),
+    KNOWLEDGE_CHUNK_OVERLAP_TOKENS: int(
+      'KNOWLEDGE_CHUNK_OVERLAP_TOKENS',
+      DEFAULT_CHUNK_OVERLAP_TOKENS,
+      0,
+      4095,
+    ),
+    KNOWLEDGE_MAX_PDF_PAGES: int('KNOWLEDGE_MAX_PDF_PAGES', DEFAULT_MAX_PDF_PAGES, 1, 1_000_000),
+    KNOWLEDGE_MAX_DOCX_UNCOMPRESSED_BYTES: int(
+      'KNOWLEDGE_MAX_DOCX_UNCOMPRESSED_BYTES',
+      DEFAULT_MAX_DOCX_UNCOMPRESSED_BYTES,
+      1024,
+      4 * 1024 ** 3,
+    ),
+    KNOWLEDGE_MAX_DOCX_ENTRIES: int('KNOWLEDGE_MAX_DOCX_ENTRIES', DEFAULT_MAX_DOCX_ENTRIES, 1, 65_535),
+    EMBEDDINGS_PROVIDER: z
+      .string()
+      .trim()
+      .optional()
+      .transform((raw, ctx) => {
+        const value = raw === undefined || raw === '' ? 'use' : raw.toLowerCase();
+        if (!(EMBEDDING_PROVIDERS as readonly string[]).includes(value)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `EMBEDDINGS_PROVIDER must be one of ${EMBEDDING_PROVIDERS.join(', ')} (got "${raw}")`,
+          });
+          return z.NEVER;
+        }
+        return value as EmbeddingsConfig['provider'];
+      }),
+    EMBEDDINGS_DIMENSIONS: int('EMBEDDINGS_DIMENSIONS', DEFAULT_EMBEDDING_DIMENSIONS, 2, 16_000),
+    EMBEDDINGS_ENDPOINT: text,
+    EMBEDDINGS_API_KEY: text,
+    EMBEDDINGS_MODEL: text,
+    EMBEDDINGS_BATCH_SIZE: int('EMBEDDINGS_BATCH_SIZE', DEFAULT_EMBEDDINGS_BATCH, 1, 2048),
+    EMBEDDINGS_TIMEOUT_MS: int('EMBEDDINGS_TIMEOUT_MS', DEFAULT_EMBEDDINGS_TIMEOUT_MS, 100, 600_000),
+    EMBEDDINGS_MAX_RETRIES: int('EMBEDDINGS_MAX_RETRIES', DEFAULT_EMBEDDINGS_RETRIES, 0, 20),
+  })
+  .superRefine((env, ctx) => {
+    const issue = (message: string) => ctx.addIssue({ code: 'custom', message });
+    if (env.KNOWLEDGE_CHUNK_OVERLAP_TOKENS * 2 >= env.KNOWLEDGE_CHUNK_TOKENS) {
+      issue('KNOWLEDGE_CHUNK_OVERLAP_TOKENS must be under half of KNOWLEDGE_CHUNK_TOKENS');
+    }
+    if (env.EMBEDDINGS_PROVIDER === 'use' && env.EMBEDDINGS_DIMENSIONS !== DEFAULT_EMBEDDING_DIMENSIONS) {
+      issue(
+        `EMBEDDINGS_DIMENSIONS must be 512 with EMBEDDINGS_PROVIDER=use (got ${env.EMBEDDINGS_DIMENSIONS})`,
+      );
+    }
+    if (env.EMBEDDINGS_PROVIDER === 'openai') {
+      if (!env.EMBEDDINGS_ENDPOINT) issue('EMBEDDINGS_ENDPOINT must be set with EMBEDDINGS_PROVIDER=openai');
+      else if (!/^https?:\/\//.test(env.EMBEDDINGS_ENDPOINT)) {
+        issue('EMBEDDINGS_ENDPOINT must be an http:// or https:// URL');
+      }
+      if (!env.EMBEDDINGS_MODEL) issue('EMBEDDINGS_MODEL must be set with EMBEDDINGS_PROVIDER=openai');
+    }
+  });
+
+/** Reads and validates the knowledge settings once; every problem is reported with its variable. */
+export function loadKnowledgeConfig(env: NodeJS.ProcessEnv = process.env): KnowledgeConfig {
+  const parsed = Schema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message));
+  const e = parsed.data;
+  return {
+    port: e.KNOWLEDGE_PORT,
+    maxDocumentBytes: e.KNOWLEDGE_MAX_DOCUMENT_BYTES,
+    chunkTokens: e.KNOWLEDGE_CHUNK_TOKENS,
+    chunkOverlapTokens: e.KNOWLEDGE_CHUNK_OVERLAP_TOKENS,
+    maxPdfPages: e.KNOWLEDGE_MAX_PDF_PAGES,
+    maxDocxUncompressedBytes: e.KNOWLEDGE_MAX_DOCX_UNCOMPRESSED_BYTES,
+    maxDocxEntries: e.KNOWLEDGE_MAX_DOCX_ENTRIES,
+    embeddings: {
+      provider: e.EMBEDDINGS_PROVIDER,
+      dimensions: e.EMBEDDINGS_DIMENSIONS,
+      endpoint: e.EMBEDDINGS_ENDPOINT,
+      apiKey: e.EMBEDDINGS_API_KEY,
+      model: e.EMBEDDINGS_MODEL,
+      batchSize: e.EMBEDDINGS_BATCH_SIZE,
+      timeoutMs: e.EMBEDDINGS_TIMEOUT_MS,
+      maxRetries: e.EMBEDDINGS_MAX_RETRIES,
+    },
+  };
 }

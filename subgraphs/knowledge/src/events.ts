@@ -12,13 +12,22 @@ export const DocumentUploaded = defineEvent(
   }),
 );
 
-/** A document was ingested or failed. */
+/** A document was parsed, chunked and embedded: its chunks are searchable (it is READY). */
 export const DocumentIngested = defineEvent(
   'document.ingested',
-  1,
+  2,
   z.object({
     documentId: uuid(),
+    version: z.number().int().min(1),
     chunkCount: z.number().int().min(0),
-    status: z.enum(['READY', 'FAILED']),
+    pageCount: z.number().int().min(0).nullable(),
+    embeddingModel: z.string().min(1).max(200),
   }),
+);
+
+/** A document could not be ingested (it is FAILED); `reason` is written for the user. */
+export const DocumentFailed = defineEvent(
+  'document.failed',
+  1,
+  z.object({ documentId: uuid(), reason: z.string().min(1).max(2000) }),
 );

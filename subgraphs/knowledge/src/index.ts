@@ -1,5 +1,6 @@
 import { runSubgraph } from '#kernel/graphql/subgraph.ts';
 import { loadKnowledgeConfig } from './config.ts';
-import { knowledgeSubgraph } from './subgraph.ts';
+import { createKnowledgeSubgraph } from './subgraph.ts';
 
-await runSubgraph(knowledgeSubgraph, { port: loadKnowledgeConfig().port });
+const config = loadKnowledgeConfig();
+await runSubgraph(createKnowledgeSubgraph(config), { port: config.port });

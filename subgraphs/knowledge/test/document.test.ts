@@ -73,11 +73,11 @@ describe('knowledge subgraph: documents', () => {
   });
 
   it('stores a chunk embedding for its own tenant and finds it by cosine distance', async () => {
-    const vector = Array.from({ length: 384 }, (_, i) => (i === 0 ? 1 : 0));
+    const vector = Array.from({ length: 512 }, (_, i) => (i === 0 ? 1 : 0));
     const nearest = await withTenant(knowledge.orm, alice.tenantId, async (em) => {
       await em.execute(
-        `insert into knowledge.chunks (id, tenant_id, document_id, ordinal, content, embedding, created_at)
-         values (?, ?, ?, 0, 'Welcome aboard', ?::vector, now())`,
+        `insert into knowledge.chunks (id, tenant_id, document_id, ordinal, content, embedding, embedding_model, created_at)
+         values (?, ?, ?, 0, 'Welcome aboard', ?::vector, 'test', now())`,
         [randomUUID(), alice.tenantId, handbook, JSON.stringify(vector)],
       );
       return em.execute<{ content: string }[]>(

@@ -1,4 +1,5 @@
 import { agentApprovals } from './approvals.ts';
+import { agentRunner } from './runner.ts';
 
 /** The agent subgraph's event consumers; `npm run worker -- --group <group>` runs one of them. */
-export const consumers = [agentApprovals];
+export const consumers = [agentApprovals, agentRunner];

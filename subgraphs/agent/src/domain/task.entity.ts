@@ -20,6 +20,10 @@ export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]
 
 /** Longest task title. */
 export const MAX_TITLE_LENGTH = 500;
+/** Longest task goal. */
+export const MAX_GOAL_LENGTH = 2000;
+/** Most steps one plan may have. */
+export const MAX_STEPS = 50;
 
 const TaskSchema = defineEntity({
   name: 'Task',
@@ -30,6 +34,7 @@ const TaskSchema = defineEntity({
     id: p.uuid().primary(),
     tenantId: p.uuid(),
     title: p.text(),
+    goal: p.text().nullable(),
     status: p.enum(TASK_STATUSES),
     createdBy: p.uuid(),
     createdByName: p.text(),
@@ -41,12 +46,13 @@ const TaskSchema = defineEntity({
 /** A unit of work an agent carries out; created PENDING by a verified identity. */
 export class Task extends TaskSchema.class {
   /** Creates a pending task, validating its title. */
-  static open(title: string, creator: Identity): Task {
+  static open(title: string, creator: Identity, goal?: string): Task {
     const task = new Task();
     const now = new Date();
     task.id = randomUUID();
     task.tenantId = creator.tenantId;
     task.title = Task.validTitle(title);
+    if (goal !== undefined) task.goal = Task.validGoal(goal);
     task.status = 'PENDING';
     task.createdBy = creator.subjectId;
     task.createdByName = creator.displayName;
@@ -67,6 +73,20 @@ export class Task extends TaskSchema.class {
     this.status = status;
     this.updatedAt = new Date();
     return from;
+  }
+
+  private static validGoal(goal: string): string {
+    const trimmed = goal.trim();
+    if (trimmed.length === 0) throw new ValidationError('goal must not be empty', { field: 'goal' });
+    if (trimmed.length > MAX_GOAL_LENGTH) {
+      throw new ValidationError(
+        `goal must be at most ${MAX_GOAL_LENGTH} characters (got ${trimmed.length})`,
+        {
+          field: 'goal',
+        },
+      );
+    }
+    return trimmed;
   }
 
   private static validTitle(title: string): string {

@@ -2,6 +2,7 @@ import type { RequestContext } from '#kernel/graphql/context.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
 import type { TaskResolvers } from '../__generated__/resolvers-types.ts';
 import { Task as TaskEntity } from '../domain/task.entity.ts';
+import { TaskStep } from '../domain/task-step.entity.ts';
 
 /** Field and reference resolvers of `Task`. */
 export const Task: TaskResolvers = {
@@ -10,4 +11,7 @@ export const Task: TaskResolvers = {
     return ctx.db.run((em) => em.findOne(TaskEntity, { id }));
   },
   createdBy: (task: TaskEntity) => task.createdByName,
+  goal: (task: TaskEntity) => task.goal ?? task.title,
+  steps: (task: TaskEntity, _: unknown, ctx: RequestContext) =>
+    ctx.db.run((em) => em.find(TaskStep, { taskId: task.id }, { orderBy: { ordinal: 'asc' } })),
 };

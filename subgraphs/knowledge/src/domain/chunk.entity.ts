@@ -1,9 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
 import { VectorType } from 'pgvector/mikro-orm';
 
-/** Dimensions of every stored embedding (the `vector(384)` column). */
-export const EMBEDDING_DIMENSIONS = 384;
-
 const ChunkSchema = defineEntity({
   name: 'Chunk',
   schema: 'knowledge',
@@ -14,12 +11,17 @@ const ChunkSchema = defineEntity({
     documentId: p.uuid(),
     ordinal: p.integer(),
     content: p.text(),
-    embedding: p.type(VectorType).columnType(`vector(${EMBEDDING_DIMENSIONS})`),
+    headingPath: p.text(),
+    page: p.integer().nullable(),
+    tokenCount: p.integer(),
+    // The column's size is the configured embedder's (a migration sets it; workers check it at start).
+    embedding: p.type(VectorType).columnType('vector'),
+    embeddingModel: p.text(),
     createdAt: p.datetime(3),
   },
 });
 
-/** A passage of a document with its embedding, searched by cosine distance (HNSW index). */
+/** A passage of a document with its embedding and the model that made it (HNSW cosine index). */
 export class Chunk extends ChunkSchema.class {}
 
 ChunkSchema.setClass(Chunk);

