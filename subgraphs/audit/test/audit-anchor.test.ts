@@ -13,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts
 import { anchorKeyFromPem, loadAnchorKey } from '../src/anchor/anchor-key.ts';
 import { FileAnchorStore } from '../src/anchor/anchor-store.ts';
 import { ChainAnchor } from '../src/anchor/chain-anchor.ts';
-import { checkpointAll, checkpointTenant } from '../src/anchor/checkpointer.ts';
+import { checkpointAll, checkpointTenant, startCheckpointTimer } from '../src/anchor/checkpointer.ts';
 import { auditSubgraph, createAuditSubgraph } from '../src/subgraph.ts';
 
 let db: TestDatabase;
@@ -358,6 +358,18 @@ describe('anchored audit chain', () => {
     await checkpointAll(audit.orm, anchor, logger);
     expect((await anchor.latest(t.id))?.seq).toBe(2);
     expect(logged.join('\n')).toMatch(new RegExp(`checkpoint of tenant ${t.id} failed.*no longer matches`));
+  });
+
+  it('checkpoints on a timer until stopped', async () => {
+    const t = await tenant('timer');
+    await record(t, 3);
+    const timer = startCheckpointTimer(audit.orm, anchor, 10, createLogger('audit', { level: 'silent' }));
+    try {
+      while ((await anchor.latest(t.id))?.seq !== 3) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      await timer.stop();
+    }
+    expect(await verify(t)).toMatchObject({ ok: true, anchoredThrough: 3 });
   });
 
   it('checkpoints on demand for Admins only', async () => {
