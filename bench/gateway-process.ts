@@ -1,12 +1,14 @@
 // A gateway under test in a child process of its own (as deployed), so its CPU time is its own:
 // read from /proc before and after the measured phase.
 import { type ChildProcess, fork } from 'node:child_process';
-import { type GatewaySpec, SPEC_ENV } from './servers/spec.ts';
+import { type GatewaySpec, PROFILE_ENV, SPEC_ENV } from './servers/spec.ts';
 
 /** A gateway child process. */
 export interface GatewayProcess {
   readonly url: string;
   readonly pid: number;
+  /** Starts or stops CPU profiling (only when started with `profileDir`); resolves once the child has done it. */
+  profile(step: 'start' | 'stop'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -16,7 +18,7 @@ export interface GatewayProcessOptions {
   entry: 'ours.ts' | 'hive.ts';
   args?: string[];
   spec: GatewaySpec;
-  /** Folder for a V8 CPU profile of the process (node --cpu-prof), written when it stops. */
+  /** Folder for V8 CPU profiles of the process, one per profiled phase (see {@link GatewayProcess.profile}). */
   profileDir?: string;
   /** Extra environment of the child (e.g. a configuration variable under test). */
   env?: Record<string, string>;
@@ -34,9 +36,9 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
         ...process.env,
         ...options.env,
         [SPEC_ENV]: JSON.stringify(options.spec),
+        ...(options.profileDir ? { [PROFILE_ENV]: options.profileDir } : {}),
         APOLLO_TELEMETRY_DISABLED: '1',
       },
-      execArgv: options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
@@ -56,6 +58,18 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
       resolve({
         url: message.url,
         pid: child.pid!,
+        profile: (step) =>
+          options.profileDir
+            ? new Promise<void>((done) => {
+                const onMessage = (reply: { type?: string }) => {
+                  if (reply.type !== `profile-${step}-done`) return;
+                  child.off('message', onMessage);
+                  done();
+                };
+                child.on('message', onMessage);
+                child.send({ type: `profile-${step}` });
+              })
+            : Promise.resolve(),
         stop: async () => {
           if (child.exitCode === null && child.connected) child.send({ type: 'stop' });
           const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);

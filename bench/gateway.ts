@@ -198,7 +198,7 @@ async function measure(
   scenario: Scenario,
   gateway: GatewayProcess | undefined,
   base: Target,
-  opts: { connections: number; warmupMs: number; durationMs: number },
+  opts: { connections: number; warmupMs: number; durationMs: number; profiled: boolean },
 ): Promise<RoundResult> {
   const target = gateway ? { ...base, gatewayUrl: gateway.url } : base;
   const common = { connections: opts.connections, warmupMs: opts.warmupMs, durationMs: opts.durationMs };
@@ -208,10 +208,13 @@ async function measure(
       : { client: 'loop', target, scenario: gateway ? 'gateway' : 'direct', ...common };
   const ofGateway = (pid: number) => (gateway && pid === gateway.pid ? 'gateway' : undefined);
   let before = sampleCpu(ofGateway);
+  let profiling: Promise<void> | undefined;
   const result = await load(scenario.name, job, () => {
     before = sampleCpu(ofGateway);
+    if (opts.profiled) profiling = gateway?.profile('start');
   });
   const after = sampleCpu(ofGateway);
+  if (profiling) await profiling.then(() => gateway?.profile('stop'));
   const cpuMs = gateway ? (after.get('gateway') ?? 0) - (before.get('gateway') ?? 0) : undefined;
   return { ...result, ...(cpuMs === undefined ? {} : { cpuMs }) };
 }
@@ -313,6 +316,7 @@ async function main(): Promise<number> {
       const profiled = chosen.some(
         (s) => s.name === options.profile && s.gateway && keyOf(s.gateway) === keyOf(scenario.gateway!),
       );
+      // Profiles cover the measured phases of --profile's scenario only, not start-up or warm-up.
       progress(`starting ${keyOf(scenario.gateway)}\n`);
       const started = await startGatewayProcess({
         ...scenario.gateway,
@@ -327,7 +331,8 @@ async function main(): Promise<number> {
       if (options.rounds > 1) progress(`round ${round}/${options.rounds}\n`);
       for (const scenario of chosen) {
         const gateway = scenario.gateway && gateways.get(keyOf(scenario.gateway));
-        const last = await measure(scenario, gateway, target, options);
+        const profiled = scenario.name === options.profile;
+        const last = await measure(scenario, gateway, target, { ...options, profiled });
         rounds.get(scenario.name)!.push(last);
         progress(
           `${scenario.name}: ${last.rps.toFixed(1)} req/s, p50 ${last.p50.toFixed(2)} ms` +
@@ -338,8 +343,6 @@ async function main(): Promise<number> {
       }
     }
     const results = chosen.map((s) => combine(s, rounds.get(s.name)!));
-    // Stopping the gateways now writes the profile (node --cpu-prof writes at exit).
-    for (const gateway of gateways.values()) await gateway.stop();
     report(results);
     if (profileDir)
       out(
