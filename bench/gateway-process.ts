@@ -1,6 +1,8 @@
 // A gateway under test in a child process of its own (as deployed), so its CPU time is its own:
 // read from /proc before and after the measured phase.
 import { type ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type GatewaySpec, PROFILE_ENV, SPEC_ENV } from './servers/spec.ts';
 
 /** A gateway child process. */
@@ -16,6 +18,8 @@ export interface GatewayProcess {
 export interface GatewayProcessOptions {
   /** Entry file under bench/servers/. */
   entry: 'ours.ts' | 'hive.ts';
+  /** Another checkout of this repository whose bench/servers/<entry> (and so whose gateway code) runs instead. */
+  root?: string;
   args?: string[];
   spec: GatewaySpec;
   /** Folder for V8 CPU profiles of the process, one per profiled phase (see {@link GatewayProcess.profile}). */
@@ -29,7 +33,9 @@ const START_TIMEOUT_MS = 60_000;
 /** Starts a gateway process and waits until it listens. */
 export function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const child: ChildProcess = fork(
-    new URL(`./servers/${options.entry}`, import.meta.url),
+    options.root
+      ? pathToFileURL(join(options.root, 'bench', 'servers', options.entry))
+      : new URL(`./servers/${options.entry}`, import.meta.url),
     options.args ?? [],
     {
       env: {

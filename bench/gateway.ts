@@ -2,11 +2,12 @@
 // its JWT plugin) and by a client performing the gateway's two-hop query plan itself; each gateway in
 // a process of its own, its CPU per request measured. Run: node bench/gateway.ts [--db pglite|postgres]
 // [--connections 16] [--duration 10] [--warmup 3] [--rounds 1] [--tasks 50] [--only ours,hive,...]
-// [--profile ours]; with several rounds the scenarios take turns, and medians are reported.
+// [--profile ours] [--baseline <checkout>]; with several rounds the scenarios take turns, and medians are reported.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
@@ -46,6 +47,7 @@ function readOptions() {
       only: { type: 'string' },
       profile: { type: 'string' },
       rounds: { type: 'string', default: '1' },
+      baseline: { type: 'string' },
     },
   });
   const positive = (name: string, raw: string) => {
@@ -61,8 +63,14 @@ function readOptions() {
     if (!SCENARIO_NAMES.includes(name))
       throw new Error(`unknown scenario ${name}; scenarios: ${SCENARIO_NAMES.join(', ')}`);
   }
+  if (values.baseline !== undefined && !existsSync(join(values.baseline, 'bench', 'servers', 'ours.ts'))) {
+    throw new Error(
+      `--baseline must be a checkout of this repository with bench/servers/ours.ts (got ${values.baseline})`,
+    );
+  }
   return {
     only,
+    baseline: values.baseline && resolve(values.baseline),
     profile: values.profile,
     db: values.db as 'pglite' | 'postgres' | undefined,
     connections: Math.round(positive('connections', values.connections)),
@@ -155,7 +163,9 @@ const SCENARIOS: Scenario[] = [
   { name: 'direct (2 hops)', client: 'loop' },
   { name: 'ours (loop)', gateway: { entry: 'ours.ts' }, client: 'loop' },
 ];
-const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);
+/** With --baseline: our gateway as another checkout has it (e.g. main before a change), in the same run. */
+const BASELINE = 'ours (baseline)';
+const SCENARIO_NAMES = [...SCENARIOS.map((s) => s.name), BASELINE];
 
 /** Runs one load job in a worker thread, echoing progress to stderr; `onMeasure` fires as measuring starts. */
 function load(name: string, job: WorkerJob, onMeasure: () => void): Promise<LoadResult> {
@@ -307,10 +317,18 @@ async function main(): Promise<number> {
       tokenIssuer: issuer.issuer.issuer.replaceAll('{tid}', devTenantId(TENANT)),
     };
     const profileDir = options.profile ? await mkdtemp(join(tmpdir(), 'wtdc-cpu-prof-')) : undefined;
-    const chosen = SCENARIOS.filter((s) => !options.only || options.only.includes(s.name));
+    const all: Scenario[] = options.baseline
+      ? [
+          SCENARIOS[0]!,
+          { name: BASELINE, gateway: { entry: 'ours.ts', root: options.baseline }, client: 'autocannon' },
+          ...SCENARIOS.slice(1),
+        ]
+      : SCENARIOS;
+    const chosen = all.filter((s) => !options.only || options.only.includes(s.name));
     // Every gateway runs for the whole bench (idle between its turns), so rounds can interleave them.
     const gateways = new Map<string, GatewayProcess>();
-    const keyOf = (g: NonNullable<Scenario['gateway']>) => [g.entry, ...(g.args ?? [])].join(' ');
+    const keyOf = (g: NonNullable<Scenario['gateway']>) =>
+      [g.root ?? '.', g.entry, ...(g.args ?? [])].join(' ');
     for (const scenario of chosen) {
       if (!scenario.gateway || gateways.has(keyOf(scenario.gateway))) continue;
       const profiled = chosen.some(

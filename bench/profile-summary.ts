@@ -19,7 +19,7 @@ interface Profile {
 /** The package a script URL belongs to: `node_modules/<pkg>`, `node:` internals, or our own folder. */
 export function packageOf(url: string): string {
   if (url === '') return '(native / idle / gc)';
-  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/').slice(0, 2).join('/')}`;
   const modules = url.lastIndexOf('/node_modules/');
   if (modules >= 0) {
     const rest = url.slice(modules + '/node_modules/'.length).split('/');
@@ -42,6 +42,8 @@ function summarise(files: string[], top: number): void {
       if (!node) return;
       const { functionName, url, lineNumber } = node.callFrame;
       if (functionName === '(idle)' || functionName === '(program)') return;
+      // The inspector session that records the profile shows up as node:inspector: not the gateway's work.
+      if (url.startsWith('node:inspector')) return;
       total += us;
       const pkg = functionName === '(garbage collector)' ? '(garbage collector)' : packageOf(url);
       byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
