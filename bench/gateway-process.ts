@@ -1,12 +1,16 @@
 // A gateway under test in a child process of its own (as deployed), so its CPU time is its own:
 // read from /proc before and after the measured phase.
 import { type ChildProcess, fork } from 'node:child_process';
-import { type GatewaySpec, SPEC_ENV } from './servers/spec.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type GatewaySpec, PROFILE_ENV, SPEC_ENV } from './servers/spec.ts';
 
 /** A gateway child process. */
 export interface GatewayProcess {
   readonly url: string;
   readonly pid: number;
+  /** Starts or stops CPU profiling (only when started with `profileDir`); resolves once the child has done it. */
+  profile(step: 'start' | 'stop'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -14,9 +18,11 @@ export interface GatewayProcess {
 export interface GatewayProcessOptions {
   /** Entry file under bench/servers/. */
   entry: 'ours.ts' | 'hive.ts';
+  /** Another checkout of this repository whose bench/servers/<entry> (and so whose gateway code) runs instead. */
+  root?: string;
   args?: string[];
   spec: GatewaySpec;
-  /** Folder for a V8 CPU profile of the process (node --cpu-prof), written when it stops. */
+  /** Folder for V8 CPU profiles of the process, one per profiled phase (see {@link GatewayProcess.profile}). */
   profileDir?: string;
   /** Extra environment of the child (e.g. a configuration variable under test). */
   env?: Record<string, string>;
@@ -27,16 +33,18 @@ const START_TIMEOUT_MS = 60_000;
 /** Starts a gateway process and waits until it listens. */
 export function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const child: ChildProcess = fork(
-    new URL(`./servers/${options.entry}`, import.meta.url),
+    options.root
+      ? pathToFileURL(join(options.root, 'bench', 'servers', options.entry))
+      : new URL(`./servers/${options.entry}`, import.meta.url),
     options.args ?? [],
     {
       env: {
         ...process.env,
         ...options.env,
         [SPEC_ENV]: JSON.stringify(options.spec),
+        ...(options.profileDir ? { [PROFILE_ENV]: options.profileDir } : {}),
         APOLLO_TELEMETRY_DISABLED: '1',
       },
-      execArgv: options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
@@ -56,6 +64,18 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
       resolve({
         url: message.url,
         pid: child.pid!,
+        profile: (step) =>
+          options.profileDir
+            ? new Promise<void>((done) => {
+                const onMessage = (reply: { type?: string }) => {
+                  if (reply.type !== `profile-${step}-done`) return;
+                  child.off('message', onMessage);
+                  done();
+                };
+                child.on('message', onMessage);
+                child.send({ type: `profile-${step}` });
+              })
+            : Promise.resolve(),
         stop: async () => {
           if (child.exitCode === null && child.connected) child.send({ type: 'stop' });
           const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);

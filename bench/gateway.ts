@@ -1,11 +1,13 @@
 // Gateway benchmark: the same data fetched through our gateway, through Hive Gateway (plain and with
 // its JWT plugin) and by a client performing the gateway's two-hop query plan itself; each gateway in
 // a process of its own, its CPU per request measured. Run: node bench/gateway.ts [--db pglite|postgres]
-// [--connections 16] [--duration 10] [--tasks 50] [--only ours,hive,...] [--profile ours]
+// [--connections 16] [--duration 10] [--warmup 3] [--rounds 1] [--tasks 50] [--only ours,hive,...]
+// [--profile ours] [--baseline <checkout>]; with several rounds the scenarios take turns, and medians are reported.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
@@ -16,7 +18,7 @@ import { createLogger } from '#kernel/logger.ts';
 import { NATIVE_ADMIN_URL } from '#testing/test-database.ts';
 import { SUPERGRAPH_FILE } from '../gateway/src/compose.ts';
 import { startTestPlatform } from '../gateway/test/support/platform.ts';
-import { cpuPerEvent, sampleCpu } from './cpu.ts';
+import { sampleCpu } from './cpu.ts';
 import { type GatewayProcess, type GatewayProcessOptions, startGatewayProcess } from './gateway-process.ts';
 import { direct, type LoadResult, post, type Target, type TaskView, viaGateway } from './load.ts';
 import type { WorkerJob } from './load-worker.ts';
@@ -44,6 +46,8 @@ function readOptions() {
       tasks: { type: 'string', default: '50' },
       only: { type: 'string' },
       profile: { type: 'string' },
+      rounds: { type: 'string', default: '1' },
+      baseline: { type: 'string' },
     },
   });
   const positive = (name: string, raw: string) => {
@@ -59,13 +63,20 @@ function readOptions() {
     if (!SCENARIO_NAMES.includes(name))
       throw new Error(`unknown scenario ${name}; scenarios: ${SCENARIO_NAMES.join(', ')}`);
   }
+  if (values.baseline !== undefined && !existsSync(join(values.baseline, 'bench', 'servers', 'ours.ts'))) {
+    throw new Error(
+      `--baseline must be a checkout of this repository with bench/servers/ours.ts (got ${values.baseline})`,
+    );
+  }
   return {
     only,
+    baseline: values.baseline && resolve(values.baseline),
     profile: values.profile,
     db: values.db as 'pglite' | 'postgres' | undefined,
     connections: Math.round(positive('connections', values.connections)),
     durationMs: positive('duration', values.duration) * 1000,
     warmupMs: positive('warmup', values.warmup) * 1000,
+    rounds: Math.round(positive('rounds', values.rounds)),
     tasks: Math.round(positive('tasks', values.tasks)),
   };
 }
@@ -152,7 +163,9 @@ const SCENARIOS: Scenario[] = [
   { name: 'direct (2 hops)', client: 'loop' },
   { name: 'ours (loop)', gateway: { entry: 'ours.ts' }, client: 'loop' },
 ];
-const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);
+/** With --baseline: our gateway as another checkout has it (e.g. main before a change), in the same run. */
+const BASELINE = 'ours (baseline)';
+const SCENARIO_NAMES = [...SCENARIOS.map((s) => s.name), BASELINE];
 
 /** Runs one load job in a worker thread, echoing progress to stderr; `onMeasure` fires as measuring starts. */
 function load(name: string, job: WorkerJob, onMeasure: () => void): Promise<LoadResult> {
@@ -185,44 +198,64 @@ function load(name: string, job: WorkerJob, onMeasure: () => void): Promise<Load
   });
 }
 
-/** Starts the scenario's gateway process, loads it, and reads the process's CPU over the measured phase. */
+/** One round of one scenario: load figures and the gateway process's CPU milliseconds over it. */
+interface RoundResult extends LoadResult {
+  cpuMs?: number;
+}
+
+/** Loads the scenario (its gateway process already running) and reads that process's CPU over the measured phase. */
 async function measure(
   scenario: Scenario,
-  spec: GatewaySpec,
+  gateway: GatewayProcess | undefined,
   base: Target,
-  opts: { connections: number; warmupMs: number; durationMs: number; profileDir?: string },
-): Promise<ScenarioResult> {
-  let gateway: GatewayProcess | undefined;
-  if (scenario.gateway) {
-    progress(
-      `${scenario.name}: starting ${scenario.gateway.entry} ${scenario.gateway.args?.join(' ') ?? ''}\n`,
-    );
-    gateway = await startGatewayProcess({ ...scenario.gateway, spec, profileDir: opts.profileDir });
-  }
-  try {
-    const target = gateway ? { ...base, gatewayUrl: gateway.url } : base;
-    const common = { connections: opts.connections, warmupMs: opts.warmupMs, durationMs: opts.durationMs };
-    const job: WorkerJob =
-      scenario.client === 'autocannon'
-        ? { client: 'autocannon', url: target.gatewayUrl, token: target.token, ...common }
-        : { client: 'loop', target, scenario: gateway ? 'gateway' : 'direct', ...common };
-    const ofGateway = (_pid: number) => (gateway && _pid === gateway.pid ? 'gateway' : undefined);
-    let before = sampleCpu(ofGateway);
-    const result = await load(scenario.name, job, () => {
-      before = sampleCpu(ofGateway);
-    });
-    const after = sampleCpu(ofGateway);
-    const cpu =
-      gateway && result.requests > 0 ? cpuPerEvent(before, after, result.requests).get('gateway') : undefined;
-    return {
-      ...result,
-      name: scenario.name,
-      client: scenario.client,
-      ...(cpu === undefined ? {} : { cpuMsPerRequest: cpu / 1000 }),
-    };
-  } finally {
-    await gateway?.stop();
-  }
+  opts: { connections: number; warmupMs: number; durationMs: number; profiled: boolean },
+): Promise<RoundResult> {
+  const target = gateway ? { ...base, gatewayUrl: gateway.url } : base;
+  const common = { connections: opts.connections, warmupMs: opts.warmupMs, durationMs: opts.durationMs };
+  const job: WorkerJob =
+    scenario.client === 'autocannon'
+      ? { client: 'autocannon', url: target.gatewayUrl, token: target.token, ...common }
+      : { client: 'loop', target, scenario: gateway ? 'gateway' : 'direct', ...common };
+  const ofGateway = (pid: number) => (gateway && pid === gateway.pid ? 'gateway' : undefined);
+  let before = sampleCpu(ofGateway);
+  let profiling: Promise<void> | undefined;
+  const result = await load(scenario.name, job, () => {
+    before = sampleCpu(ofGateway);
+    if (opts.profiled) profiling = gateway?.profile('start');
+  });
+  const after = sampleCpu(ofGateway);
+  if (profiling) await profiling.then(() => gateway?.profile('stop'));
+  const cpuMs = gateway ? (after.get('gateway') ?? 0) - (before.get('gateway') ?? 0) : undefined;
+  return { ...result, ...(cpuMs === undefined ? {} : { cpuMs }) };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** A scenario over all rounds: medians of req/s and percentiles, CPU as total CPU over total requests. */
+function combine(scenario: Scenario, rounds: RoundResult[]): ScenarioResult {
+  const requests = rounds.reduce((n, r) => n + r.requests, 0);
+  const cpu = rounds.every((r) => r.cpuMs !== undefined)
+    ? rounds.reduce((n, r) => n + (r.cpuMs ?? 0), 0)
+    : undefined;
+  return {
+    name: scenario.name,
+    client: scenario.client,
+    requests,
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    firstError: rounds.find((r) => r.firstError)?.firstError,
+    seconds: rounds.reduce((n, r) => n + r.seconds, 0),
+    rps: median(rounds.map((r) => r.rps)),
+    p50: median(rounds.map((r) => r.p50)),
+    p95: median(rounds.map((r) => r.p95)),
+    p99: median(rounds.map((r) => r.p99)),
+    max: Math.max(...rounds.map((r) => r.max)),
+    histogram: rounds[0]?.histogram ?? '',
+    ...(cpu !== undefined && requests > 0 ? { cpuMsPerRequest: cpu / requests } : {}),
+  };
 }
 
 /** Sets everything up, measures both scenarios, prints the table, and tears everything down. */
@@ -284,19 +317,50 @@ async function main(): Promise<number> {
       tokenIssuer: issuer.issuer.issuer.replaceAll('{tid}', devTenantId(TENANT)),
     };
     const profileDir = options.profile ? await mkdtemp(join(tmpdir(), 'wtdc-cpu-prof-')) : undefined;
-    const results: ScenarioResult[] = [];
-    for (const scenario of SCENARIOS) {
-      if (options.only && !options.only.includes(scenario.name)) continue;
-      const profiled = scenario.name === options.profile ? profileDir : undefined;
-      results.push(
-        await measure(scenario, spec, target, { ...options, ...(profiled ? { profileDir: profiled } : {}) }),
+    const all: Scenario[] = options.baseline
+      ? [
+          SCENARIOS[0]!,
+          { name: BASELINE, gateway: { entry: 'ours.ts', root: options.baseline }, client: 'autocannon' },
+          ...SCENARIOS.slice(1),
+        ]
+      : SCENARIOS;
+    const chosen = all.filter((s) => !options.only || options.only.includes(s.name));
+    // Every gateway runs for the whole bench (idle between its turns), so rounds can interleave them.
+    const gateways = new Map<string, GatewayProcess>();
+    const keyOf = (g: NonNullable<Scenario['gateway']>) =>
+      [g.root ?? '.', g.entry, ...(g.args ?? [])].join(' ');
+    for (const scenario of chosen) {
+      if (!scenario.gateway || gateways.has(keyOf(scenario.gateway))) continue;
+      const profiled = chosen.some(
+        (s) => s.name === options.profile && s.gateway && keyOf(s.gateway) === keyOf(scenario.gateway!),
       );
-      const last = results.at(-1)!;
-      progress(
-        `${last.name}: ${last.rps.toFixed(1)} req/s, p50 ${last.p50.toFixed(2)} ms` +
-          (last.cpuMsPerRequest === undefined ? '\n' : `, ${last.cpuMsPerRequest.toFixed(2)} CPU ms/req\n`),
-      );
+      // Profiles cover the measured phases of --profile's scenario only, not start-up or warm-up.
+      progress(`starting ${keyOf(scenario.gateway)}\n`);
+      const started = await startGatewayProcess({
+        ...scenario.gateway,
+        spec,
+        ...(profiled && profileDir ? { profileDir } : {}),
+      });
+      gateways.set(keyOf(scenario.gateway), started);
+      cleanups.push(() => started.stop());
     }
+    const rounds = new Map<string, RoundResult[]>(chosen.map((s) => [s.name, []]));
+    for (let round = 1; round <= options.rounds; round++) {
+      if (options.rounds > 1) progress(`round ${round}/${options.rounds}\n`);
+      for (const scenario of chosen) {
+        const gateway = scenario.gateway && gateways.get(keyOf(scenario.gateway));
+        const profiled = scenario.name === options.profile;
+        const last = await measure(scenario, gateway, target, { ...options, profiled });
+        rounds.get(scenario.name)!.push(last);
+        progress(
+          `${scenario.name}: ${last.rps.toFixed(1)} req/s, p50 ${last.p50.toFixed(2)} ms` +
+            (last.cpuMs === undefined || last.requests === 0
+              ? '\n'
+              : `, ${(last.cpuMs / last.requests).toFixed(2)} CPU ms/req\n`),
+        );
+      }
+    }
+    const results = chosen.map((s) => combine(s, rounds.get(s.name)!));
     report(results);
     if (profileDir)
       out(

@@ -68,6 +68,15 @@ export function report(results: ScenarioResult[]): void {
       );
     }
   }
+  const baseline = find('ours (baseline)');
+  if (ours && baseline) {
+    out(
+      `ours / baseline: req/s ${(ours.rps / baseline.rps).toFixed(2)}x, p50 ${(ours.p50 / baseline.p50).toFixed(2)}x` +
+        (ours.cpuMsPerRequest && baseline.cpuMsPerRequest
+          ? `, CPU/req ${(ours.cpuMsPerRequest / baseline.cpuMsPerRequest).toFixed(2)}x (${(100 * (1 - ours.cpuMsPerRequest / baseline.cpuMsPerRequest)).toFixed(0)}% less)`
+          : ''),
+    );
+  }
   if (oursLoop && direct) {
     out(
       `ours / direct: p50 ${(oursLoop.p50 / direct.p50).toFixed(2)}x, req/s ${(oursLoop.rps / direct.rps).toFixed(2)}x (direct req/s / ours ${(direct.rps / oursLoop.rps).toFixed(2)}x)`,

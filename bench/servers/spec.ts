@@ -1,6 +1,9 @@
 // What a benchmark gateway process is told by the bench: which supergraph, where the subgraphs
 // listen, which issuer to trust. Passed as JSON in one environment variable, so a child process
 // needs no other set-up.
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import type { TokenVerifierOptions } from '#kernel/auth/token-verifier.ts';
 
 /** The environment variable carrying a {@link GatewaySpec}. */
@@ -27,8 +30,47 @@ export function readSpec(): GatewaySpec {
   return JSON.parse(raw) as GatewaySpec;
 }
 
-/** Tells the parent where the gateway listens, and stops it (cleanly, so --cpu-prof writes its file) when asked. */
+/** The environment variable naming a folder: the process then profiles its CPU while the parent asks. */
+export const PROFILE_ENV = 'BENCH_PROFILE_DIR';
+
+/** CPU profiling of this process between the parent's `profile-start` and `profile-stop` (measured phases only). */
+function profiler(dir: string) {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  let part = 0;
+  return {
+    start: async () => {
+      await post('Profiler.enable');
+      await post('Profiler.start');
+    },
+    stop: async () => {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      part += 1;
+      await writeFile(join(dir, `gateway-${process.pid}-${part}.cpuprofile`), JSON.stringify(profile));
+    },
+  };
+}
+
+/** Tells the parent where the gateway listens, profiles when asked, and stops cleanly when asked. */
 export function serve(url: string, close: () => Promise<void>): void {
+  const dir = process.env[PROFILE_ENV];
+  const profile = dir ? profiler(dir) : undefined;
+  process.on('message', (message: { type?: string }) => {
+    const step =
+      message?.type === 'profile-start'
+        ? profile?.start
+        : message?.type === 'profile-stop'
+          ? profile?.stop
+          : undefined;
+    if (!step) return;
+    void step()
+      .then(() => process.send?.({ type: `${message.type}-done` }))
+      .catch((error: unknown) => process.stderr.write(`profile: ${error}\n`));
+  });
   process.send?.({ type: 'ready', url });
   let closing = false;
   const stop = () => {

@@ -73,19 +73,37 @@ export function createSubgraphFetcher(config: Partial<SubgraphFetcherConfig> = {
   const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
 
   return {
-    async post({ subgraph, url, headers, body }) {
+    post({ subgraph, url, headers, body }) {
       const { pool, path } = target(url);
-      try {
-        const response = await pool.request({ method: 'POST', path, headers, body });
-        return {
-          status: response.statusCode,
-          contentType: header(response.headers['content-type']),
-          cacheControl: header(response.headers['cache-control']),
-          body: await response.body.text(),
-        };
-      } catch (error) {
-        throw unavailable(error, subgraph, timeoutMs);
-      }
+      // dispatch with a handler of our own: no Readable stream or body mixin per response.
+      return new Promise<SubgraphResponse>((resolve, reject) => {
+        let status = 0;
+        let contentType: string | undefined;
+        let cacheControl: string | undefined;
+        const chunks: Buffer[] = [];
+        pool.dispatch(
+          { method: 'POST', path, headers, body },
+          {
+            onRequestStart() {},
+            onResponseStart(_controller, statusCode, responseHeaders) {
+              status = statusCode;
+              contentType = header(responseHeaders['content-type']);
+              cacheControl = header(responseHeaders['cache-control']);
+            },
+            onResponseData(_controller, chunk) {
+              chunks.push(chunk);
+            },
+            onResponseEnd() {
+              const text =
+                chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+              resolve({ status, contentType, cacheControl, body: text });
+            },
+            onResponseError(_controller, error) {
+              reject(unavailable(error, subgraph, timeoutMs));
+            },
+          },
+        );
+      });
     },
     async close() {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
@@ -96,6 +114,8 @@ export function createSubgraphFetcher(config: Partial<SubgraphFetcherConfig> = {
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/** Codes of our own mistakes, not of the subgraph's: internal errors. */
+const USAGE_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_INVALID_RETURN_VALUE', 'UND_ERR_NOT_SUPPORTED']);
 
 /**
  * A subgraph that does not answer in time or refuses the connection: 503 naming the subgraph, no
@@ -111,7 +131,7 @@ function unavailable(error: unknown, subgraph: string, timeoutMs: number): Error
       { cause: error },
     );
   }
-  if (code)
+  if (code && !USAGE_CODES.has(code))
     return new UnavailableError(
       `The ${subgraph} subgraph cannot be reached; try again shortly`,
       {},
