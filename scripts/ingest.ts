@@ -193,7 +193,7 @@ if (values.wait) {
       }
     }
     show(
-      `waiting for ingestion: ${pending.size} of ${ingested.length + pending.size} documents still in progress`,
+      `waiting for ingestion: ${pending.size} of ${queued} documents still in progress`,
     );
     if (pending.size > 0) await new Promise((r) => setTimeout(r, 500));
   }
