@@ -16,6 +16,8 @@ const CLIENT_CODES = new Set([
   ErrorCode.NotFound,
   ErrorCode.Conflict,
   ErrorCode.Unavailable,
+  ErrorCode.UnsupportedMediaType,
+  ErrorCode.PayloadTooLarge,
 ]);
 
 /** Turns a typed application error into the GraphQL error a client sees. */

@@ -4,6 +4,7 @@ import { OutboxRelay } from '#events/producer/relay.ts';
 import type { StreamTransport } from '#events/transport/transport.ts';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { createOrm } from '#kernel/db/orm.ts';
+import { createLogger } from '#kernel/logger.ts';
 import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
 import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 import { startTestIssuer, type TestIssuer } from '#testing/test-identity.ts';
@@ -70,6 +71,9 @@ export function useIngestSuite(
       actorFor: testWorkerIdentity(issuer, 'knowledge-worker').actorFor,
       retryBackoffMs: 20,
       blockMs: 100,
+      ...(process.env.WIDGETDC_TEST_LOG === 'debug'
+        ? { logger: createLogger('ingest', { level: 'debug' }) }
+        : {}),
     });
     await worker.start();
   }, 60_000);

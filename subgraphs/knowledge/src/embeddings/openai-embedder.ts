@@ -18,6 +18,8 @@ export interface OpenAiEmbedderOptions {
   backoffMs?: number;
   /** Longest wait honoured from a Retry-After header. */
   maxRetryAfterMs?: number;
+  /** How to wait between attempts (tests record the waits instead of timing them). */
+  sleep?: (ms: number) => Promise<unknown>;
 }
 
 /** Statuses worth another attempt. */
@@ -38,7 +40,7 @@ export class OpenAiEmbedder implements Embedder {
   requests = 0;
 
   constructor(options: OpenAiEmbedderOptions) {
-    this.#o = { backoffMs: 500, maxRetryAfterMs: 60_000, apiKey: '', ...options };
+    this.#o = { backoffMs: 500, maxRetryAfterMs: 60_000, apiKey: '', sleep, ...options };
     this.model = `openai:${options.model}`;
     this.dimensions = options.dimensions;
     const base = new URL(options.endpoint);
@@ -84,7 +86,7 @@ export class OpenAiEmbedder implements Embedder {
             ? `no answer from ${this.#url.origin} within ${this.#o.timeoutMs} ms`
             : `${this.#url.origin} unreachable: ${(error as Error).message}`;
       }
-      if (attempt < this.#o.maxRetries) await sleep(wait);
+      if (attempt < this.#o.maxRetries) await this.#o.sleep(wait);
     }
     throw new EmbeddingError(`embeddings failed after ${this.#o.maxRetries + 1} attempts: ${lastError}`);
   }
