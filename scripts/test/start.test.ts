@@ -197,7 +197,7 @@ describe('npm start', () => {
     }
 
     const children = await childPids(child.pid!);
-    expect(children.length).toBe(6);
+    expect(children.length).toBe(8); // 4 subgraphs, gateway, workers agent-approvals, agent-runner, governance-approvals
     expect(await stop(child, 'SIGINT')).toBe(0);
     expect(children.filter(alive)).toEqual([]);
     expect(output()).toContain('[start] stopped');
