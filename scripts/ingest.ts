@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { devIssuerEndpoints, loadOrCreateDevKeys, signDevToken } from '#kernel/auth/dev-issuer.ts';
 import { loadConfig } from '#kernel/config.ts';
-import { isUuid } from '#kernel/db/tenant-context.ts';
+import { isUuid } from '#kernel/ids.ts';
 import { findFiles, megabytes, progressLine } from './lib/ingest-files.ts';
 
 const USAGE =
@@ -62,7 +62,7 @@ async function tokenFor(tenant: string): Promise<string> {
     user: values.user,
     roles: ['Contributor'],
     audience: config.auth.audience,
-    issuer: devIssuerEndpoints(config.host, config.ports.devIssuer).issuer,
+    issuer: devIssuerEndpoints(config.host, config.auth.devIssuerPort).issuer,
     ttlSeconds: 3600,
   });
 }
@@ -192,9 +192,7 @@ if (values.wait) {
         );
       }
     }
-    show(
-      `waiting for ingestion: ${pending.size} of ${queued} documents still in progress`,
-    );
+    show(`waiting for ingestion: ${pending.size} of ${queued} documents still in progress`);
     if (pending.size > 0) await new Promise((r) => setTimeout(r, 500));
   }
   if (tty) process.stderr.write('\n');

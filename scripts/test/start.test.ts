@@ -197,7 +197,7 @@ describe('npm start', () => {
     }
 
     const children = await childPids(child.pid!);
-    expect(children.length).toBe(7);
+    expect(children.length).toBe(9); // 4 subgraphs, gateway, workers agent-approvals, agent-runner, governance-approvals, knowledge-ingest
     expect(await stop(child, 'SIGINT')).toBe(0);
     expect(children.filter(alive)).toEqual([]);
     expect(output()).toContain('[start] stopped');

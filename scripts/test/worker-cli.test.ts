@@ -81,7 +81,9 @@ describe('npm run worker', () => {
         }
       },
     );
-    expect(output).toContain('topics approval.requested, approval.decided, concurrency 2, relay on');
+    expect(output).toContain(
+      'topics approval.requested, approval.decided, approval.expired, concurrency 2, relay on',
+    );
     expect(output).toContain('shutting down (SIGTERM)');
     expect(output).toContain('stopped');
     expect(output).toContain(

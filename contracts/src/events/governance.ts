@@ -2,14 +2,30 @@ import { z } from 'zod';
 import { defineEvent, uuid } from '#events/catalogue.ts';
 import { APPROVAL_DECISIONS, RISK_LEVELS } from '../enums.ts';
 
-/** A human's approval was requested for a task's step (governance → agent, live pushes). */
+const digest = z.string().regex(/^[0-9a-f]{64}$/);
+
+/**
+ * A human's approval was requested for a task's step (governance → agent, live pushes). A request
+ * bound to a call (opened from `approval.needed`) also names the step, tool, digest and expiry.
+ */
 export const ApprovalRequested = defineEvent(
   'approval.requested',
   1,
-  z.object({ approvalId: uuid(), taskId: uuid(), riskLevel: z.enum(RISK_LEVELS) }),
+  z.object({
+    approvalId: uuid(),
+    taskId: uuid(),
+    riskLevel: z.enum(RISK_LEVELS),
+    stepId: uuid().optional(),
+    tool: z.string().min(1).max(100).optional(),
+    digest: digest.optional(),
+    expiresAt: z.iso.datetime().optional(),
+  }),
 );
 
-/** An approval request was decided (governance → agent, live pushes). */
+/**
+ * An approval request was decided (governance → agent, live pushes). For a request bound to a call,
+ * the step, digest and policy version it was approved for, its expiry and the distinct approvers.
+ */
 export const ApprovalDecided = defineEvent(
   'approval.decided',
   1,
@@ -18,7 +34,21 @@ export const ApprovalDecided = defineEvent(
     taskId: uuid(),
     decision: z.enum(APPROVAL_DECISIONS),
     decidedBy: z.string().min(1).max(200),
+    stepId: uuid().optional(),
+    digest: digest.optional(),
+    policyVersion: z.number().int().min(0).optional(),
+    expiresAt: z.iso.datetime().optional(),
+    approvers: z
+      .array(z.object({ id: z.string().min(1).max(200), name: z.string().min(1).max(300) }))
+      .optional(),
   }),
+);
+
+/** An approval request passed its expiry undecided: its step fails closed (governance → agent). */
+export const ApprovalExpired = defineEvent(
+  'approval.expired',
+  1,
+  z.object({ approvalId: uuid(), taskId: uuid(), stepId: uuid().optional() }),
 );
 
 /** A tenant's kill switch was engaged or released (governance → agent runners, live pushes). */
@@ -29,4 +59,9 @@ export const KillSwitchChanged = defineEvent(
 );
 
 /** The governance domain's events that other domains read. */
-export const GOVERNANCE_EVENTS = [ApprovalRequested, ApprovalDecided, KillSwitchChanged] as const;
+export const GOVERNANCE_EVENTS = [
+  ApprovalRequested,
+  ApprovalDecided,
+  ApprovalExpired,
+  KillSwitchChanged,
+] as const;

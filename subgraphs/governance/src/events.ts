@@ -1,2 +1,7 @@
 // Every event the governance domain publishes crosses a boundary, so all are contracts.
-export { ApprovalDecided, ApprovalRequested, KillSwitchChanged } from '#contracts/events/governance.ts';
+export {
+  ApprovalDecided,
+  ApprovalExpired,
+  ApprovalRequested,
+  KillSwitchChanged,
+} from '#contracts/events/governance.ts';

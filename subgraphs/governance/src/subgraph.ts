@@ -1,5 +1,5 @@
 import type { StreamTransport } from '#events/transport/transport.ts';
-import { DateTimeScalar } from '#kernel/graphql/scalars.ts';
+import { DateTimeScalar, JSONObjectScalar } from '#kernel/graphql/scalars.ts';
 import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
 import { ApprovalRequestSchema } from './domain/approval-request.entity.ts';
 import { KillSwitchSchema } from './domain/kill-switch.entity.ts';
@@ -24,6 +24,7 @@ export function governanceSubgraph(dependencies: GovernanceDependencies): Subgra
     schema: new URL('../schema.graphql', import.meta.url),
     resolvers: {
       DateTime: DateTimeScalar,
+      JSONObject: JSONObjectScalar,
       Query: queryResolvers(dependencies.events),
       Mutation: mutationResolvers(dependencies.tasks, dependencies.events),
       Task,

@@ -1,4 +1,5 @@
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { callDigest } from '#contracts/call-digest.ts';
 import type { ConsumerContext } from '#events/consumer/consumer.ts';
 import { UnrecoverableError } from '#events/errors.ts';
 import type { AgentConfig } from '../config.ts';
@@ -46,6 +47,18 @@ export async function advanceTask(
   const step = steps.find((s) => !s.finished);
   if (!step) {
     await move('COMPLETED', `all ${steps.length} steps succeeded`);
+    return;
+  }
+  if (callDigest(step.tool, step.input) !== step.inputDigest) {
+    // The stored arguments are not the planned ones: nothing approved or planned covers them.
+    await failStep(
+      ctx,
+      task,
+      step,
+      owner,
+      'FAILED',
+      "the step's arguments changed after it was planned; refused",
+    );
     return;
   }
   let tool: ToolDefinition;

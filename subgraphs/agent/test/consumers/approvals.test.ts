@@ -18,7 +18,7 @@ import {
   testWorkerIdentity,
 } from '../../../../events/test/support.ts';
 import { agentApprovals } from '../../src/consumers/approvals.ts';
-import { Task, TaskSchema } from '../../src/domain/task.entity.ts';
+import { Task } from '../../src/domain/task.entity.ts';
 
 let db: TestDatabase;
 let orm: MikroORM;
@@ -32,7 +32,7 @@ const AGENT = 'agent-worker';
 beforeAll(async () => {
   issuer = await startTestIssuer();
   db = await createTestDatabase();
-  orm = await createOrm({ url: db.appUrl, entities: [TaskSchema], poolMax: 4 });
+  orm = await createOrm({ url: db.appUrl, entities: [...(agentApprovals.entities ?? [])], poolMax: 4 });
   acme = await tenantSource(orm, 'acme');
   transport = makeTransport('redis', db);
   relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: 50 });

@@ -43,8 +43,9 @@ export const mutationResolvers = (
     return ctx.db.run(async (em) => {
       const request = await em.findOne(ApprovalRequest, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!request) throw new NotFoundError(`Approval request ${id} does not exist`, { id });
-      request.decide(args.input.decision, ctx.identity, args.input.comment);
+      const decided = request.decide(args.input.decision, ctx.identity, args.input.comment);
       await em.flush();
+      if (!decided) return request; // more distinct approvers needed
       await publish(em, ApprovalDecided, {
         ...eventSource(ctx.identity),
         aggregate: { type: 'ApprovalRequest', id: request.id },
@@ -53,6 +54,15 @@ export const mutationResolvers = (
           taskId: request.taskId,
           decision: request.status === 'APPROVED' ? 'APPROVED' : 'REJECTED',
           decidedBy: ctx.identity.displayName,
+          ...(request.stepId
+            ? {
+                stepId: request.stepId,
+                digest: request.digest!,
+                policyVersion: request.policyVersion!,
+                expiresAt: request.expiresAt!.toISOString(),
+                approvers: request.approvals.map((vote) => ({ id: vote.id, name: vote.name })),
+              }
+            : {}),
         },
       });
       return request;
