@@ -310,6 +310,7 @@ export function fuzzCalls(random: Random, extraIds: Hostile[] = []): Record<Fuzz
   out.gateway = [
     ...argumentCalls('gateway', rootsOfSupergraph(api, schemas), random, extraIds, roleOf),
     ...requestCalls('gateway', random),
+    ...limitCalls(),
   ];
   for (const name of SUBGRAPH_NAMES) {
     out[name] = [
@@ -339,4 +340,30 @@ function rootsOfSupergraph(api: GraphQLSchema, schemas: Record<string, GraphQLSc
     }
   }
   return roots;
+}
+
+/** Operations past the gateway's limits: its own refusals, which it must audit as well. */
+function limitCalls(): FuzzCall[] {
+  let nested = 'id';
+  for (let i = 0; i < 10; i += 1) nested = `approvals { task { ${nested} } }`;
+  const shapes: [string, string][] = [
+    ['nested past the depth limit', `{ tasks { edges { node { ${nested} } } } }`],
+    [
+      'past the alias limit',
+      `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: killSwitch { engaged }`).join(' ')} }`,
+    ],
+    [
+      'past the token limit',
+      `{ ${Array.from({ length: 1_600 }, () => 'killSwitch { engaged }').join(' ')} }`,
+    ],
+    ['an unknown field', '{ taskz { id } }'],
+    ['a variable of the wrong type', 'query ($n: Int) { tasks(first: $n) { edges { cursor } } }'],
+  ];
+  return shapes.map(([name, query]) => ({
+    target: 'gateway' as const,
+    label: `gateway limits(${name})`,
+    roles: ['Reader'],
+    method: 'POST' as const,
+    body: JSON.stringify({ query, variables: { n: 'many' } }),
+  }));
 }
