@@ -7,6 +7,9 @@ import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 import { ROOT_DIR } from '../../gateway/src/compose.ts';
 
+/** What `npm start` runs: 4 subgraphs, the gateway, and the workers agent-approvals, agent-runner, governance-approvals, knowledge-ingest. */
+const PLATFORM_PROCESSES = 9;
+
 const run = promisify(execFile);
 let db: TestDatabase | undefined;
 let dataDir: string;
@@ -197,7 +200,7 @@ describe('npm start', () => {
     }
 
     const children = await childPids(child.pid!);
-    expect(children.length).toBe(9); // 4 subgraphs, gateway, workers agent-approvals, agent-runner, governance-approvals, knowledge-ingest
+    expect(children.length).toBe(PLATFORM_PROCESSES);
     expect(await stop(child, 'SIGINT')).toBe(0);
     expect(children.filter(alive)).toEqual([]);
     expect(output()).toContain('[start] stopped');
@@ -228,7 +231,7 @@ describe('npm start', () => {
       // The checkpoint timer may have written some before; the one just asked for is among them.
       expect(verified.data?.verifyAuditChain).toMatchObject({ ok: true });
       expect(verified.data?.verifyAuditChain?.checkpoints).toBeGreaterThanOrEqual(1);
-      expect((await childPids(child.pid!)).length).toBe(6);
+      expect((await childPids(child.pid!)).length).toBe(PLATFORM_PROCESSES);
     } finally {
       expect(await stop(child, 'SIGTERM')).toBe(0);
     }

@@ -99,7 +99,13 @@ describe('migrations', () => {
       const ownerOnly = all.filter((p) => rolesOf(p).every((r) => r === 'widgetdc_owner'));
       expect({ table: table.name, ownerOnly: ownerOnly.length }).toEqual({
         table: table.name,
-        ownerOnly: ['platform.outbox', 'audit.audit_events'].includes(table.name) ? 1 : 0,
+        // owner-only read policies behind security-definer functions: the relay, the audit chain heads,
+        // and the approvals expiry sweep (tenants with expired requests)
+        ownerOnly: ['platform.outbox', 'audit.audit_events', 'governance.approval_requests'].includes(
+          table.name,
+        )
+          ? 1
+          : 0,
       });
       expect(policies.length).toBe(1);
       expect(policies[0]?.qual).toMatch(/current_setting\('app\.tenant_id'/);

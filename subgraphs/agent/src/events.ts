@@ -11,4 +11,4 @@ export const TaskCreated = defineEvent(
 );
 
 /** A task has a step to run next (agent → its own runners, the `agent-runner` group). */
-export const TaskStepReady = defineEvent('task.step_ready', 1, z.object({ taskId: z.uuid() }));
+export const TaskStepReady = defineEvent('task.step_ready', 1, z.object({ taskId: uuid() }));

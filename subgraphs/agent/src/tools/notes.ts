@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NotFoundError } from '#kernel/errors.ts';
+import { uuidSchema } from '#kernel/ids.ts';
 import { Note } from '../domain/note.entity.ts';
 import { defineTool, type ToolDefinition } from './tool.ts';
 
@@ -24,7 +25,7 @@ export function notesTools(): ToolDefinition[] {
       name: 'notes.update',
       description: 'Changes the title or body of a note.',
       riskLevel: 'MEDIUM',
-      input: z.object({ id: z.uuid(), title: title.optional(), body: body.optional() }),
+      input: z.object({ id: uuidSchema(), title: title.optional(), body: body.optional() }),
       async run(input, ctx) {
         const note = await ctx.em.findOne(Note, { id: input.id });
         if (!note) throw new NotFoundError(`Note ${input.id} does not exist`, { id: input.id });
@@ -39,7 +40,7 @@ export function notesTools(): ToolDefinition[] {
       name: 'notes.delete',
       description: 'Deletes a note for good.',
       riskLevel: 'HIGH',
-      input: z.object({ id: z.uuid() }),
+      input: z.object({ id: uuidSchema() }),
       async run(input, ctx) {
         const note = await ctx.em.findOne(Note, { id: input.id });
         if (!note) return { noteId: input.id, deleted: false };
