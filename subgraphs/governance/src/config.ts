@@ -12,13 +12,13 @@ export const DEFAULT_APPROVAL_TTL_MS = 24 * 3600_000;
 /** How often expired requests are looked for. */
 export const DEFAULT_APPROVAL_SWEEP_MS = 30_000;
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
+const durationUnitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
 
 /** Parses a duration such as `24h`, `90m`, `30s`, `500ms` or `2d` into milliseconds. */
 export function parseDuration(value: string): number | undefined {
   const match = /^(\d+)(ms|s|m|h|d)$/.exec(value.trim());
   if (!match) return undefined;
-  return Number(match[1]) * UNITS[match[2]!]!;
+  return Number(match[1]) * durationUnitMs[match[2]!]!;
 }
 
 const duration = (name: string, min: number) =>
