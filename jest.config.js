@@ -58,6 +58,7 @@ const base = {
     '<rootDir>/{kernel,events,contracts,gateway,subgraphs}/**/test/**/*.test.ts',
     '<rootDir>/scripts/test/**/*.test.ts',
     '<rootDir>/test/**/*.test.ts',
+    '<rootDir>/eval/test/**/*.test.ts',
   ],
 };
 
