@@ -102,7 +102,8 @@ describe('import rules', () => {
   });
 
   it('the console and the widget import nothing of ours (they run in browsers)', () => {
-    for (const dir of ['console/src', 'console/widget', 'console/examples']) expect(violations(dir)).toEqual([]);
+    for (const dir of ['console/src', 'console/widget', 'console/examples'])
+      expect(violations(dir)).toEqual([]);
     expect(sources('console/src').some((f) => f.endsWith('.tsx'))).toBe(true);
   });
 
