@@ -10,6 +10,8 @@ import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from '#kernel/http/serv
 import type { Logger } from '#kernel/logger.ts';
 import { AuthForwardingDataSource } from './auth-forwarding-data-source.ts';
 import type { SubgraphName } from './config.ts';
+import type { ConsoleSignIn } from './console/console-config.ts';
+import { CONSOLE_PATH, consoleRoute } from './console/console-routes.ts';
 import { createGatewayContext, type GatewayContext } from './context.ts';
 import { createGatewayFormatError } from './format-error.ts';
 import { createInProcessPubSub } from './live/in-process-pubsub.ts';
@@ -56,6 +58,8 @@ export interface GatewayOptions {
   production?: boolean;
   /** Live pub/sub feeding subscriptions; an in-process one (owned and closed by the gateway) when absent. */
   live?: LivePubSub;
+  /** Serves the console at `/console` with these sign-in settings; not served when absent. */
+  console?: ConsoleSignIn;
 }
 
 /** A running gateway. */
@@ -142,6 +146,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     auditRefusal: auditHttpRefusal(options, context),
     largeBodies: LARGE_BODIES,
     ready: () => probeSubgraphs(urls),
+    prefixRoutes: options.console
+      ? { [CONSOLE_PATH]: consoleRoute({ signIn: options.console, logger: logger.child('console') }) }
+      : undefined,
   });
   const live = options.live ?? createInProcessPubSub();
   const probeUrl = urls.governance ?? Object.values(urls)[0];

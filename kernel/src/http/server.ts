@@ -45,6 +45,8 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   largeBodies?: LargeBodies;
   /** Extra routes tried before 404 (the gateway's WebSocket upgrade lives elsewhere). */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  /** Routes for every path equal to a key or below it (`/console` serves `/console/…`), tried after `routes`. */
+  prefixRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
 
 /** A listening HTTP server. */
@@ -84,6 +86,10 @@ export async function startHttpServer<TContext extends BaseContext>(
     }
     const route = path ? options.routes?.[path] : undefined;
     if (route) return route(req, res);
+    const prefix = Object.keys(options.prefixRoutes ?? {}).find(
+      (p) => path === p || path?.startsWith(`${p}/`),
+    );
+    if (prefix) return options.prefixRoutes![prefix]!(req, res);
     sendJson(res, 404, { error: `No route for ${req.method} ${path}; GraphQL is at ${GRAPHQL_PATH}` });
   });
   server.keepAliveTimeout = 65_000;

@@ -1,0 +1,2 @@
+// placeholder, replaced with the widget example
+export {};
