@@ -59,6 +59,7 @@ const base = {
     '<rootDir>/scripts/test/**/*.test.ts',
     '<rootDir>/test/**/*.test.ts',
     '<rootDir>/eval/test/**/*.test.ts',
+    '<rootDir>/deploy/test/**/*.test.ts',
   ],
 };
 
