@@ -1,4 +1,5 @@
 import type { ChatModel, ChatOptions, ChatRequest, ChatResult } from './chat.ts';
+import { withChatSpan } from './chat-span.ts';
 import {
   parseWholeAnswer,
   requestBody,
@@ -34,6 +35,8 @@ export interface ChatClientOptions {
   readonly url: string;
   /** What answers are labelled with until the API names its model (`openai:gpt-4o-mini`). */
   readonly model: string;
+  /** `gen_ai.provider.name` of its spans: `openai` (default), `azure.ai.openai`. */
+  readonly provider?: string;
   /** `model` sent in the body (OpenAI-compatible); an Azure deployment URL needs none. */
   readonly requestModel?: string;
   readonly auth: ChatAuth;
@@ -92,18 +95,31 @@ export class ChatClient implements ChatModel {
       backoffMs: DEFAULT_BACKOFF_MS,
       maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
       wait: waitUnlessAborted,
+      provider: 'openai',
       ...options,
     };
     this.model = options.model;
     this.#url = new URL(options.url);
   }
 
-  async chat(request: ChatRequest, options: ChatOptions = {}): Promise<ChatResult> {
+  chat(request: ChatRequest, options: ChatOptions = {}): Promise<ChatResult> {
+    return withChatSpan(
+      {
+        provider: this.#o.provider,
+        model: this.#o.requestModel ?? this.model.replace(/^[a-z]+:/, ''),
+        request,
+      },
+      (firstToken) => this.#chat(request, options, firstToken),
+    );
+  }
+
+  async #chat(request: ChatRequest, options: ChatOptions, firstToken: () => void): Promise<ChatResult> {
     const { signal } = options;
     const stream = options.stream ?? options.onToken !== undefined;
     const body = JSON.stringify(requestBody(request, this.#o.requestModel, stream));
     let delivered = 0;
     const onToken = (text: string) => {
+      if (delivered === 0) firstToken();
       delivered += text.length;
       options.onToken?.(text);
     };

@@ -52,7 +52,12 @@ export async function createChatClient(
   let auth: ChatAuth;
   if (config.apiKey) auth = { kind: 'api-key', apiKey: config.apiKey };
   else auth = { kind: 'entra', tokens: options.tokens ?? (await entraTokens(config.scope, options.auth)) };
-  return new ChatClient({ ...common, model: `azure:${config.model ?? config.deployment}`, auth });
+  return new ChatClient({
+    ...common,
+    model: `azure:${config.model ?? config.deployment}`,
+    provider: 'azure.ai.openai',
+    auth,
+  });
 }
 
 async function entraTokens(scope: string, auth: AuthConfig | undefined): Promise<TokenSource> {
