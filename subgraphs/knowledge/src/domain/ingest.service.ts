@@ -3,10 +3,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { eventSource, publish } from '#events/producer/outbox.ts';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { PayloadTooLargeError, ValidationError } from '#kernel/errors.ts';
-import { DocumentUploaded } from '../events.ts';
+import { DocumentStatusChanged, DocumentUploaded } from '../events.ts';
 import { sniffMediaType } from '../ingest/sniff.ts';
 import { putBlob } from './blob-store.ts';
 import { Document } from './document.entity.ts';
+import { statusChange } from './status-side-channel.ts';
 
 /** What `ingestDocument` receives (SDL `IngestDocumentInput`). */
 export interface IngestInput {
@@ -156,5 +157,6 @@ export async function submitDocument(
     aggregate: { type: 'Document', id: document.id },
     payload: { documentId: document.id, title: document.title, mimeType: document.mimeType },
   });
+  await publish(em, DocumentStatusChanged, { ...eventSource(identity), ...statusChange(document, null) });
   return { document, duplicate: false };
 }
