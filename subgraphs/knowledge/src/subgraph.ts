@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { Kind, parse } from 'graphql';
+import { declaredRoles, type Role } from '#kernel/graphql/roles.ts';
 import { DateTimeScalar, JSONObjectScalar } from '#kernel/graphql/scalars.ts';
 import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
 import { type KnowledgeConfig, loadKnowledgeConfig } from './config.ts';
@@ -6,12 +9,26 @@ import { DocumentSchema } from './domain/document.entity.ts';
 import { Document } from './resolvers/Document.ts';
 import { createMutation } from './resolvers/Mutation.ts';
 import { Query } from './resolvers/Query.ts';
+import { createUploadRoute, UPLOAD_PATH } from './upload/upload-route.ts';
+
+const SCHEMA = new URL('../schema.graphql', import.meta.url);
+
+/** The roles `Mutation.<field>` declares in the SDL (the streamed upload admits whom ingestDocument does). */
+export function mutationRoles(field: string): Role[] {
+  for (const definition of parse(readFileSync(SCHEMA, 'utf8')).definitions) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION || definition.name.value !== 'Mutation') continue;
+    const node = definition.fields?.find((f) => f.name.value === field);
+    const roles = node && declaredRoles([node], `Mutation.${field}`);
+    if (roles) return roles;
+  }
+  throw new Error(`the knowledge SDL declares no roles for Mutation.${field}`);
+}
 
 /** The knowledge subgraph (documents, their ingestion, chunks and embeddings) for a configuration. */
 export function createKnowledgeSubgraph(config: KnowledgeConfig = loadKnowledgeConfig()): SubgraphDefinition {
   return {
     name: 'knowledge',
-    schema: new URL('../schema.graphql', import.meta.url),
+    schema: SCHEMA,
     resolvers: {
       DateTime: DateTimeScalar,
       JSONObject: JSONObjectScalar,
@@ -25,6 +42,13 @@ export function createKnowledgeSubgraph(config: KnowledgeConfig = loadKnowledgeC
       maxBytes: Math.ceil((config.maxDocumentBytes * 8) / 3) + 1024 * 1024,
       rootFields: ['ingestDocument'],
     },
+    routes: (deps) => ({
+      [UPLOAD_PATH]: createUploadRoute({
+        ...deps,
+        maxBytes: config.maxUploadBytes,
+        roles: mutationRoles('ingestDocument'),
+      }),
+    }),
   };
 }
 
