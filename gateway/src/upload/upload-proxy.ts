@@ -19,6 +19,12 @@ export const UPLOAD_PATH = '/documents';
  * holds them equal). Checked here so a refused caller sends no bytes on; the subgraph checks again.
  */
 export const UPLOAD_ROLES: readonly Role[] = ['Contributor', 'Admin'];
+/**
+ * How long the knowledge subgraph may take to answer once the last byte is sent: it stores the
+ * document in one transaction, which on a busy or embedded database takes far longer than a query
+ * (SUBGRAPH_TIMEOUT_MS still bounds every silence while bytes flow and the answer's body).
+ */
+export const UPLOAD_ANSWER_TIMEOUT_MS = 300_000;
 /** The audit action of an upload the gateway refuses itself. */
 export const GATEWAY_UPLOAD_ACTION = 'gateway.uploadDocument';
 
@@ -31,7 +37,7 @@ export interface UploadProxyOptions {
   pipeline: OperationPipeline<GatewayContext>;
   /** The knowledge subgraph's routing URL (its `/graphql`); the upload goes to its `/documents`. */
   knowledgeUrl: string;
-  /** Time the subgraph may stay silent: for its answer's headers (refreshed while bytes flow) and between body chunks. */
+  /** Time the subgraph may stay silent while bytes flow, and between chunks of its answer (SUBGRAPH_TIMEOUT_MS). */
   timeoutMs: number;
   /** Where the gateway audits its own refusals of verified callers. */
   auditOrm?: MikroORM;
@@ -63,7 +69,8 @@ function send(res: ServerResponse, status: number, message: string, extensions: 
 export function createUploadProxy(options: UploadProxyOptions): UploadProxy {
   const target = new URL(UPLOAD_PATH, options.knowledgeUrl);
   const pool = new Pool(target.origin, {
-    headersTimeout: options.timeoutMs,
+    // undici restarts this wait with every body chunk sent: it bounds silences, then the answer.
+    headersTimeout: Math.max(options.timeoutMs, UPLOAD_ANSWER_TIMEOUT_MS),
     bodyTimeout: options.timeoutMs,
     connectTimeout: options.timeoutMs,
   });

@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { type ClientRequest, request as httpRequest } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { EventWorker } from '#events/consumer/worker.ts';
 import { OutboxRelay } from '#events/producer/relay.ts';
@@ -102,10 +102,23 @@ function upload(
     (async () => {
       for (const chunk of chunks) {
         if (req.destroyed) return;
-        if (!req.write(chunk)) await new Promise((r) => req.once('drain', r).once('close', r));
+        if (!req.write(chunk)) await drained(req);
       }
       req.end();
     })().catch(() => {});
+  });
+}
+
+/** Resolves when `req` may be written again, or is closed. */
+function drained(req: ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      req.off('drain', done);
+      req.off('close', done);
+      resolve();
+    };
+    req.on('drain', done);
+    req.on('close', done);
   });
 }
 
@@ -139,21 +152,15 @@ describe('POST /documents through the gateway', () => {
     const tail = Buffer.from('"><p>Gulls and terns.</p></body></html>');
     const total = 31 * 1024 * 1024;
     const body = [head, ...pieces(total - head.length - tail.length), tail];
-    const rss = process.memoryUsage.rss();
     const answer = await upload('title=Field%20guide&sourceUri=https%3A%2F%2Fexample.org%2Fguide', body, {
       token,
       type: 'text/html',
       length: total,
     });
-    const grown = process.memoryUsage.rss() - rss;
     expect(answer).toMatchObject({
       status: 201,
       body: { duplicate: false, document: { status: 'QUEUED', bytes: total, mimeType: 'text/html' } },
     });
-    // In this process the subgraph holds the document too (it stores it in one transaction).
-    console.log(
-      `31 MiB upload: test process (gateway + subgraph in one) RSS grew ${(grown / 2 ** 20).toFixed(1)} MiB`,
-    );
     const id = answer.body.document!.id;
     let doc: Record<string, unknown> | undefined;
     await eventually(
@@ -169,7 +176,7 @@ describe('POST /documents through the gateway', () => {
         return doc?.status === 'READY' || doc?.status === 'FAILED';
       },
       'the uploaded document finished',
-      120_000,
+      300_000,
     );
     expect(doc).toEqual({ status: 'READY', chunkCount: 1, bytes: total, error: null });
     const audits = await auditRows('knowledge.uploadDocument', 'success');
@@ -179,7 +186,7 @@ describe('POST /documents through the gateway', () => {
       token,
     });
     expect(again).toMatchObject({ status: 200, body: { duplicate: true, document: { id } } });
-  }, 180_000);
+  }, 400_000);
 
   it('refuses an oversized upload with 413 naming the limit, announced or found while streaming', async () => {
     const token = await platform.issuer.token('acme', 'carl', ['Contributor']);
@@ -212,7 +219,7 @@ describe('POST /documents through the gateway', () => {
         expect.objectContaining({ input_summary: expect.objectContaining({ _error: 'PAYLOAD_TOO_LARGE' }) }),
       ]),
     );
-  }, 120_000);
+  }, 300_000);
 
   it('refuses a wrong token, a Reader and an unsupported type with clear errors', async () => {
     const bytes = [Buffer.from('Some text.')];
