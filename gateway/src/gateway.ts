@@ -24,6 +24,7 @@ import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './subscrip
 import { loadSubscriptionSchema } from './subscriptions/subscription-schema.ts';
 import { startSubscriptionServer } from './subscriptions/subscription-server.ts';
 import { createTenantProbe } from './subscriptions/tenant-probe.ts';
+import { createUploadProxy, UPLOAD_PATH } from './upload/upload-proxy.ts';
 import { auditHttpRefusal, refusalAudit } from './use-refusal-audit.ts';
 
 /**
@@ -99,7 +100,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // @apollo/gateway reads this in its constructor and otherwise reports usage to Apollo.
   if (!options.apolloTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = '1';
   const urls = routingUrls(options.supergraphSdl, options.subgraphUrls);
-  const fetcher = createSubgraphFetcher(loadSubgraphFetcherConfig());
+  const fetcherConfig = loadSubgraphFetcherConfig();
+  const fetcher = createSubgraphFetcher(fetcherConfig);
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     buildService: ({ name, url }) => new AuthForwardingDataSource({ url: urls[name] ?? url, name, fetcher }),
@@ -137,6 +139,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   await apollo.start();
   const context = createGatewayContext(pipeline);
+  // Streamed document uploads (bytes not in a JSON body) go to the knowledge subgraph (ADR 0016).
+  if (!urls.knowledge) throw new Error('the supergraph names no knowledge subgraph to upload documents to');
+  const upload = createUploadProxy({
+    pipeline,
+    knowledgeUrl: urls.knowledge,
+    timeoutMs: fetcherConfig.timeoutMs,
+    ...(options.auditOrm ? { auditOrm: options.auditOrm } : {}),
+    logger: logger.child('upload'),
+  });
   const http = await startHttpServer({
     host: options.host,
     port: options.port,
@@ -145,6 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     context: (req: IncomingMessage) => context(req),
     auditRefusal: auditHttpRefusal(options, context),
     largeBodies: LARGE_BODIES,
+    routes: { [UPLOAD_PATH]: upload.handle },
     ready: () => probeSubgraphs(urls),
     prefixRoutes: options.console
       ? { [CONSOLE_PATH]: consoleRoute({ signIn: options.console, logger: logger.child('console') }) }
@@ -175,6 +187,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await http.close();
       await apollo.stop();
       await fetcher.close();
+      await upload.close();
       if (!options.live) await live.close();
     },
   };

@@ -44,6 +44,8 @@ export interface TestPlatformOptions {
   logger?: Logger;
   /** Register unknown tenants on first use (default true, as in development). */
   autoProvisionTenants?: boolean;
+  /** The knowledge subgraph to run (another configuration); the environment's by default. */
+  knowledge?: SubgraphDefinition;
 }
 
 /** Starts the platform on free ports; by default tenants register on first use as in development. */
@@ -68,7 +70,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     agent,
     ...(await Promise.all(
       [
-        knowledgeSubgraph,
+        options.knowledge ?? knowledgeSubgraph,
         governanceSubgraph({ tasks: graphTaskLookup(httpGraphRequest(agent.url)) }),
         auditSubgraph,
       ].map(start),

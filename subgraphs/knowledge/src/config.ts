@@ -6,6 +6,8 @@ import { DEFAULT_CHUNK_OVERLAP_TOKENS, DEFAULT_CHUNK_TOKENS } from './ingest/chu
 export const DEFAULT_PORT = 4001;
 /** Largest document accepted by default: 20 MiB. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
+/** Largest streamed upload (`POST /documents`) accepted by default: 100 MiB. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 /** Most pages a PDF may have by default. */
 export const DEFAULT_MAX_PDF_PAGES = 5000;
 /** Most bytes a DOCX may inflate to by default (zip-bomb guard): 200 MiB. */
@@ -46,6 +48,8 @@ export interface KnowledgeConfig {
   /** Port it listens on (`KNOWLEDGE_PORT`). */
   port: number;
   maxDocumentBytes: number;
+  /** Largest streamed upload (`KNOWLEDGE_MAX_UPLOAD_BYTES`), at least {@link maxDocumentBytes}. */
+  maxUploadBytes: number;
   chunkTokens: number;
   chunkOverlapTokens: number;
   maxPdfPages: number;
@@ -134,6 +138,7 @@ const Schema = z
       1,
       1024 ** 3,
     ),
+    KNOWLEDGE_MAX_UPLOAD_BYTES: int('KNOWLEDGE_MAX_UPLOAD_BYTES', DEFAULT_MAX_UPLOAD_BYTES, 1, 1024 ** 3),
     KNOWLEDGE_CHUNK_TOKENS: int('KNOWLEDGE_CHUNK_TOKENS', DEFAULT_CHUNK_TOKENS, 16, 8192),
     KNOWLEDGE_CHUNK_OVERLAP_TOKENS: int(
       'KNOWLEDGE_CHUNK_OVERLAP_TOKENS',
@@ -202,6 +207,11 @@ const Schema = z
   })
   .superRefine((env, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: 'custom', message });
+    if (env.KNOWLEDGE_MAX_UPLOAD_BYTES < env.KNOWLEDGE_MAX_DOCUMENT_BYTES) {
+      issue(
+        `KNOWLEDGE_MAX_UPLOAD_BYTES must be at least KNOWLEDGE_MAX_DOCUMENT_BYTES (${env.KNOWLEDGE_MAX_DOCUMENT_BYTES}; got ${env.KNOWLEDGE_MAX_UPLOAD_BYTES})`,
+      );
+    }
     if (env.KNOWLEDGE_CHUNK_OVERLAP_TOKENS * 2 >= env.KNOWLEDGE_CHUNK_TOKENS) {
       issue('KNOWLEDGE_CHUNK_OVERLAP_TOKENS must be under half of KNOWLEDGE_CHUNK_TOKENS');
     }
@@ -230,6 +240,7 @@ export function loadKnowledgeConfig(env: NodeJS.ProcessEnv = process.env): Knowl
   return {
     port: e.KNOWLEDGE_PORT,
     maxDocumentBytes: e.KNOWLEDGE_MAX_DOCUMENT_BYTES,
+    maxUploadBytes: e.KNOWLEDGE_MAX_UPLOAD_BYTES,
     chunkTokens: e.KNOWLEDGE_CHUNK_TOKENS,
     chunkOverlapTokens: e.KNOWLEDGE_CHUNK_OVERLAP_TOKENS,
     maxPdfPages: e.KNOWLEDGE_MAX_PDF_PAGES,

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { Kind, parse } from 'graphql';
+import { declaredRoles, type Role } from '#kernel/graphql/roles.ts';
 import { DateTimeScalar, JSONObjectScalar } from '#kernel/graphql/scalars.ts';
 import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
 import { type KnowledgeConfig, loadKnowledgeConfig } from './config.ts';
@@ -12,6 +15,20 @@ import { Query } from './resolvers/Query.ts';
 import { createSearchQueries } from './resolvers/search-queries.ts';
 import type { Reranker } from './search/reranker.ts';
 import { SearchService } from './search/search.service.ts';
+import { createUploadRoute, UPLOAD_PATH } from './upload/upload-route.ts';
+
+const SCHEMA = new URL('../schema.graphql', import.meta.url);
+
+/** The roles `Mutation.<field>` declares in the SDL (the streamed upload admits whom ingestDocument does). */
+export function mutationRoles(field: string): Role[] {
+  for (const definition of parse(readFileSync(SCHEMA, 'utf8')).definitions) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION || definition.name.value !== 'Mutation') continue;
+    const node = definition.fields?.find((f) => f.name.value === field);
+    const roles = node && declaredRoles([node], `Mutation.${field}`);
+    if (roles) return roles;
+  }
+  throw new Error(`the knowledge SDL declares no roles for Mutation.${field}`);
+}
 
 /** Components the subgraph is built with; absent ones come from the configuration. */
 export interface KnowledgeComponents {
@@ -32,7 +49,7 @@ export function createKnowledgeSubgraph(
   });
   return {
     name: 'knowledge',
-    schema: new URL('../schema.graphql', import.meta.url),
+    schema: SCHEMA,
     resolvers: {
       DateTime: DateTimeScalar,
       JSONObject: JSONObjectScalar,
@@ -47,6 +64,13 @@ export function createKnowledgeSubgraph(
       maxBytes: Math.ceil((config.maxDocumentBytes * 8) / 3) + 1024 * 1024,
       rootFields: ['ingestDocument'],
     },
+    routes: (deps) => ({
+      [UPLOAD_PATH]: createUploadRoute({
+        ...deps,
+        maxBytes: config.maxUploadBytes,
+        roles: mutationRoles('ingestDocument'),
+      }),
+    }),
   };
 }
 
