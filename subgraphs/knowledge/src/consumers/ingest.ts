@@ -107,6 +107,7 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
       // The row lock waits for a progress update still in flight, never the other way round.
       await em.refresh(doc, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (doc.finished) return;
+      clock.lap('lock');
       await replaceChunks(
         em,
         event.tenantId,
