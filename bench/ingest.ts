@@ -12,6 +12,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -87,6 +88,10 @@ interface RunResult {
   stages: Record<string, number>;
   /** Peak RSS (VmHWM) of each worker process, MiB. */
   rssMb: number[];
+  /** CPU seconds (user + system) the worker processes used, together. */
+  cpuSeconds: number;
+  /** The machine's 1-minute load average at the end (it is shared). */
+  load: number;
   problems: string[];
 }
 
@@ -174,6 +179,17 @@ async function generatedPdf(title: string, pageCount: number, imageSide = 0): Pr
   };
 }
 
+/** CPU seconds (utime + stime) a live process has used. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Peak resident set size of a live process, MiB (VmHWM). */
 function peakRssMb(pid: number | undefined): number {
   try {
@@ -182,6 +198,15 @@ function peakRssMb(pid: number | undefined): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** What an interrupted run must still undo (worker processes, its database). */
+const cleanups = new Set<() => Promise<void>>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: stopping the workers and dropping the database…`);
+    void Promise.allSettled([...cleanups].map((c) => c())).then(() => process.exit(130));
+  });
 }
 
 const issuer = await startTestIssuer();
@@ -195,6 +220,24 @@ async function run(name: string, docs: BenchDocument[], workers: number): Promis
   const stages: Record<string, number> = {};
   const problems: string[] = [];
   let orm: MikroORM | undefined;
+  const cleanup = async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await orm?.close();
+    const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
+    await transport.destroy(['document.uploaded', 'document.ingested', 'document.failed']).catch(() => {});
+    await transport.close();
+    await db.close();
+  };
+  cleanups.add(cleanup);
   try {
     const tenantId = devTenantId('bench');
     await db.asSuperuser('insert into platform.tenants (id, slug, display_name) values ($1, $2, $3)', [
@@ -255,6 +298,8 @@ async function run(name: string, docs: BenchDocument[], workers: number): Promis
       await sleep(50);
     }
     orm = await createOrm({ url: db.appUrl, entities: [DocumentSchema], poolMax: 2 });
+    // Start-up (loading the model) is not part of the measured phase.
+    const cpuAtStart = children.reduce((n, c) => n + cpuSeconds(c.pid), 0);
     const started = performance.now();
     for (const doc of docs) {
       await withTenant(orm, tenantId, (em) =>
@@ -301,6 +346,7 @@ async function run(name: string, docs: BenchDocument[], workers: number): Promis
     }
     const seconds = (performance.now() - started) / 1000;
     const rssMb = children.map((c) => peakRssMb(c.pid));
+    const cpu = children.reduce((n, c) => n + cpuSeconds(c.pid), 0) - cpuAtStart;
     return {
       name,
       workers,
@@ -310,24 +356,13 @@ async function run(name: string, docs: BenchDocument[], workers: number): Promis
       seconds,
       stages,
       rssMb,
+      cpuSeconds: cpu,
+      load: loadavg()[0]!,
       problems,
     };
   } finally {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
-    await orm?.close();
-    const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
-    await transport.destroy(['document.uploaded', 'document.ingested', 'document.failed']).catch(() => {});
-    await transport.close();
-    await db.close();
+    cleanups.delete(cleanup);
+    await cleanup();
   }
 }
 
@@ -405,6 +440,8 @@ for (const r of results) {
       s('embed'),
       s('lock'),
       s('write'),
+      r.cpuSeconds.toFixed(1),
+      r.load.toFixed(1),
     ]).concat(`  ${r.rssMb.map((m) => m.toFixed(0)).join(', ')}`),
   );
 }
@@ -414,7 +451,7 @@ const five = results.find((r) => r.name === 'handbook ×5');
 if (one && five) {
   out(
     `5 workers vs 1: ${(five.documents / five.seconds / (one.documents / one.seconds)).toFixed(2)}x documents/s ` +
-      `(this machine has ${(await import('node:os')).availableParallelism()} cores, shared)`,
+      `(this machine has ${availableParallelism()} cores, shared)`,
   );
 }
 const pdf = results.find((r) => r.name.endsWith('-page PDF'));
@@ -431,6 +468,9 @@ if (big) {
 }
 out(
   'stage seconds are summed over documents (read+parse, chunk, embed, lock = the document row, write = chunks with their HNSW index entries, current version, outbox; the commit is not included)',
+);
+out(
+  'CPU s: user+system seconds of the worker processes over the measured phase; load: 1-minute load average at the end',
 );
 out('pages: PDF pages; HTML: page equivalents of 3,000 characters of extracted text');
 for (const r of results) for (const p of r.problems) out(`PROBLEM ${r.name}: ${p}`);

@@ -12,7 +12,7 @@ import { assertEmbeddingColumn } from '../embeddings/create-embedder.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
 import { DocumentFailed, DocumentIngested, DocumentUploaded } from '../events.ts';
 import { DocumentContentError } from '../ingest/blocks.ts';
-import { chunkBlocks, type DraftChunk } from '../ingest/chunker.ts';
+import { chunkBlocks, type DraftChunk, embeddingText } from '../ingest/chunker.ts';
 import { normaliseMediaType } from '../ingest/media-types.ts';
 import { parseDocument } from '../ingest/parse.ts';
 import { stageClock } from './stage-clock.ts';
@@ -20,10 +20,7 @@ import { stageClock } from './stage-clock.ts';
 /** Consumer group of the ingestion workers. */
 export const INGEST_GROUP = 'knowledge-ingest';
 
-/** What the passage's embedding is computed from: its heading path gives it context. */
-export function embeddingText(chunk: DraftChunk): string {
-  return chunk.headingPath ? `${chunk.headingPath}\n${chunk.content}` : chunk.content;
-}
+export { embeddingText };
 
 /** Dependencies of the ingestion consumer. */
 export interface IngestConsumerOptions {
