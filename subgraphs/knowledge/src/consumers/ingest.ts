@@ -13,7 +13,7 @@ import { assertEmbeddingColumn } from '../embeddings/create-embedder.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
 import { DocumentFailed, DocumentIngested, DocumentStatusChanged, DocumentUploaded } from '../events.ts';
 import { DocumentContentError } from '../ingest/blocks.ts';
-import { chunkBlocks, type DraftChunk } from '../ingest/chunker.ts';
+import { chunkBlocks, type DraftChunk, embeddingText } from '../ingest/chunker.ts';
 import { normaliseMediaType } from '../ingest/media-types.ts';
 import { parseDocument } from '../ingest/parse.ts';
 import { stageClock } from './stage-clock.ts';
@@ -21,10 +21,7 @@ import { stageClock } from './stage-clock.ts';
 /** Consumer group of the ingestion workers. */
 export const INGEST_GROUP = 'knowledge-ingest';
 
-/** What the passage's embedding is computed from: its heading path gives it context. */
-export function embeddingText(chunk: DraftChunk): string {
-  return chunk.headingPath ? `${chunk.headingPath}\n${chunk.content}` : chunk.content;
-}
+export { embeddingText };
 
 /** Dependencies of the ingestion consumer. */
 export interface IngestConsumerOptions {
@@ -118,6 +115,7 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
       // Progress written beside this transaction has committed; the lock reads it.
       await em.refresh(doc, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (doc.finished) return;
+      clock.lap('lock');
       await replaceChunks(
         em,
         event.tenantId,
