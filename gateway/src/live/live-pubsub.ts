@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isUuid } from '#kernel/ids.ts';
 import { isLiveTopic, type LiveMessage, type LivePayload, type LiveTopic } from './topics.ts';
 
@@ -37,7 +38,11 @@ export function channelOf(prefix: string, tenantId: string, topic: LiveTopic): s
   return `${prefix}:${tenantId.toLowerCase()}:${topic}`;
 }
 
-/** The message as delivered: the payload with `at` stamped when the publisher left it out. */
+/** The message as delivered: the payload with `at` and `eventId` stamped when the publisher left them out. */
 export function stamp<T extends LiveTopic>(payload: LivePayload<T>): LiveMessage<T> {
-  return { ...payload, at: payload.at ?? new Date().toISOString() } as LiveMessage<T>;
+  return {
+    ...payload,
+    at: payload.at ?? new Date().toISOString(),
+    eventId: payload.eventId ?? randomUUID(),
+  } as LiveMessage<T>;
 }
