@@ -23,8 +23,40 @@ export interface LivePubSub {
   publish<T extends LiveTopic>(tenantId: string, topic: T, payload: LivePayload<T>): Promise<number>;
   /** Follows the tenant's `topic` until the returned iterator's `return()` is called. */
   subscribe<T extends LiveTopic>(tenantId: string, topic: T): LiveSubscription<T>;
+  /**
+   * The tenant's messages of `topic` published at or after `sinceMs` (epoch ms), oldest first, as far
+   * back as the replay window reaches: what a reconnecting subscriber missed.
+   */
+  recent<T extends LiveTopic>(tenantId: string, topic: T, sinceMs: number): Promise<LiveMessage<T>[]>;
+  /** Remembers, for the replay window, where a subscription stopped when its connection closed. */
+  remember(key: string, mark: ResumeMark): Promise<void>;
+  /** The mark remembered under `key` within the replay window, if any. */
+  recall(key: string): Promise<ResumeMark | undefined>;
   /** Ends every subscription and releases connections. */
   close(): Promise<void>;
+}
+
+/** How long published messages stay replayable and resume marks are kept (ADR 0021). */
+export const DEFAULT_REPLAY_WINDOW_MS = 120_000;
+/** Most messages one channel keeps for replay. */
+export const MAX_REPLAY_MESSAGES = 1_000;
+
+/** Where a subscription stopped: when its connection closed and the events it had delivered last. */
+export interface ResumeMark {
+  closedAt: number;
+  delivered: string[];
+}
+
+/** Options every implementation takes. */
+export interface ReplayOptions {
+  /** {@link DEFAULT_REPLAY_WINDOW_MS} unless given. */
+  replayWindowMs?: number;
+}
+
+/** One buffered message and when it was published. */
+export interface Replayable {
+  t: number;
+  m: unknown;
 }
 
 /** Checks the arguments every implementation receives; a bad tenant id or topic is a programming error. */
