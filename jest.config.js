@@ -55,7 +55,7 @@ const base = {
     '^#contracts/(.*)$': '<rootDir>/contracts/src/$1',
   },
   testMatch: [
-    '<rootDir>/{kernel,events,contracts,gateway,subgraphs}/**/test/**/*.test.ts',
+    '<rootDir>/{kernel,events,contracts,gateway,subgraphs,console}/**/test/**/*.test.ts',
     '<rootDir>/scripts/test/**/*.test.ts',
     '<rootDir>/test/**/*.test.ts',
   ],
