@@ -73,7 +73,9 @@ export async function buildConsole(options: { quiet?: boolean } = {}): Promise<B
     join(CONSOLE_DIR, 'widget', 'widgetdc-approvals.d.ts'),
     join(DIST_DIR, 'widgetdc-approvals.d.ts'),
   );
-  await copyFile(join(CONSOLE_DIR, 'examples', 'host.html'), join(DIST_DIR, 'examples', 'host.html'));
+  for (const file of ['host.html', 'host.css']) {
+    await copyFile(join(CONSOLE_DIR, 'examples', file), join(DIST_DIR, 'examples', file));
+  }
   void example;
 
   const gz = async (files: string[]) => {

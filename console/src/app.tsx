@@ -4,6 +4,9 @@ import { graphClient } from './api/graphql.ts';
 import { resumeEntraSession } from './auth/entra.ts';
 import { resumeDevSession, type Session, type SignInConfig } from './auth/session.ts';
 import { ApprovalsPage } from './pages/approvals.tsx';
+import { AuditPage } from './pages/audit.tsx';
+import { DeadLettersPage } from './pages/dead-letters.tsx';
+import { KnowledgePage } from './pages/knowledge.tsx';
 import { TaskPage, TasksPage } from './pages/tasks.tsx';
 import { PAGES, routeOf } from './routes.ts';
 import { SignIn } from './sign-in.tsx';
@@ -95,6 +98,9 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
         {route.page === 'approvals' && <ApprovalsPage />}
         {route.page === 'tasks' && <TasksPage />}
         {route.page === 'task' && <TaskPage id={route.id!} />}
+        {route.page === 'knowledge' && <KnowledgePage />}
+        {route.page === 'audit' && <AuditPage />}
+        {route.page === 'dead-letters' && <DeadLettersPage />}
       </main>
     </Console.Provider>
   );

@@ -2,6 +2,9 @@
 export const PAGES = [
   { key: 'approvals', label: 'Approvals', path: '/console/approvals' },
   { key: 'tasks', label: 'Tasks', path: '/console/tasks' },
+  { key: 'knowledge', label: 'Knowledge', path: '/console/knowledge' },
+  { key: 'audit', label: 'Audit log', path: '/console/audit' },
+  { key: 'dead-letters', label: 'Dead letters', path: '/console/dead-letters' },
 ] as const;
 
 /** A page and its parameter. */

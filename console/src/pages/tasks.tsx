@@ -227,7 +227,7 @@ export function TaskPage({ id }: { id: string }) {
             {task.steps.map((s) => (
               <li key={s.id} data-step={s.ordinal}>
                 <h3>
-                  {s.ordinal}. <code>{s.tool}</code> <Badge value={s.status} />
+                  <code>{s.tool}</code> <Badge value={s.status} />
                   {s.riskLevel && <Badge value={s.riskLevel} />}
                 </h3>
                 <p class="hint">
@@ -236,8 +236,14 @@ export function TaskPage({ id }: { id: string }) {
                     ? ` · approval ${task.approvals.find((a) => a.id === s.approvalId)?.status ?? s.approvalId}`
                     : ''}
                 </p>
-                <Json value={s.input} label={`input of step ${s.ordinal}`} />
-                {s.output && <Json value={s.output} label={`output of step ${s.ordinal}`} />}
+                <h4>Input</h4>
+                <Json value={s.input} label={`input of step ${s.ordinal + 1}`} />
+                {s.output && (
+                  <>
+                    <h4>Output</h4>
+                    <Json value={s.output} label={`output of step ${s.ordinal + 1}`} />
+                  </>
+                )}
                 {s.error && <p class="error-text">{s.error}</p>}
               </li>
             ))}
