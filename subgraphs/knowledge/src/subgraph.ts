@@ -1,5 +1,8 @@
 import { DateTimeScalar, JSONObjectScalar } from '#kernel/graphql/scalars.ts';
 import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
+import type { Answerer } from './answer/answerer.ts';
+import { AskService } from './answer/ask.service.ts';
+import { createAnswerer } from './answer/create-answerer.ts';
 import { type KnowledgeConfig, loadKnowledgeConfig } from './config.ts';
 import { ChunkSchema } from './domain/chunk.entity.ts';
 import { DocumentSchema } from './domain/document.entity.ts';
@@ -18,6 +21,8 @@ export interface KnowledgeComponents {
   /** Embeds queries: must be the embedder the chunks were embedded with (EMBEDDINGS_PROVIDER). */
   embedder?: Embedder;
   reranker?: Reranker;
+  /** Writes `ask`'s answers (LLM_PROVIDER). */
+  answerer?: Answerer;
 }
 
 /** The knowledge subgraph (documents, their ingestion, chunks and embeddings) for a configuration. */
@@ -30,13 +35,18 @@ export function createKnowledgeSubgraph(
     config: config.search,
     reranker: components.reranker,
   });
+  const ask = new AskService({
+    search,
+    answerer: components.answerer ?? createAnswerer(config.answer),
+    sources: config.answer.sources,
+  });
   return {
     name: 'knowledge',
     schema: new URL('../schema.graphql', import.meta.url),
     resolvers: {
       DateTime: DateTimeScalar,
       JSONObject: JSONObjectScalar,
-      Query: { ...Query, ...createSearchQueries({ search }) },
+      Query: { ...Query, ...createSearchQueries({ search, ask }) },
       Mutation: createMutation(config),
       Document,
       Chunk,
