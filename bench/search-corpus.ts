@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import pg from 'pg';
 import { devTenantId, devUserId } from '#kernel/auth/dev-ids.ts';
 import type { TestDatabase } from '#testing/test-database.ts';
 import type { Embedder } from '../subgraphs/knowledge/src/embeddings/embedder.ts';
@@ -88,6 +89,28 @@ export async function loadCorpus(
     );
   }
   progress('\n');
+  if (!db.migrationUrl)
+    throw new Error('the benchmark needs a database server (a superuser URL), not PGlite');
+  // One superuser connection for the load (db.asSuperuser connects per statement).
+  const su = new pg.Client({ connectionString: db.migrationUrl });
+  await su.connect();
+  try {
+    await write(su, flat, wantedDistinct, vectors, tenants, embedder.model, progress);
+  } finally {
+    await su.end();
+  }
+}
+
+async function write(
+  su: pg.Client,
+  flat: readonly { file: SourceFile; chunk: DraftChunk }[],
+  wantedDistinct: number,
+  vectors: Map<DraftChunk, number[]>,
+  tenants: readonly TenantShare[],
+  model: string,
+  progress: (text: string) => void,
+): Promise<void> {
+  const db = { asSuperuser: (sql: string, params?: unknown[]) => su.query(sql, params) };
   await db.asSuperuser('drop index knowledge.chunks_embedding_hnsw_idx');
   let cursor = 0;
   let written = 0;
@@ -98,10 +121,17 @@ export async function loadCorpus(
       'insert into platform.tenants (id, slug, display_name) values ($1, $2, $2) on conflict do nothing',
       [tenantId, tenant.slug],
     );
-    const documents = new Map<SourceFile, string>();
+    let documents = new Map<SourceFile, string>();
+    let pass = 0;
     const rows: unknown[][] = [];
     for (let i = 0; i < tenant.rows; i++) {
-      const { file, chunk } = flat[(cursor + i) % wantedDistinct]!;
+      const position = (cursor + i) % wantedDistinct;
+      // Each pass over the corpus within a tenant is another ingestion of it: new documents.
+      if (i > 0 && position === 0) {
+        documents = new Map();
+        pass++;
+      }
+      const { file, chunk } = flat[position]!;
       let documentId = documents.get(file);
       if (!documentId) {
         documentId = randomUUID();
@@ -115,7 +145,7 @@ export async function loadCorpus(
             tenantId,
             file.path.split('/').slice(-2, -1)[0],
             devUserId(tenant.slug, 'bench'),
-            `file://${file.path}`,
+            `file://${file.path}${pass ? `#copy-${pass}` : ''}`,
             JSON.stringify({ package: file.path.split('/').slice(-2, -1)[0] }),
           ],
         );
@@ -130,7 +160,7 @@ export async function loadCorpus(
         vectors.get(chunk)!,
       ]);
       if (rows.length === 500 || i === tenant.rows - 1) {
-        await insertChunks(db, rows.splice(0), embedder.model);
+        await insertChunks(db, rows.splice(0), model);
       }
       written++;
       if (written % 2000 === 0) progress(`\r  writing ${written}/${total} chunks   `);
@@ -146,7 +176,11 @@ export async function loadCorpus(
   await db.asSuperuser('analyze knowledge.documents');
 }
 
-async function insertChunks(db: TestDatabase, rows: unknown[][], model: string): Promise<void> {
+async function insertChunks(
+  db: { asSuperuser: (sql: string, params?: unknown[]) => Promise<unknown> },
+  rows: unknown[][],
+  model: string,
+): Promise<void> {
   // Each chunk's ordinal is unique per document; a corpus ingested again into one tenant gets new documents.
   const values = rows.map(
     (_, r) =>
