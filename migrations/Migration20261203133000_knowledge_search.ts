@@ -43,7 +43,8 @@ const CONFIGS: Record<string, string> = {
  * Hybrid search. Each chunk gets the text-search configuration of its document's language
  * (`ts_config`, set by a trigger from `knowledge.documents.language`) and a `tsv` the database
  * keeps itself (a stored generated column: heading path weighted B, content D) with a GIN index.
- * Existing chunks take their document's configuration.
+ * Existing chunks take their document's configuration. `tsvector @@ tsquery` is marked leakproof so
+ * that row-level security does not keep the GIN index from being used.
  */
 export class Migration20261203133000_knowledge_search extends Migration {
   override async up(): Promise<void> {
@@ -78,8 +79,13 @@ export class Migration20261203133000_knowledge_search extends Migration {
       alter table knowledge.chunks add column ts_config regconfig not null default 'english';
     `);
     this.addSql('reset role;');
-    // As the migrating superuser (row-level security does not apply): existing chunks.
+    // As the migrating superuser (row-level security does not apply): existing chunks, and the
+    // full-text match made leakproof. Under row-level security the planner evaluates a query's
+    // conditions only after the policy's unless they are leakproof, so "tsv @@ query" could never
+    // use the GIN index and every search scanned all the tenant's chunks (ADR 0018). The match of
+    // a tsvector against a tsquery reveals nothing about rows beyond its result.
     this.addSql(`
+      alter function pg_catalog.ts_match_vq(tsvector, tsquery) leakproof;
       update knowledge.chunks c set ts_config = knowledge.text_search_config(d.language)
         from knowledge.documents d where d.id = c.document_id;
     `);
@@ -98,6 +104,7 @@ export class Migration20261203133000_knowledge_search extends Migration {
   }
 
   override async down(): Promise<void> {
+    this.addSql('alter function pg_catalog.ts_match_vq(tsvector, tsquery) not leakproof;');
     this.addSql('set local role widgetdc_owner;');
     this.addSql(`
       drop index knowledge.documents_current_ready_idx;

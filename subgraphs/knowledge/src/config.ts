@@ -39,7 +39,7 @@ export const DEFAULT_ANSWER_SOURCES = 5;
  * Share of the question's (IDF-weighted) content words the best sentence must contain, or the
  * offline answerer says the documents do not answer (measured: see ADR 0018).
  */
-export const DEFAULT_ANSWER_MIN_COVERAGE = 0.5;
+export const DEFAULT_ANSWER_MIN_COVERAGE = 0.45;
 /** The answer providers (`openai` is added by the chat answerer). */
 export const LLM_PROVIDERS = ['offline'] as const;
 

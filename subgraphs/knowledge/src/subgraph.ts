@@ -3,6 +3,9 @@ import { Kind, parse } from 'graphql';
 import { declaredRoles, type Role } from '#kernel/graphql/roles.ts';
 import { DateTimeScalar, JSONObjectScalar } from '#kernel/graphql/scalars.ts';
 import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
+import type { Answerer } from './answer/answerer.ts';
+import { AskService } from './answer/ask.service.ts';
+import { createAnswerer } from './answer/create-answerer.ts';
 import { type KnowledgeConfig, loadKnowledgeConfig } from './config.ts';
 import { ChunkSchema } from './domain/chunk.entity.ts';
 import { DocumentSchema } from './domain/document.entity.ts';
@@ -35,6 +38,8 @@ export interface KnowledgeComponents {
   /** Embeds queries: must be the embedder the chunks were embedded with (EMBEDDINGS_PROVIDER). */
   embedder?: Embedder;
   reranker?: Reranker;
+  /** Writes `ask`'s answers (LLM_PROVIDER). */
+  answerer?: Answerer;
 }
 
 /** The knowledge subgraph (documents, their ingestion, chunks and embeddings) for a configuration. */
@@ -47,13 +52,18 @@ export function createKnowledgeSubgraph(
     config: config.search,
     reranker: components.reranker,
   });
+  const ask = new AskService({
+    search,
+    answerer: components.answerer ?? createAnswerer(config.answer),
+    sources: config.answer.sources,
+  });
   return {
     name: 'knowledge',
     schema: SCHEMA,
     resolvers: {
       DateTime: DateTimeScalar,
       JSONObject: JSONObjectScalar,
-      Query: { ...Query, ...createSearchQueries({ search }) },
+      Query: { ...Query, ...createSearchQueries({ search, ask }) },
       Mutation: createMutation(config),
       Document,
       Chunk,

@@ -1,5 +1,6 @@
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import type { QueryResolvers } from '../__generated__/resolvers-types.ts';
+import type { AskService } from '../answer/ask.service.ts';
 import { parseFirst, parseQueryText } from '../search/bounds.ts';
 import { parseFilter, type SearchFilterInput } from '../search/filter.ts';
 import type { SearchMode, SearchService } from '../search/search.service.ts';
@@ -7,10 +8,11 @@ import type { SearchMode, SearchService } from '../search/search.service.ts';
 /** What the retrieval fields need. */
 export interface SearchQueryDeps {
   readonly search: SearchService;
+  readonly ask: AskService;
 }
 
-/** The `search` field. */
-export function createSearchQueries(deps: SearchQueryDeps): Pick<QueryResolvers, 'search'> {
+/** The `search` and `ask` fields. */
+export function createSearchQueries(deps: SearchQueryDeps): Pick<QueryResolvers, 'search' | 'ask'> {
   return {
     search(
       _: unknown,
@@ -29,6 +31,11 @@ export function createSearchQueries(deps: SearchQueryDeps): Pick<QueryResolvers,
         mode: args.mode ?? 'HYBRID',
       };
       return deps.search.search(ctx.db, request);
+    },
+
+    ask(_: unknown, args: { question: string; filter?: SearchFilterInput | null }, ctx: RequestContext) {
+      const question = parseQueryText(args.question, 'question');
+      return deps.ask.ask(ctx.db, question, parseFilter(args.filter));
     },
   };
 }

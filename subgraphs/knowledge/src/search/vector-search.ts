@@ -15,6 +15,8 @@ export interface HnswOptions {
   readonly maxScanTuples: number;
   /** An exact scan instead of the index (the benchmark's ground truth). */
   readonly exact?: boolean;
+  /** Iterative index scans (default); off shows what the tenant filter costs without them. */
+  readonly iterative?: boolean;
 }
 
 /**
@@ -34,10 +36,10 @@ export async function vectorSearch(
 ): Promise<VectorHit[]> {
   const docs = documentConditions(filter);
   await em.execute(
-    `select set_config('hnsw.iterative_scan', 'relaxed_order', true),
+    `select set_config('hnsw.iterative_scan', ?, true),
             set_config('hnsw.ef_search', ?, true),
             set_config('hnsw.max_scan_tuples', ?, true)${hnsw.exact ? `, set_config('enable_indexscan', 'off', true)` : ''}`,
-    [String(hnsw.efSearch), String(hnsw.maxScanTuples)],
+    [hnsw.iterative === false ? 'off' : 'relaxed_order', String(hnsw.efSearch), String(hnsw.maxScanTuples)],
   );
   const literal = `[${vector.join(',')}]`;
   const rows = await em.execute<{ id: string; distance: number }[]>(

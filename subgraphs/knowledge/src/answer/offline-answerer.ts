@@ -1,0 +1,117 @@
+import { countTokens } from '../ingest/tokens.ts';
+import type { AnswerCitation, AnswerDraft, Answerer, AnswerOptions, AnswerSource } from './answerer.ts';
+import { splitSentences } from './sentences.ts';
+import { contentTerms } from './terms.ts';
+
+/** What the offline answerer says when the documents do not answer. */
+export const NO_ANSWER = 'The documents do not answer this question.';
+/** Most sentences an offline answer quotes. */
+export const MAX_ANSWER_SENTENCES = 3;
+/** A sentence is quoted too when it scores at least this share of the best one. */
+const RUNNER_UP_SHARE = 0.75;
+/** Words of a source's title and heading path count this much of a word in the sentence itself. */
+const HEADING_SHARE = 0.5;
+
+/** Options of {@link OfflineAnswerer}. */
+export interface OfflineAnswererOptions {
+  /** Share of the question's weighted words the best sentence must cover (KNOWLEDGE_ANSWER_MIN_COVERAGE). */
+  readonly minCoverage: number;
+}
+
+interface Candidate {
+  readonly n: number;
+  readonly order: number;
+  readonly text: string;
+  readonly score: number;
+}
+
+/**
+ * The offline default: extractive, so it never invents. It scores every sentence of the sources
+ * by the share of the question's content words it contains (each word weighted by its rarity
+ * among the sentences; words of the section's headings count half), and answers with the best
+ * sentences, each followed by its source's `[n]` and quoted exactly. When even the best covers less
+ * than `minCoverage`, retrieval found nothing that answers and it says so plainly.
+ */
+export class OfflineAnswerer implements Answerer {
+  readonly model = 'offline-extractive';
+  readonly #minCoverage: number;
+
+  constructor(options: OfflineAnswererOptions) {
+    this.#minCoverage = options.minCoverage;
+  }
+
+  async answer(
+    question: string,
+    sources: readonly AnswerSource[],
+    options: AnswerOptions = {},
+  ): Promise<AnswerDraft> {
+    options.signal?.throwIfAborted();
+    const best = this.#rank(question, sources);
+    const promptTokens = countTokens(question) + sources.reduce((sum, s) => sum + countTokens(s.text), 0);
+    const top = best[0];
+    if (!top || top.score < this.#minCoverage) return this.#draft(NO_ANSWER, [], true, promptTokens, options);
+    const floor = Math.max(this.#minCoverage, top.score * RUNNER_UP_SHARE);
+    const chosen: Candidate[] = [];
+    const seen = new Set<string>();
+    for (const candidate of best) {
+      if (candidate.score < floor || chosen.length === MAX_ANSWER_SENTENCES) break;
+      const key = candidate.text.toLowerCase().replace(/\s+/g, ' ');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      chosen.push(candidate);
+    }
+    const text = chosen.map((c) => `${c.text} [${c.n}]`).join(' ');
+    const citations = chosen.map((c) => ({ n: c.n, quote: c.text }));
+    return this.#draft(text, citations, false, promptTokens, options);
+  }
+
+  #draft(
+    text: string,
+    citations: AnswerCitation[],
+    unanswered: boolean,
+    promptTokens: number,
+    options: AnswerOptions,
+  ): AnswerDraft {
+    options.onToken?.(text);
+    return {
+      text,
+      citations,
+      droppedCitations: 0,
+      unanswered,
+      model: this.model,
+      usage: { promptTokens, completionTokens: countTokens(text) },
+    };
+  }
+
+  /** Every sentence of the sources with its coverage of the question, best first. */
+  #rank(question: string, sources: readonly AnswerSource[]): Candidate[] {
+    const asked = [...new Set(contentTerms(question))];
+    if (asked.length === 0) return [];
+    const sentences = sources.flatMap((source) =>
+      splitSentences(source.text).map((s, order) => ({
+        n: source.n,
+        order,
+        text: s.text,
+        terms: new Set(contentTerms(s.text)),
+        heading: new Set(contentTerms(`${source.title} ${source.headingPath}`)),
+      })),
+    );
+    const df = new Map<string, number>();
+    for (const s of sentences) for (const t of s.terms) df.set(t, (df.get(t) ?? 0) + 1);
+    // Rare words weigh more; a word no sentence holds weighs most (the question asks for something absent).
+    const weight = new Map(
+      asked.map((t) => [t, Math.log(1 + (sentences.length + 1) / (1 + (df.get(t) ?? 0)))]),
+    );
+    const total = [...weight.values()].reduce((a, b) => a + b, 0);
+    return sentences
+      .map((s) => {
+        let covered = 0;
+        for (const t of asked) {
+          if (s.terms.has(t)) covered += weight.get(t)!;
+          else if (s.heading.has(t)) covered += HEADING_SHARE * weight.get(t)!;
+        }
+        return { n: s.n, order: s.order, text: s.text, score: covered / total };
+      })
+      .sort((a, b) => b.score - a.score || a.n - b.n || a.order - b.order);
+  }
+}
