@@ -56,9 +56,11 @@ const base = {
     '^#llm/(.*)$': '<rootDir>/llm/src/$1',
   },
   testMatch: [
-    '<rootDir>/{kernel,events,contracts,gateway,subgraphs,llm}/**/test/**/*.test.ts',
+    '<rootDir>/{kernel,events,contracts,gateway,subgraphs,llm,console}/**/test/**/*.test.ts',
     '<rootDir>/scripts/test/**/*.test.ts',
     '<rootDir>/test/**/*.test.ts',
+    '<rootDir>/eval/test/**/*.test.ts',
+    '<rootDir>/deploy/test/**/*.test.ts',
   ],
 };
 

@@ -20,8 +20,8 @@ function sources(dir: string): string[] {
     for (const entry of readdirSync(join(ROOT, path), { withFileTypes: true })) {
       const child = join(path, entry.name);
       if (entry.isDirectory()) {
-        if (!['node_modules', '__generated__'].includes(entry.name)) walk(child);
-      } else if (entry.name.endsWith('.ts')) out.push(child);
+        if (!['node_modules', '__generated__', 'dist'].includes(entry.name)) walk(child);
+      } else if (/\.tsx?$/.test(entry.name)) out.push(child);
     }
   };
   walk(dir);
@@ -51,6 +51,7 @@ function areaOf(file: string): string {
   if (top === 'events' && second === 'src') return 'events';
   if (top === 'contracts' && second === 'src') return 'contracts';
   if (top === 'gateway' && second === 'src') return 'gateway';
+  if (top === 'console' && ['src', 'widget', 'examples'].includes(second ?? '')) return 'console-app';
   if (top === 'llm' && second === 'src') return 'llm';
   if (top === 'subgraphs' && file.split('/')[2] === 'src') return `subgraph:${second}`;
   return top ?? file;
@@ -63,6 +64,8 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   contracts: (t) => t === 'events',
   gateway: (t) => ['kernel', 'events', 'contracts'].includes(t),
   testing: (t) => ['kernel', 'events'].includes(t),
+  // The console runs in browsers: nothing of ours at run time (its tests and build script are not the bundle).
+  'console-app': () => false,
   llm: (t) => t === 'kernel',
 };
 
@@ -99,6 +102,12 @@ describe('import rules', () => {
   it('the gateway imports no subgraph; test support imports no subgraph or gateway', () => {
     expect(violations('gateway/src')).toEqual([]);
     expect(violations('testing')).toEqual([]);
+  });
+
+  it('the console and the widget import nothing of ours (they run in browsers)', () => {
+    for (const dir of ['console/src', 'console/widget', 'console/examples'])
+      expect(violations(dir)).toEqual([]);
+    expect(sources('console/src').some((f) => f.endsWith('.tsx'))).toBe(true);
   });
 
   it('the model clients (llm) import only the kernel', () => {

@@ -30,6 +30,12 @@ export const ATTR_GRAPHQL_OPERATION_TYPE = 'graphql.operation.type';
 export const ATTR_GRAPHQL_OPERATION_NAME = 'graphql.operation.name';
 /** How a GraphQL operation arrived at the gateway: http or websocket. */
 export const ATTR_GRAPHQL_TRANSPORT = 'widgetdc.graphql.transport';
+/** How a search retrieved: hybrid, keyword or vector. */
+export const ATTR_SEARCH_MODE = 'widgetdc.search.mode';
+/** Hits a retrieval stage found. */
+export const ATTR_SEARCH_HITS = 'widgetdc.search.hits';
+/** A stage's duration in milliseconds, as the answer's timings report it. */
+export const ATTR_STAGE_MS = 'widgetdc.stage.ms';
 /** `gen_ai.operation.name`: chat, embeddings, … (OpenTelemetry GenAI conventions, incubating). */
 export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
 /** `gen_ai.provider.name`: openai, azure.ai.openai, … */
