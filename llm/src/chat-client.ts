@@ -189,7 +189,13 @@ export class ChatClient implements ChatModel {
       for await (const data of sseData(response.body)) {
         timer.refresh();
         const text = answer.add(data);
-        if (text) onToken(text);
+        if (text) {
+          try {
+            onToken(text);
+          } catch (error) {
+            throw new CallerError(error);
+          }
+        }
         if (answer.done) break;
       }
       if (!answer.complete) {
@@ -200,6 +206,8 @@ export class ChatClient implements ChatModel {
       }
       return { ok: true, result: answer.result() };
     } catch (error) {
+      // The caller's own onToken failed: its error, not the model's, and nothing to retry.
+      if (error instanceof CallerError) throw error.error;
       if (signal?.aborted) return { ok: false, failure: { kind: 'aborted', what: '', retry: false } };
       if (timedOut) {
         return {
@@ -296,6 +304,14 @@ export class ChatClient implements ChatModel {
       { kind: failure.kind, ...(failure.status ? { status: failure.status } : {}), attempts },
       failure.cause ? { cause: failure.cause } : undefined,
     );
+  }
+}
+
+/** Carries an exception thrown by the caller's `onToken` out of the stream loop untouched. */
+class CallerError {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
   }
 }
 

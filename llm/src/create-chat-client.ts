@@ -1,4 +1,8 @@
-import { createMsalServiceTokenProvider, loadCertificateCredential } from '#kernel/auth/service-identity.ts';
+import {
+  createMsalServiceTokenProvider,
+  loadCertificateCredential,
+  type ServiceTokenProvider,
+} from '#kernel/auth/service-identity.ts';
 import type { AuthConfig } from '#kernel/config/auth.ts';
 import { ConfigError } from '#kernel/errors.ts';
 import { type ChatAuth, ChatClient, type TokenSource } from './chat-client.ts';
@@ -31,10 +35,10 @@ export interface CreateChatClientOptions {
  * msal-node client credentials of the service's own app registration (the same AUTH_SERVICE_*
  * identity workers use, ADR 4); the app needs the "Cognitive Services OpenAI User" role.
  */
-export async function createChatClient(
+export function createChatClient(
   config: LlmConfig,
   options: CreateChatClientOptions = {},
-): Promise<ChatClient | undefined> {
+): ChatClient | undefined {
   if (config.provider === 'offline') return undefined;
   const common = {
     url: chatCompletionsUrl(config),
@@ -51,7 +55,7 @@ export async function createChatClient(
   }
   let auth: ChatAuth;
   if (config.apiKey) auth = { kind: 'api-key', apiKey: config.apiKey };
-  else auth = { kind: 'entra', tokens: options.tokens ?? (await entraTokens(config.scope, options.auth)) };
+  else auth = { kind: 'entra', tokens: options.tokens ?? entraTokens(config.scope, options.auth) };
   return new ChatClient({
     ...common,
     model: `azure:${config.model ?? config.deployment}`,
@@ -60,21 +64,34 @@ export async function createChatClient(
   });
 }
 
-async function entraTokens(scope: string, auth: AuthConfig | undefined): Promise<TokenSource> {
+/**
+ * Tokens of the service's own Entra app for `scope`. The msal-node client is made on first use (a
+ * certificate file is read then; a problem with it fails that call as `credentials`), so that
+ * making the client stays synchronous; missing settings are refused at once.
+ */
+function entraTokens(scope: string, auth: AuthConfig | undefined): TokenSource {
   const credentials = auth?.service;
-  if (!credentials || !auth?.entra) {
+  const entra = auth?.entra;
+  if (!credentials || !entra) {
     throw new ConfigError([
       'LLM_PROVIDER=azure needs LLM_API_KEY, or an Entra ID service identity (AUTH_TENANT_IDS, AUTH_CLIENT_ID, AUTH_SERVICE_CLIENT_ID and AUTH_SERVICE_CLIENT_SECRET or AUTH_SERVICE_CERTIFICATE_FILE) to sign in to Azure OpenAI',
     ]);
   }
-  const provider = createMsalServiceTokenProvider({
-    service: 'llm',
-    clientId: credentials.clientId,
-    credential: credentials.clientSecret
-      ? { clientSecret: credentials.clientSecret }
-      : await loadCertificateCredential(credentials.certificateFile ?? ''),
-    authority: `${auth.entra.authorityHost}/${credentials.tenantId}`,
-    scope,
-  });
-  return { getToken: () => provider.getToken() };
+  let provider: Promise<ServiceTokenProvider> | undefined;
+  const make = async () =>
+    createMsalServiceTokenProvider({
+      service: 'llm',
+      clientId: credentials.clientId,
+      credential: credentials.clientSecret
+        ? { clientSecret: credentials.clientSecret }
+        : await loadCertificateCredential(credentials.certificateFile ?? ''),
+      authority: `${entra.authorityHost}/${credentials.tenantId}`,
+      scope,
+    });
+  return {
+    async getToken() {
+      provider ??= make();
+      return (await provider).getToken();
+    },
+  };
 }

@@ -348,6 +348,20 @@ describe('ChatClient against a local chat-completions server', () => {
     expect(fake.requests[0]!.headers.authorization).toBeUndefined();
   });
 
+  it('lets an exception of the caller’s onToken through as it is, without a retry', async () => {
+    fake.enqueue(reply.answer({ pieces: ['a', 'b'] }));
+    const { chat } = client();
+    const mistake = new RangeError('the consumer broke');
+    await expect(
+      chat.chat(question, {
+        onToken: () => {
+          throw mistake;
+        },
+      }),
+    ).rejects.toBe(mistake);
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('names an endpoint that cannot be reached', async () => {
     const origin = fake.origin;
     await fake.close();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { readEnv } from '#kernel/config/env.ts';
 import { ConfigError } from '#kernel/errors.ts';
+import { type LlmConfig, llmSchema } from '#llm/config.ts';
 import { DEFAULT_CHUNK_OVERLAP_TOKENS, DEFAULT_CHUNK_TOKENS } from './ingest/chunker.ts';
 
 /** Default port of the knowledge subgraph. */
@@ -40,8 +42,6 @@ export const DEFAULT_ANSWER_SOURCES = 5;
  * offline answerer says the documents do not answer (measured: see ADR 0018).
  */
 export const DEFAULT_ANSWER_MIN_COVERAGE = 0.45;
-/** The answer providers (`openai` is added by the chat answerer). */
-export const LLM_PROVIDERS = ['offline'] as const;
 
 /** Settings of the knowledge subgraph and its ingestion workers. */
 export interface KnowledgeConfig {
@@ -72,7 +72,8 @@ export interface SearchConfig {
 
 /** Which answerer `ask` uses and how much it is given. */
 export interface AnswerConfig {
-  provider: (typeof LLM_PROVIDERS)[number];
+  /** Which model writes the answers (the LLM_* settings, read by `llm/src/config.ts`): none offline, or a chat model. */
+  llm: LlmConfig;
   sources: number;
   minCoverage: number;
 }
@@ -189,21 +190,6 @@ const Schema = z
     ),
     KNOWLEDGE_ANSWER_SOURCES: int('KNOWLEDGE_ANSWER_SOURCES', DEFAULT_ANSWER_SOURCES, 1, 20),
     KNOWLEDGE_ANSWER_MIN_COVERAGE: num('KNOWLEDGE_ANSWER_MIN_COVERAGE', DEFAULT_ANSWER_MIN_COVERAGE, 0, 1),
-    LLM_PROVIDER: z
-      .string()
-      .trim()
-      .optional()
-      .transform((raw, ctx) => {
-        const value = raw === undefined || raw === '' ? 'offline' : raw.toLowerCase();
-        if (!(LLM_PROVIDERS as readonly string[]).includes(value)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `LLM_PROVIDER must be one of ${LLM_PROVIDERS.join(', ')} (got "${raw}")`,
-          });
-          return z.NEVER;
-        }
-        return value as AnswerConfig['provider'];
-      }),
   })
   .superRefine((env, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: 'custom', message });
@@ -235,7 +221,13 @@ const Schema = z
 /** Reads and validates the knowledge settings once; every problem is reported with its variable. */
 export function loadKnowledgeConfig(env: NodeJS.ProcessEnv = process.env): KnowledgeConfig {
   const parsed = Schema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message));
+  const llm = readEnv(llmSchema, env);
+  if (!parsed.success || !llm.ok) {
+    throw new ConfigError([
+      ...(parsed.success ? [] : parsed.error.issues.map((i) => i.message)),
+      ...(llm.ok ? [] : llm.problems),
+    ]);
+  }
   const e = parsed.data;
   return {
     port: e.KNOWLEDGE_PORT,
@@ -265,7 +257,7 @@ export function loadKnowledgeConfig(env: NodeJS.ProcessEnv = process.env): Knowl
       maxScanTuples: e.KNOWLEDGE_HNSW_MAX_SCAN_TUPLES,
     },
     answer: {
-      provider: e.LLM_PROVIDER,
+      llm: llm.value,
       sources: e.KNOWLEDGE_ANSWER_SOURCES,
       minCoverage: e.KNOWLEDGE_ANSWER_MIN_COVERAGE,
     },

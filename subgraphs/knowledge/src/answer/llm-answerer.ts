@@ -121,11 +121,11 @@ function unanswered(model: string) {
  * The chat answerer of an `openai` or `azure` LLM configuration (`LLM_PROVIDER`); `offline` has
  * none (the offline extractive answerer answers then).
  */
-export async function createLlmAnswerer(
+export function createLlmAnswerer(
   config: LlmConfig,
   options: CreateChatClientOptions & LlmAnswererOptions = {},
-): Promise<LlmAnswerer> {
-  const chat = await createChatClient(config, options);
+): LlmAnswerer {
+  const chat = createChatClient(config, options);
   if (!chat)
     throw new ConfigError(['LLM_PROVIDER must be openai or azure for the chat answerer (it is offline)']);
   return new LlmAnswerer(chat, options);
