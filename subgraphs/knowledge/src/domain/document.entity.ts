@@ -7,9 +7,13 @@ import { DocumentRepository } from './document.repository.ts';
 
 export { DOCUMENT_STATUSES, type DocumentStatus };
 
-/** Statuses a document may move to from each status (a crashed attempt restarts from PARSING/EMBEDDING). */
+/**
+ * Statuses a document may move to from each status: a crashed attempt restarts from
+ * PARSING/EMBEDDING, and a progress status that could not be written (a failed side transaction)
+ * is skipped, so QUEUED may move straight on.
+ */
 export const DOCUMENT_TRANSITIONS: Readonly<Record<DocumentStatus, readonly DocumentStatus[]>> = {
-  QUEUED: ['PARSING', 'FAILED'],
+  QUEUED: ['PARSING', 'EMBEDDING', 'READY', 'FAILED'],
   PARSING: ['PARSING', 'EMBEDDING', 'READY', 'FAILED'],
   EMBEDDING: ['PARSING', 'EMBEDDING', 'READY', 'FAILED'],
   READY: [],
