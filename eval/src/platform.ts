@@ -7,7 +7,8 @@
  * chunking and embedding exactly as under `npm start`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,17 +42,32 @@ export interface EvalPlatform {
   close(): Promise<void>;
 }
 
+/** The code that decides what a page's chunks and vectors are: a change to it makes a new cache. */
+const INGESTION_CODE = ['ingest', 'embeddings', 'consumers'].map((dir) =>
+  join(ROOT, 'subgraphs', 'knowledge', 'src', dir),
+);
+
 /**
- * The cache folder of one configuration: vectors from another embedder or chunk size would be wrong
- * for this one, so each combination keeps its own database.
+ * The cache folder of one configuration and one version of the ingestion code: vectors from another
+ * embedder, or chunks cut by another chunker, would be wrong for this run, so each combination keeps
+ * its own database (older folders can be deleted at will).
  */
 export function cacheFolder(dataDir: string, config: KnowledgeConfig): string {
   const e = config.embeddings;
   const model = e.provider === 'openai' ? `-${(e.model ?? '').replace(/[^A-Za-z0-9._-]/g, '_')}` : '';
+  const code = createHash('sha256');
+  for (const dir of INGESTION_CODE) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .sort()) {
+      code.update(file).update(readFileSync(join(dir, file)));
+    }
+  }
+  const version = code.digest('hex').slice(0, 10);
   return join(
     dataDir,
     'eval',
-    `${e.provider}${model}-${e.dimensions}d-${config.chunkTokens}t-${config.chunkOverlapTokens}o`,
+    `${e.provider}${model}-${e.dimensions}d-${config.chunkTokens}t-${config.chunkOverlapTokens}o-${version}`,
   );
 }
 

@@ -12,6 +12,8 @@ export interface Summary {
   readonly retrieval: Record<Mode, RetrievalScores>;
   /** Hybrid figures of the paraphrase questions and of the others. */
   readonly hybridByWording: { paraphrase: RetrievalScores; literal: RetrievalScores };
+  /** Hybrid hit@5 and `ask` containment of each question category. */
+  readonly byCategory: Record<string, { questions: number; hybridHit5: number; containment: number }>;
   readonly ask: AnswerScores;
   /** Operations that answered with an error instead of a result. */
   readonly errors: number;
@@ -38,6 +40,19 @@ export function summarise(outcomes: readonly ItemOutcome[]): Summary {
         outcomes.filter((o) => !o.paraphrase),
       ),
     },
+    byCategory: Object.fromEntries(
+      [...new Set(outcomes.map((o) => o.category))].sort().map((category) => {
+        const of = outcomes.filter((o) => o.category === category);
+        return [
+          category,
+          {
+            questions: of.length,
+            hybridHit5: judged('HYBRID', of).hit5,
+            containment: of.filter((o) => o.ask.contains).length / of.length,
+          },
+        ];
+      }),
+    ),
     ask: answerScores(
       outcomes.map((o) => ({
         contains: o.ask.contains,
@@ -67,6 +82,20 @@ export function formatTable(summary: Summary): string {
       const r = summary.hybridByWording[k];
       return `| hybrid, ${k} (${r.questions}) | ${f(r.hit1)} | ${f(r.hit5)} | ${f(r.hit10)} | ${f(r.mrr10)} | ${f(r.ndcg10)} |`;
     }),
+    '',
+    `| category | ${Object.keys(summary.byCategory).join(' | ')} |`,
+    `|---|${Object.keys(summary.byCategory)
+      .map(() => '---|')
+      .join('')}`,
+    `| questions | ${Object.values(summary.byCategory)
+      .map((c) => c.questions)
+      .join(' | ')} |`,
+    `| hybrid hit@5 | ${Object.values(summary.byCategory)
+      .map((c) => f(c.hybridHit5))
+      .join(' | ')} |`,
+    `| ask containment | ${Object.values(summary.byCategory)
+      .map((c) => f(c.containment))
+      .join(' | ')} |`,
     '',
     '| ask | containment | citation support | citations | unanswered |',
     '|---|---|---|---|---|',

@@ -82,6 +82,11 @@ try {
   say('');
   say(formatTable(summary));
   say('');
+  const failures = outcomes.flatMap((o) => [
+    ...MODES.filter((m) => o.search[m].error).map((m) => `${o.id} search ${m}: ${o.search[m].error}`),
+    ...(o.ask.error ? [`${o.id} ask: ${o.ask.error}`] : []),
+  ]);
+  if (failures.length) say(`${failures.length} operations answered with an error; the first: ${failures[0]}`);
   const zeroRelevant = outcomes.filter((o) => o.relevantCount === 0).map((o) => o.id);
   if (zeroRelevant.length)
     say(`questions with no relevant chunk (count as misses): ${zeroRelevant.join(', ')}`);
