@@ -367,6 +367,8 @@ async function run(name: string, docs: BenchDocument[], workers: number): Promis
 }
 
 const results: RunResult[] = [];
+/** Runs that could not be measured, with why. */
+const failures: string[] = [];
 const cells = (values: string[]) => values.map((v, i) => (i === 0 ? v.padEnd(16) : v.padStart(8))).join(' ');
 const HEADER = cells([
   'run',
@@ -412,9 +414,14 @@ function row(r: RunResult): string {
 
 /** Runs and records one measurement, printing its row at once (a long bench may be stopped later). */
 async function measure(name: string, docs: BenchDocument[], workers: number): Promise<void> {
-  const result = await run(name, docs, workers);
-  results.push(result);
-  progress(`${HEADER}\n${row(result)}`);
+  try {
+    const result = await run(name, docs, workers);
+    results.push(result);
+    progress(`${HEADER}\n${row(result)}`);
+  } catch (error) {
+    failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    progress(`${name} failed: ${failures.at(-1)}`);
+  }
 }
 
 try {
@@ -430,22 +437,24 @@ try {
     );
     for (const workers of workerCounts) await measure(`handbook ×${workers}`, docs, workers);
   }
+  if (only.has('big-pdf')) {
+    const pages = Number(values['big-pages']);
+    // Each page's image: enough grey pixels that the file reaches --big-mb (MB, so 20 stays under
+    // the 20 MiB document limit) with its text.
+    const text = (await generatedPdf('big-pdf', pages)).bytes.length;
+    const side = Math.floor(Math.sqrt(Math.max(0, Number(values['big-mb']) * 1_000_000 - text) / pages));
+    const big = await generatedPdf('big-pdf', pages, side);
+    progress(
+      `big PDF: ${big.pages} pages, ${(big.bytes.length / 1024 / 1024).toFixed(1)} MiB, ${big.chunks} chunks`,
+    );
+    await measure(`${(big.bytes.length / 1e6).toFixed(0)} MB PDF`, [big], 1);
+  }
   if (only.has('pdf')) {
     const pdf = await generatedPdf('manual-1000', Number(values['pdf-pages']));
     progress(
       `PDF: ${pdf.pages} pages, ${(pdf.bytes.length / 1024 / 1024).toFixed(1)} MiB, ${pdf.chunks} chunks`,
     );
     await measure(`${pdf.pages}-page PDF`, [pdf], 1);
-  }
-  if (only.has('big-pdf')) {
-    const pages = Number(values['big-pages']);
-    // Each page's image: enough grey pixels that the file reaches --big-mb.
-    const side = Math.ceil(Math.sqrt((Number(values['big-mb']) * 1_000_000) / pages));
-    const big = await generatedPdf('big-pdf', pages, side);
-    progress(
-      `big PDF: ${big.pages} pages, ${(big.bytes.length / 1024 / 1024).toFixed(1)} MiB, ${big.chunks} chunks`,
-    );
-    await measure(`${(big.bytes.length / 1e6).toFixed(0)} MB PDF`, [big], 1);
   }
 } finally {
   await identity.close();
@@ -484,4 +493,5 @@ out(
 );
 out('pages: PDF pages; HTML: page equivalents of 3,000 characters of extracted text');
 for (const r of results) for (const p of r.problems) out(`PROBLEM ${r.name}: ${p}`);
-process.exit(results.some((r) => r.problems.length > 0) ? 1 : 0);
+for (const failure of failures) out(`FAILED ${failure}`);
+process.exit(failures.length > 0 || results.some((r) => r.problems.length > 0) ? 1 : 0);
