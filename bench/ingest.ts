@@ -59,7 +59,7 @@ const { parseDocument } = await import('../subgraphs/knowledge/src/ingest/parse.
 const { chunkBlocks } = await import('../subgraphs/knowledge/src/ingest/chunker.ts');
 const { MediaType } = await import('../subgraphs/knowledge/src/ingest/media-types.ts');
 const { buildPdf } = await import('../subgraphs/knowledge/test/fixtures/pdf.ts');
-const { pdfPages } = await import('../subgraphs/knowledge/test/fixtures/corpus.ts');
+const { pdfPages } = await import('../subgraphs/knowledge/test/fixtures/crash-corpus.ts');
 
 const config = loadKnowledgeConfig();
 const out = (line = '') => process.stdout.write(`${line}\n`);
