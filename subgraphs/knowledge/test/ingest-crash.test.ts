@@ -23,6 +23,7 @@ import { parseDocument } from '../src/ingest/parse.ts';
 import { sniffMediaType } from '../src/ingest/sniff.ts';
 import { createKnowledgeSubgraph } from '../src/subgraph.ts';
 import { buildCorpus, type CorpusDocument, seededRandom } from './fixtures/crash-corpus.ts';
+import { INGEST_TOPICS } from './support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const DOCUMENTS = 200;
@@ -30,7 +31,6 @@ const WORKERS = 3;
 const CONCURRENCY = 3;
 const MIN_KILLS = 6;
 const SEED = Number(process.env.WIDGETDC_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const TOPICS = ['document.uploaded', 'document.ingested', 'document.failed'];
 
 const prefix = `wtdc-ingest-crash:${randomBytes(5).toString('hex')}:`;
 // The hashed embedder: USE would make the run CPU-bound on this 2-core machine (see ADR 0017).
@@ -55,7 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const { child } of workers) child.kill('SIGKILL');
   const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
-  await transport.destroy(TOPICS);
+  await transport.destroy(INGEST_TOPICS);
   await transport.close();
   await knowledge?.close();
   await db?.close();
