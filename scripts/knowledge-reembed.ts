@@ -1,9 +1,11 @@
-// npm run knowledge:reembed -- [--tenant <slug|id>]... [--batch 64]
+// npm run knowledge:reembed -- [--tenant <slug|id>]... [--batch 64] [--stage-only]
 // Re-embeds every chunk that is not on the configured model (EMBEDDINGS_* as the workers read them)
 // while search keeps answering from the old vectors: per tenant, new vectors are staged in
 // knowledge.chunk_embeddings_next, then the tenant is switched in one transaction (ADR 0017).
 // Without --tenant, every tenant with chunks on another model. Resumable: a second run continues
-// where an interrupted one stopped. Progress per batch, a summary at the end.
+// where an interrupted one stopped. --stage-only stages without switching (the long part, done
+// before the services move to the new model; a later run stages the rest and switches quickly).
+// Progress per batch, a summary at the end.
 import { parseArgs } from 'node:util';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
   options: {
     tenant: { type: 'string', multiple: true },
     batch: { type: 'string', default: String(DEFAULT_REEMBED_BATCH) },
+    'stage-only': { type: 'boolean', default: false },
   },
 });
 
@@ -79,6 +82,10 @@ try {
         );
       }
       if (process.stderr.isTTY && staged > 0) process.stderr.write('\n');
+      if (values['stage-only']) {
+        summary.push(`  tenant ${tenantId}: ${staged} chunk(s) staged, not switched (--stage-only)`);
+        continue;
+      }
       const switchStarted = Date.now();
       const result = await withTenant(orm, tenantId, (em) => switchTenant(em, embedder));
       total += result.switched + result.stragglers;
@@ -87,8 +94,11 @@ try {
           `during the switch (${((Date.now() - switchStarted) / 1000).toFixed(1)} s)`,
       );
     }
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
     out(
-      `done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${total} chunk(s) now on ${embedder.model}`,
+      values['stage-only']
+        ? `staged in ${seconds} s; search still reads the old vectors`
+        : `done in ${seconds} s: ${total} chunk(s) now on ${embedder.model}`,
     );
     for (const line of summary) out(line);
   } finally {

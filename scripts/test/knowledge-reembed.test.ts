@@ -57,9 +57,17 @@ describe('npm run knowledge:reembed', () => {
     const b = await suite.ingest(bob, { title: 'C', text: 'Three.' });
     expect((await suite.finished(alice, a)).status).toBe('READY');
     expect((await suite.finished(bob, b)).status).toBe('READY');
+    const staging = await reembed(['--stage-only', '--tenant', 'acme'], { EMBEDDINGS_PROVIDER: 'use' });
+    expect(staging.stdout).toContain(
+      `tenant ${alice.tenantId}: 2 chunk(s) staged, not switched (--stage-only)`,
+    );
+    expect(staging.stdout).toContain('search still reads the old vectors');
+    expect(await models(alice.tenantId)).toEqual([{ embedding_model: 'hashed-trigram-512', n: 2 }]);
     const { code, stdout, stderr } = await reembed(['--batch', '1'], { EMBEDDINGS_PROVIDER: 'use' });
-    expect(stderr).toContain(`tenant ${alice.tenantId}: 1/2 chunks staged`);
-    expect(stderr).toContain(`tenant ${alice.tenantId}: 2/2 chunks staged`);
+    // acme was staged already: nothing left to embed but the switch; globex is embedded now.
+    expect(stderr).not.toContain(`tenant ${alice.tenantId}: 1/`);
+    expect(stderr).toContain(`tenant ${bob.tenantId}: 1/1 chunks staged`);
+    expect(stdout).toContain(`tenant ${alice.tenantId}: 2 chunk(s) switched, 0 written meanwhile`);
     expect(stdout).toContain('re-embedding into use-lite-512: 2 tenant(s), 3 chunk(s) on other models');
     expect(stdout).toMatch(/done in [\d.]+ s: 3 chunk\(s\) now on use-lite-512/);
     expect(stdout).toContain(`tenant ${bob.tenantId}: 1 chunk(s) switched, 0 written meanwhile`);
