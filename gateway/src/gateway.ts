@@ -12,6 +12,7 @@ import { AuthForwardingDataSource } from './auth-forwarding-data-source.ts';
 import { LIVE_SUBGRAPH } from './compose.ts';
 import type { SubgraphName } from './config.ts';
 import { createGatewayContext, type GatewayContext } from './context.ts';
+import { createRequestEntry } from './cors.ts';
 import { createGatewayFormatError } from './format-error.ts';
 import { introspectionPlugin } from './introspection-plugin.ts';
 import { createInProcessPubSub } from './live/in-process-pubsub.ts';
@@ -60,6 +61,8 @@ export interface GatewayOptions {
   production?: boolean;
   /** Live pub/sub feeding subscriptions; an in-process one (owned and closed by the gateway) when absent. */
   live?: LivePubSub;
+  /** Browser origins allowed by CORS; none when absent. */
+  corsOrigins?: readonly string[];
 }
 
 /** A running gateway. */
@@ -166,6 +169,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     auditRefusal: auditHttpRefusal(options, context),
     largeBodies: LARGE_BODIES,
     ready: () => probeSubgraphs(urls),
+    onRequest: createRequestEntry(options.corsOrigins ?? []),
   });
   const live = options.live ?? createInProcessPubSub();
   const probeUrl = urls.governance ?? Object.values(urls)[0];

@@ -40,6 +40,7 @@ const gateway = await startGateway({
   production: config.nodeEnv === 'production',
   live,
   auditOrm,
+  corsOrigins: own.corsOrigins,
 });
 // Domain events reach subscribers through the `live-fanout` group, run here so that an in-process
 // pub/sub works; with Redis, replicas share the group and Redis pub/sub reaches every replica.

@@ -45,6 +45,11 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   largeBodies?: LargeBodies;
   /** Extra routes tried before 404 (the gateway's WebSocket upgrade lives elsewhere). */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  /**
+   * Runs first for every request (the gateway's CORS and request id): may set headers on the
+   * response, and returns true when it has answered the request itself (a CORS preflight).
+   */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** A listening HTTP server. */
@@ -61,6 +66,7 @@ export async function startHttpServer<TContext extends BaseContext>(
 ): Promise<RunningHttpServer> {
   const { logger } = options;
   const server = createServer((req, res) => {
+    if (options.onRequest?.(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready' && req.method === 'GET') {
