@@ -48,7 +48,7 @@ async function taskWithApproval(tenant: string): Promise<{ taskId: string; appro
     { query: 'mutation { createTask(input: { title: "Send the memo" }) { id } }' },
     token,
   );
-  const taskId = (created.body.data?.createTask as { id: string }).id;
+  const taskId = (created.body.data as { createTask: { id: string } }).createTask.id;
   const requested = await platform.post(
     {
       query:
@@ -58,7 +58,7 @@ async function taskWithApproval(tenant: string): Promise<{ taskId: string; appro
     token,
   );
   expect(requested.body.errors).toBeUndefined();
-  return { taskId, approvalId: (requested.body.data?.requestApproval as { id: string }).id };
+  return { taskId, approvalId: (requested.body.data as { requestApproval: { id: string } }).requestApproval.id };
 }
 
 const SELECTION = `subscription Approvals {
