@@ -58,7 +58,10 @@ async function taskWithApproval(tenant: string): Promise<{ taskId: string; appro
     token,
   );
   expect(requested.body.errors).toBeUndefined();
-  return { taskId, approvalId: (requested.body.data as { requestApproval: { id: string } }).requestApproval.id };
+  return {
+    taskId,
+    approvalId: (requested.body.data as { requestApproval: { id: string } }).requestApproval.id,
+  };
 }
 
 const SELECTION = `subscription Approvals {
