@@ -2,7 +2,7 @@
 // an approval; the owner's client receives the request live with its full entities, a second user
 // approves, and the client sees the step complete and the task finish. Agent runners, the approval
 // consumers and the live fan-out run as in `npm start`; another tenant's client receives nothing.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ApolloClient, gql, HttpLink, InMemoryCache, split } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
