@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, type Env, httpUrl, parseEnv, port } from '#kernel/config.ts';
+import { bool, type Env, httpUrl, parseEnv, port, text } from '#kernel/config.ts';
 
 /** The subgraphs the gateway routes to; the same names key supergraph.yaml, docker-compose services and log prefixes. */
 export const SUBGRAPH_NAMES = ['knowledge', 'agent', 'governance', 'audit'] as const;
@@ -17,7 +17,27 @@ export interface GatewayConfig {
   subgraphUrls: Partial<Record<SubgraphName, string>>;
   /** @apollo/gateway's anonymous usage reporting to Apollo (`WIDGETDC_APOLLO_TELEMETRY`). */
   apolloTelemetry: boolean;
+  /** Browser origins allowed to call the gateway (`CORS_ORIGINS`); none by default. */
+  corsOrigins: string[];
 }
+
+/** `CORS_ORIGINS`: comma-separated origins (`https://app.example.com`, `http://localhost:5173`). */
+const origins = () =>
+  text().transform((raw, ctx) => {
+    const list = (raw ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+    const bad = list.filter(
+      (o) => !URL.canParse(o) || !/^https?:$/.test(new URL(o).protocol) || new URL(o).origin !== o,
+    );
+    if (bad.length === 0) return [...new Set(list)];
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be comma-separated origins such as https://app.example.com (scheme, host and port, no path or trailing slash; got "${bad.join(', ')}")`,
+    });
+    return z.NEVER;
+  });
 
 const urlVariable = (name: SubgraphName) => `${name.toUpperCase()}_URL` as const;
 
@@ -26,6 +46,7 @@ const schema = z
     GATEWAY_PORT: port(DEFAULT_GATEWAY_PORT),
     ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [urlVariable(name), httpUrl()])),
     WIDGETDC_APOLLO_TELEMETRY: bool(false),
+    CORS_ORIGINS: origins(),
   })
   .transform((env): GatewayConfig => {
     const subgraphUrls: Partial<Record<SubgraphName, string>> = {};
@@ -37,6 +58,7 @@ const schema = z
       port: env.GATEWAY_PORT,
       subgraphUrls,
       apolloTelemetry: env.WIDGETDC_APOLLO_TELEMETRY,
+      corsOrigins: env.CORS_ORIGINS,
     };
   });
 

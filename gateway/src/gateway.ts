@@ -14,6 +14,7 @@ import type { SubgraphName } from './config.ts';
 import type { ConsoleSignIn } from './console/console-config.ts';
 import { CONSOLE_PATH, consoleRoute } from './console/console-routes.ts';
 import { createGatewayContext, type GatewayContext } from './context.ts';
+import { createRequestEntry } from './cors.ts';
 import { createGatewayFormatError } from './format-error.ts';
 import { introspectionPlugin } from './introspection-plugin.ts';
 import { createInProcessPubSub } from './live/in-process-pubsub.ts';
@@ -65,6 +66,8 @@ export interface GatewayOptions {
   live?: LivePubSub;
   /** Serves the console at `/console` with these sign-in settings; not served when absent. */
   console?: ConsoleSignIn;
+  /** Browser origins allowed by CORS; none when absent. */
+  corsOrigins?: readonly string[];
 }
 
 /** A running gateway. */
@@ -185,6 +188,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     prefixRoutes: options.console
       ? { [CONSOLE_PATH]: consoleRoute({ signIn: options.console, logger: logger.child('console') }) }
       : undefined,
+    onRequest: createRequestEntry(options.corsOrigins ?? []),
   });
   const live = options.live ?? createInProcessPubSub();
   const probeUrl = urls.governance ?? Object.values(urls)[0];

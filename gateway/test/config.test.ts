@@ -7,7 +7,17 @@ describe('gateway configuration', () => {
       port: DEFAULT_GATEWAY_PORT,
       subgraphUrls: {},
       apolloTelemetry: false,
+      corsOrigins: [],
     });
+  });
+
+  it('reads CORS origins and refuses anything but an origin', () => {
+    expect(
+      loadGatewayConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(() => loadGatewayConfig({ CORS_ORIGINS: 'https://app.example.com/, *' })).toThrow(
+      'CORS_ORIGINS must be comma-separated origins such as https://app.example.com (scheme, host and port, no path or trailing slash; got "https://app.example.com/, *")',
+    );
   });
 
   it('reads routing overrides by subgraph name', () => {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import type { TaskStatus } from '#contracts/enums.ts';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { type RunningSubgraph, startSubgraph } from '#kernel/graphql/subgraph.ts';
@@ -170,12 +172,61 @@ describe('subscriptions over graphql-ws at the gateway', () => {
     });
   });
 
-  it('closes the connection with 4401 "token expired" when the token expires', async () => {
+  it('closes the connection with 4498 "token expired" (retryable) when the token expires', async () => {
     const client = await connect(await platform.issuer.token('acme', 'alice', ['Reader'], 2));
     await client.acknowledged;
     client.subscribe('a', TASK_CHANGES);
-    expect(await client.closed).toEqual({ code: 4401, reason: 'token expired' });
+    expect(await client.closed).toEqual({ code: 4498, reason: 'token expired' });
   });
+
+  it("lets graphql-ws's own retry reconnect with a fresh token, missing no event of the gap", async () => {
+    const { live } = platform.gateway;
+    const first = { engaged: true, reason: 'before', eventId: randomUUID() };
+    const gap = { engaged: false, reason: 'while reconnecting', eventId: randomUUID() };
+    const after = { engaged: true, reason: 'after', eventId: randomUUID() };
+    const closes: number[] = [];
+    let gapPublished: Promise<unknown> | undefined;
+    let tokens = 0;
+    const client = createClient({
+      url: platform.gateway.wsUrl,
+      webSocketImpl: WebSocket,
+      // A function: graphql-ws evaluates it again on every (re)connection.
+      connectionParams: async () => ({
+        authorization: `Bearer ${await platform.issuer.token('acme', 'alice', ['Reader'], tokens++ === 0 ? 3 : 3600)}`,
+      }),
+      retryAttempts: 3,
+      // Reconnect only once the gap's event is published, so it surely happened while disconnected.
+      retryWait: async () => {
+        await gapPublished;
+      },
+      on: {
+        closed: (event) => {
+          const code = (event as { code: number }).code;
+          closes.push(code);
+          if (code === 4498) gapPublished ??= live.publish(ACME, 'killswitch.changed', gap);
+        },
+      },
+    });
+    try {
+      const received = client.iterate<{ killSwitchChanged: { eventId: string; reason: string } }>({
+        query: 'subscription { killSwitchChanged { eventId reason } }',
+      });
+      const next = async () => (await received.next()).value?.data?.killSwitchChanged;
+      // graphql-ws's iterator subscribes on its first next().
+      const firstReceived = next();
+      await publishWhenSubscribed(live, ACME, 'killswitch.changed', first);
+      expect(await firstReceived).toEqual({ eventId: first.eventId, reason: 'before' });
+      expect(await next()).toEqual({ eventId: gap.eventId, reason: 'while reconnecting' });
+      const afterReceived = next();
+      await publishWhenSubscribed(live, ACME, 'killswitch.changed', after);
+      expect(await afterReceived).toEqual({ eventId: after.eventId, reason: 'after' });
+      expect(closes).toEqual([4498]);
+      expect(tokens).toBe(2);
+      await received.return?.();
+    } finally {
+      await client.dispose();
+    }
+  }, 30_000);
 
   it('serves only subscriptions and applies the operation limits', async () => {
     const client = await connect(await platform.issuer.token('acme'));

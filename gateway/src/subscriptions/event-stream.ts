@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type ExecutionArgs,
   type ExecutionResult,
@@ -7,6 +8,7 @@ import {
   getArgumentValues,
   getOperationAST,
   Kind,
+  print,
   type SelectionSetNode,
 } from 'graphql';
 import { AppError, UnavailableError } from '#kernel/errors.ts';
@@ -21,7 +23,17 @@ import { FIELD_FILTERS, FIELD_TOPICS, type SubscriptionField } from './subscript
 export interface SubscriptionContext extends GatewayContext {
   live: LivePubSub;
   events: EventExecutor;
+  /** Whether the subscription's WebSocket is still open (false once the connection is gone). */
+  connectionOpen(): boolean;
 }
+
+/**
+ * How far before a connection's close a resumed subscription replays (events already queued but
+ * not yet sent when it closed); those it had delivered are left out by id.
+ */
+export const RESUME_OVERLAP_MS = 2_000;
+/** Event ids a subscription remembers having delivered, for leaving them out of a replay. */
+const DELIVERED_KEPT = 100;
 
 /**
  * graphql-ws's `subscribe`: follows the tenant's topic of the operation's root field (the channel
@@ -59,42 +71,88 @@ export async function subscribeToEvents(
   }
   const keep = (message: LiveMessage<LiveTopic>) =>
     typeof wanted !== 'string' || (message as Record<string, unknown>)[filterKey as string] === wanted;
-  return mapped(subscription, keep, (message) =>
-    context.events.execute(planned, message, context, variables),
-  );
+  // The same caller subscribing to the same operation again within the replay window (graphql-ws
+  // retries after a close, e.g. at token expiry) first receives what it missed in between.
+  const resumeKey = [
+    context.identity.tenantId,
+    context.identity.subjectId,
+    createHash('sha256')
+      .update(print(args.document))
+      .update(`\0${args.operationName ?? ''}\0${JSON.stringify(variables)}`)
+      .digest('hex'),
+  ].join(':');
+  const mark = await context.live.recall(resumeKey).catch(() => undefined);
+  const backlog = mark
+    ? (
+        await context.live
+          .recent(context.identity.tenantId, FIELD_TOPICS[field], mark.closedAt - RESUME_OVERLAP_MS)
+          .catch(() => [])
+      ).filter((m) => !mark.delivered.includes(m.eventId))
+    : [];
+  const delivered: string[] = [];
+  const onEnd = async () => {
+    if (context.connectionOpen()) return;
+    await context.live.remember(resumeKey, { closedAt: Date.now(), delivered }).catch(() => {});
+  };
+  return mapped(subscription, backlog, keep, onEnd, async (message) => {
+    const result = await context.events.execute(planned, message, context, variables);
+    // Sent only while the socket is open (a closing one drops it): otherwise it is replayed.
+    if (context.connectionOpen()) {
+      delivered.push(message.eventId);
+      if (delivered.length > DELIVERED_KEPT) delivered.shift();
+    }
+    return result;
+  });
 }
 
 /**
- * The subscription's messages that pass `keep`, each mapped to its result. Not an async generator: a
- * generator suspended in `await next()` would only see `return()` after the next message, leaving the
- * channel subscribed; here `return()` unsubscribes at once and ends a pending `next()`.
+ * The backlog, then the subscription's messages (those the backlog held left out), that pass `keep`,
+ * each mapped to its result. Not an async generator: a generator suspended in `await next()` would
+ * only see `return()` after the next message, leaving the channel subscribed; here `return()`
+ * unsubscribes at once and ends a pending `next()`.
  */
 function mapped(
   subscription: LiveSubscription<LiveTopic>,
+  backlog: LiveMessage<LiveTopic>[],
   keep: (message: LiveMessage<LiveTopic>) => boolean,
+  onEnd: () => Promise<void>,
   map: (message: LiveMessage<LiveTopic>) => Promise<ExecutionResult>,
 ): AsyncGenerator<ExecutionResult> {
+  const replayed = new Set(backlog.map((m) => m.eventId));
+  let ended = false;
+  const end = async () => {
+    if (ended) return;
+    ended = true;
+    await subscription.return();
+    await onEnd();
+  };
   const iterator: AsyncGenerator<ExecutionResult> = {
     async next() {
       for (;;) {
+        const queued = backlog.shift();
+        if (queued) {
+          if (keep(queued)) return { value: await map(queued), done: false };
+          continue;
+        }
         const step = await subscription.next();
         if (step.done) return { value: undefined, done: true };
+        if (replayed.has(step.value.eventId)) continue;
         if (keep(step.value)) return { value: await map(step.value), done: false };
       }
     },
     async return() {
-      await subscription.return();
+      await end();
       return { value: undefined, done: true };
     },
     async throw(error: unknown) {
-      await subscription.return();
+      await end();
       throw error;
     },
     [Symbol.asyncIterator]() {
       return iterator;
     },
     async [Symbol.asyncDispose]() {
-      await subscription.return();
+      await end();
     },
   };
   return iterator;

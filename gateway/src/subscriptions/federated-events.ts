@@ -7,7 +7,7 @@ import {
   executeQueryPlan,
   type ServiceMap,
 } from '@apollo/gateway';
-import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import { type DocumentNode, type ExecutionResult, type GraphQLSchema, print } from 'graphql';
 import type { Logger } from '#kernel/logger.ts';
 import type { GatewayContext } from '../context.ts';
 import type { LiveMessage, LiveTopic } from '../live/topics.ts';
@@ -19,6 +19,8 @@ type ApiSchema = ReturnType<QueryPlanner['supergraph']['apiSchema']>;
 /** A subscription document planned once: its events run through it. */
 export interface PlannedSubscription {
   readonly plan: QueryPlan;
+  /** Identifies the document, operation and variables: subscribers with the same one share results. */
+  readonly key: string;
   readonly document: DocumentNode;
   readonly operationName: string | undefined;
   /** Whether the selection reaches beyond the event itself (entity fields of other subgraphs). */
@@ -50,6 +52,8 @@ export function createEventExecutor(options: {
   serviceMap: ServiceMap;
   logger: Logger;
 }): EventExecutor {
+  // Results by event: the message object is shared (frozen) by every subscriber of a process.
+  const shared = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
   // Built once per loaded supergraph: converting the planner's schemas is far too slow per event.
   const schemas = new WeakMap<QueryPlanner, { supergraph: GraphQLSchema; api: ApiSchema }>();
   const planner = () => {
@@ -76,40 +80,63 @@ export function createEventExecutor(options: {
         kind: 'QueryPlan',
         node: node.rest ? { kind: 'Sequence', nodes: [node.primary, node.rest] } : node.primary,
       };
-      return { plan, document, operationName, federated: node.rest !== undefined };
+      const key = `${print(document)}\0${operationName ?? ''}`;
+      return { plan, key, document, operationName, federated: node.rest !== undefined };
     },
-    async execute(planned, message, context, variables) {
-      const { supergraph, api } = planner();
-      const schema = options.apiSchema();
-      const operationContext = buildOperationContext({
-        schema,
-        operationDocument: planned.document,
-        ...(planned.operationName ? { operationName: planned.operationName } : {}),
-      });
-      const requestContext = {
-        request: {
-          variables: { ...variables },
-          ...(planned.operationName ? { operationName: planned.operationName } : {}),
-        },
-        context: { ...context, liveMessage: message },
-        logger: options.logger,
-        metrics: {},
-        document: planned.document,
-        operation: operationContext.operation,
-        operationName: planned.operationName ?? null,
-        schema,
-        cache: undefined,
-        overallCachePolicy: undefined,
-      };
-      const result = await executeQueryPlan(
-        planned.plan,
-        options.serviceMap,
-        requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
-        operationContext,
-        supergraph,
-        api,
-      );
-      return result as ExecutionResult;
+    execute(planned, message, context, variables) {
+      // One execution per event for every subscriber with the same operation and variables, and,
+      // when the selection reaches other subgraphs, the same token (their answer is the caller's).
+      const key = `${planned.key}\0${JSON.stringify(variables)}\0${planned.federated ? context.authorization : ''}`;
+      let results = shared.get(message);
+      if (!results) {
+        results = new Map();
+        shared.set(message, results);
+      }
+      let result = results.get(key);
+      if (!result) {
+        result = run(planned, message, context, variables);
+        results.set(key, result);
+      }
+      return result;
     },
   };
+
+  async function run(
+    planned: PlannedSubscription,
+    message: LiveMessage<LiveTopic>,
+    context: GatewayContext,
+    variables: Readonly<Record<string, unknown>>,
+  ): Promise<ExecutionResult> {
+    const { supergraph, api } = planner();
+    const schema = options.apiSchema();
+    const operationContext = buildOperationContext({
+      schema,
+      operationDocument: planned.document,
+      ...(planned.operationName ? { operationName: planned.operationName } : {}),
+    });
+    const requestContext = {
+      request: {
+        variables: { ...variables },
+        ...(planned.operationName ? { operationName: planned.operationName } : {}),
+      },
+      context: { ...context, liveMessage: message },
+      logger: options.logger,
+      metrics: {},
+      document: planned.document,
+      operation: operationContext.operation,
+      operationName: planned.operationName ?? null,
+      schema,
+      cache: undefined,
+      overallCachePolicy: undefined,
+    };
+    const result = await executeQueryPlan(
+      planned.plan,
+      options.serviceMap,
+      requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
+      operationContext,
+      supergraph,
+      api,
+    );
+    return result as ExecutionResult;
+  }
 }

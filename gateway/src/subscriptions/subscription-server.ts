@@ -20,8 +20,14 @@ import type { TenantCheck } from './tenant-probe.ts';
 
 /** Close codes of the gateway's WebSocket endpoint (graphql-ws reserves 4400-4499 for such refusals). */
 export const CloseCodes = {
-  /** No, a malformed, a forged or an expired token; also sent when the token expires mid-connection. */
+  /** No, a malformed, a forged or an expired token at connection time (fatal for graphql-ws clients). */
   Unauthorized: 4401,
+  /**
+   * The connection's token expired while it was open. Not one of the codes graphql-ws clients treat
+   * as fatal: they reconnect (re-evaluating `connectionParams` when it is a function, so a fresh
+   * token is sent) and re-subscribe, and each subscription resumes where it stopped (ADR 0021).
+   */
+  TokenExpired: 4498,
   /** A valid token whose tenant is not registered. */
   Forbidden: 4403,
   /** The tenant holds as many connections as it may (reason `TOO_MANY_CONNECTIONS: …`); fatal for graphql-ws clients. */
@@ -31,7 +37,7 @@ export const CloseCodes = {
   Internal: 4500,
 } as const;
 
-/** Reason sent with {@link CloseCodes.Unauthorized} when a connection's token expires. */
+/** Reason sent with {@link CloseCodes.TokenExpired} when a connection's token expires. */
 export const TOKEN_EXPIRED_REASON = 'token expired';
 
 /** Longest delay a Node timer accepts; a token living longer is re-checked then. */
@@ -68,8 +74,8 @@ type Ctx = Context<Record<string, unknown>, Extra>;
  * Serves subscriptions over graphql-ws on the gateway's HTTP server. `connection_init` must carry
  * `{ authorization: 'Bearer …' }`, authenticated by the same pipeline as an HTTP request, and the
  * tenant must be registered and below its connection cap. Each `subscribe` passes the pipeline
- * (limits, roles, tracing) and the per-connection cap. The connection is closed with 4401
- * `token expired` when the token's `exp` passes.
+ * (limits, roles, tracing) and the per-connection cap. The connection is closed with 4498
+ * `token expired` (retryable) when the token's `exp` passes.
  */
 export function startSubscriptionServer(options: SubscriptionServerOptions): RunningSubscriptionServer {
   const { pipeline, logger } = options;
@@ -143,7 +149,13 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
         if (active > options.limits.maxSubscriptionsPerConnection) {
           return [tooManySubscriptions(active, options.limits.maxSubscriptionsPerConnection)];
         }
-        const contextValue: SubscriptionContext = { ...context, live: options.live, events: options.events };
+        const socket = ctx.extra.socket;
+        const contextValue: SubscriptionContext = {
+          ...context,
+          live: options.live,
+          events: options.events,
+          connectionOpen: () => socket.readyState === socket.OPEN,
+        };
         const schema = options.apiSchema();
         const resolved = await pipeline.prepare(schema, payload, contextValue, 'websocket');
         if (isRefusal(resolved)) return [...resolved];
@@ -185,7 +197,7 @@ function closeWhenExpired(socket: Extra['socket'], exp: number | undefined): voi
   const schedule = () => {
     const left = exp * 1000 - Date.now();
     if (left <= 0) {
-      socket.close(CloseCodes.Unauthorized, TOKEN_EXPIRED_REASON);
+      socket.close(CloseCodes.TokenExpired, TOKEN_EXPIRED_REASON);
       return;
     }
     timer = setTimeout(schedule, Math.min(left, MAX_TIMER_MS));

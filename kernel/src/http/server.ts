@@ -44,6 +44,11 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
   /** Routes for every path equal to a key or below it (`/console` serves `/console/…`), tried after `routes`. */
   prefixRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  /**
+   * Runs first for every request (the gateway's CORS and request id): may set headers on the
+   * response, and returns true when it has answered the request itself (a CORS preflight).
+   */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** A listening HTTP server. */
@@ -60,6 +65,7 @@ export async function startHttpServer<TContext extends BaseContext>(
 ): Promise<RunningHttpServer> {
   const { logger } = options;
   const server = createServer((req, res) => {
+    if (options.onRequest?.(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (answerProbe(path, req, res, options.ready)) return;
     if (path === GRAPHQL_PATH) {
