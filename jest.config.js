@@ -58,6 +58,8 @@ const base = {
     '<rootDir>/{kernel,events,contracts,gateway,subgraphs,console}/**/test/**/*.test.ts',
     '<rootDir>/scripts/test/**/*.test.ts',
     '<rootDir>/test/**/*.test.ts',
+    '<rootDir>/eval/test/**/*.test.ts',
+    '<rootDir>/deploy/test/**/*.test.ts',
   ],
 };
 

@@ -4,6 +4,7 @@ import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
 import { Kind, parse } from 'graphql';
 import type { RequestRefusal } from '../audit/refusals.ts';
 import type { Logger } from '../logger.ts';
+import { answerProbe, type ReadinessReport, sendJson } from './probes.ts';
 import { getRequestOf, requestShapeProblem } from './request-shape.ts';
 
 /** Largest request body accepted. */
@@ -22,11 +23,7 @@ export interface LargeBodies {
   readonly rootFields: readonly string[];
 }
 
-/** Result of a readiness check: each dependency and whether it answered. */
-export interface ReadinessReport {
-  ready: boolean;
-  checks: Record<string, 'ok' | string>;
-}
+export type { ReadinessReport } from './probes.ts';
 
 /** Options of {@link startHttpServer}. */
 export interface HttpServerOptions<TContext extends BaseContext> {
@@ -64,18 +61,7 @@ export async function startHttpServer<TContext extends BaseContext>(
   const { logger } = options;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
-    if (path === '/ready' && req.method === 'GET') {
-      options.ready().then(
-        (report) =>
-          sendJson(res, report.ready ? 200 : 503, {
-            status: report.ready ? 'ready' : 'not ready',
-            ...report,
-          }),
-        (error: unknown) => sendJson(res, 503, { status: 'not ready', error: String(error) }),
-      );
-      return;
-    }
+    if (answerProbe(path, req, res, options.ready)) return;
     if (path === GRAPHQL_PATH) {
       handleGraphQL(options, req, res).catch((error: unknown) => {
         logger.error('request failed', { message: error instanceof Error ? error.message : String(error) });
@@ -239,8 +225,4 @@ function readBody(req: IncomingMessage, max: number): Promise<string | 'too-larg
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 }

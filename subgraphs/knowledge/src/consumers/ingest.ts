@@ -15,6 +15,7 @@ import { DocumentContentError } from '../ingest/blocks.ts';
 import { chunkBlocks, type DraftChunk } from '../ingest/chunker.ts';
 import { normaliseMediaType } from '../ingest/media-types.ts';
 import { parseDocument } from '../ingest/parse.ts';
+import { stageClock } from './stage-clock.ts';
 
 /** Consumer group of the ingestion workers. */
 export const INGEST_GROUP = 'knowledge-ingest';
@@ -58,6 +59,8 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
         return;
       }
       if (doc.finished) return;
+      ctx.logger.debug('ingesting', { documentId, attempt: ctx.attempt });
+      const clock = stageClock();
       const side = new StatusSideChannel(em, event.tenantId, ctx.logger);
       if (ctx.attempt > MAX_DELIVERIES) {
         // Earlier deliveries ended without an answer (the worker died): a document that kills workers.
@@ -72,13 +75,17 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
         if (!bytes) throw new UnrecoverableError(`the stored bytes of document ${documentId} are missing`);
         const mediaType = normaliseMediaType(doc.mimeType);
         if (!mediaType) throw new DocumentContentError(`${doc.mimeType} documents cannot be ingested`);
+        clock.lap('read');
         const parsed = await parseDocument(bytes, mediaType, limits);
+        clock.lap('parse');
         const drafts = chunkBlocks(parsed.blocks, {
           maxTokens: config.chunkTokens,
           overlapTokens: config.chunkOverlapTokens,
         });
+        clock.lap('chunk');
         side.send(documentId, 'EMBEDDING');
         const vectors = await embedder.embed(drafts.map(embeddingText));
+        clock.lap('embed');
         chunks = { drafts, vectors, pageCount: parsed.pageCount };
       } catch (error) {
         if (error instanceof DocumentContentError) {
@@ -132,6 +139,17 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
           pageCount: chunks.pageCount,
           embeddingModel: embedder.model,
         },
+      });
+      clock.lap('write');
+      // One line a document, with where its time went (bench:ingest reads these). The commit
+      // follows: a worker killed now redoes the document, and logs it again.
+      ctx.logger.info('document indexed', {
+        documentId,
+        attempt: ctx.attempt,
+        bytes: doc.bytes,
+        pages: chunks.pageCount,
+        chunks: chunks.drafts.length,
+        ...clock.laps(),
       });
     },
   });

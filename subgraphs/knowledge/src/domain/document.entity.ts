@@ -7,9 +7,13 @@ import { DocumentRepository } from './document.repository.ts';
 
 export { DOCUMENT_STATUSES, type DocumentStatus };
 
-/** Statuses a document may move to from each status (a crashed attempt restarts from PARSING/EMBEDDING). */
+/**
+ * Statuses a document may move to from each status (a crashed attempt restarts from PARSING/EMBEDDING).
+ * QUEUED may become READY directly: the progress statuses travel on a side channel that the event's
+ * transaction does not wait for, and a fast document can finish before its PARSING is applied.
+ */
 export const DOCUMENT_TRANSITIONS: Readonly<Record<DocumentStatus, readonly DocumentStatus[]>> = {
-  QUEUED: ['PARSING', 'FAILED'],
+  QUEUED: ['PARSING', 'EMBEDDING', 'READY', 'FAILED'],
   PARSING: ['PARSING', 'EMBEDDING', 'READY', 'FAILED'],
   EMBEDDING: ['PARSING', 'EMBEDDING', 'READY', 'FAILED'],
   READY: [],
