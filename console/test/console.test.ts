@@ -261,4 +261,45 @@ describe('the console in a browser', () => {
     }
     expect(status).toBe('COMPLETED');
   });
+
+  it('shows N-of-M progress and takes a decision from the keyboard alone', async () => {
+    // An Admin asks for two approvers of email.send.
+    const admin = await platform.token('ada', ['Admin'], TENANT);
+    await platform.graphql(
+      admin,
+      'mutation { setToolPolicy(rules: [{ tool: "email.send", approvers: 2 }]) { version } }',
+    );
+    const token = await platform.token('carl', ['Contributor'], TENANT);
+    await platform.graphql(
+      token,
+      'mutation { createTask(input: { goal: "Mail the regulator", steps: [{ tool: "email.send", input: { to: ["reg@example.com"], subject: "Filing", body: "Attached" } }] }) { id } }',
+    );
+    const bob = await newPage();
+    await signIn(bob, 'bob', ['Approver']);
+    const card = (page: Page) => page.locator('li.card', { hasText: 'Mail the regulator' });
+    await expect(card(bob).getByTestId('progress').textContent()).resolves.toBe('0 of 2');
+
+    // Ann decides with the keyboard: into the comment, Tab to Approve, Enter.
+    await goTo(ann, 'Approvals');
+    await card(ann).getByLabel('Comment (optional)').focus();
+    await ann.keyboard.type('First of two');
+    await ann.keyboard.press('Tab');
+    await expect(
+      ann.evaluate(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document
+            .activeElement.textContent,
+      ),
+    ).resolves.toBe('Approve');
+    await ann.keyboard.press('Enter');
+    await card(ann).getByTestId('progress').getByText('1 of 2').waitFor();
+    // A vote short of the quorum publishes no event (only decisions do): Bob sees it when his list reloads.
+    await goTo(bob, 'Tasks');
+    await goTo(bob, 'Approvals');
+    await card(bob).getByTestId('progress').getByText('1 of 2').waitFor();
+    await expect(card(bob).textContent()).resolves.toContain('First of two');
+    await checkPage(bob, 'approvals-n-of-m');
+    await card(bob).getByRole('button', { name: 'Approve' }).click();
+    await card(bob).waitFor({ state: 'detached' });
+  });
 });
