@@ -85,6 +85,13 @@ describe('the console in a browser', () => {
     await signIn(carl, 'carl', ['Contributor']);
     await carl.getByRole('heading', { level: 1, name: 'Approvals' }).waitFor();
     await expect(carl.getByTestId('who').textContent()).resolves.toContain('Contributor');
+    // A signed-in reload: the tab's session resumes and the inbox renders with its data.
+    const reloaded = Date.now();
+    await carl.reload();
+    await carl.getByText('Nothing waits for a decision.').waitFor();
+    process.stdout.write(
+      `console signed-in render: ${Date.now() - reloaded} ms to the loaded approvals inbox\n`,
+    );
   });
 
   it('shows a task that needs approval in another user’s inbox live, with its call in full', async () => {
