@@ -1,13 +1,17 @@
 // npm run ingest -- <file|folder|glob>... --tenant <slug|id> [--url <graphql url>] [--token <jwt>]
 //   [--user <name>] [--wait] [--concurrency <n>]
-// Sends documents to the platform through the gateway's API (the same mutation and pipeline as any
-// client): skips what is already there (by SHA-256), shows progress (files, bytes, ETA) and ends with
-// a summary: ingested, unchanged, failed with reasons. --wait also waits for ingestion to finish.
+// Sends documents to the platform through the gateway's API (the same pipeline as any client):
+// skips what is already there (by SHA-256), streams each file from disk to the gateway's
+// POST /documents (no base64, no JSON body, any size up to KNOWLEDGE_MAX_UPLOAD_BYTES), shows
+// progress (files, bytes as they are sent, ETA) and ends with a summary: ingested, unchanged,
+// failed with reasons. --wait also waits for ingestion to finish.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
+import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { request } from 'undici';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { devIssuerEndpoints, loadOrCreateDevKeys, signDevToken } from '#kernel/auth/dev-issuer.ts';
 import { loadConfig } from '#kernel/config.ts';
@@ -104,8 +108,64 @@ async function call<T>(
   return answer.data as T;
 }
 
+/** The SHA-256 of a file, read as a stream (the file is never held whole). */
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** How often the progress line is redrawn while bytes stream. */
+const REDRAW_MS = 200;
+
+/**
+ * Streams a file to the gateway's `POST /documents`, counting bytes into the progress line as they
+ * are sent (the gateway reads at the subgraph's pace, so the count follows the upload).
+ */
+async function uploadFile(
+  file: { path: string; bytes: number; mimeType: string },
+  sent: (bytes: number) => void,
+): Promise<{ id: string }> {
+  const query = new URLSearchParams({
+    title: basename(file.path).slice(0, 500),
+    sourceUri: pathToFileURL(file.path).href,
+  });
+  const target = new URL(`/documents?${query}`, url);
+  async function* body() {
+    for await (const chunk of createReadStream(file.path)) {
+      sent((chunk as Buffer).byteLength);
+      yield chunk as Buffer;
+    }
+  }
+  let response: Awaited<ReturnType<typeof request>>;
+  try {
+    response = await request(target, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': file.mimeType,
+        'content-length': String(file.bytes),
+      },
+      body: Readable.from(body()),
+    });
+  } catch (error) {
+    throw new Error(`cannot upload to ${target.origin} (${(error as Error).message}); is npm start running?`);
+  }
+  const text = await response.body.text();
+  let answer: { document?: { id: string }; errors?: { message: string; extensions?: { code?: string } }[] };
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    throw new Error(`HTTP ${response.statusCode} from ${target.origin}: ${text.slice(0, 200)}`);
+  }
+  const [first] = answer.errors ?? [];
+  if (first) throw new Error(`${first.extensions?.code ? `${first.extensions.code}: ` : ''}${first.message}`);
+  if (!answer.document)
+    throw new Error(`HTTP ${response.statusCode} from ${target.origin} named no document`);
+  return answer.document;
+}
+
 const BY_CONTENT = 'query ($sha256: String!) { documentByContent(sha256: $sha256) { id status } }';
-const INGEST = 'mutation ($input: IngestDocumentInput!) { ingestDocument(input: $input) { id status } }';
 const STATUS = 'query ($id: ID!) { document(id: $id) { status error chunkCount } }';
 
 const args = positionals;
@@ -134,10 +194,11 @@ const show = (line: string) => {
   else process.stderr.write(`${line}\n`);
 };
 
+let redrawn = 0;
 async function one(file: (typeof files)[number]): Promise<void> {
+  let counted = 0;
   try {
-    const bytes = await readFile(file.path);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const sha256 = await sha256Of(file.path);
     const known = await call<{ documentByContent: { id: string } | null }>(url, token, BY_CONTENT, {
       sha256,
     });
@@ -145,20 +206,21 @@ async function one(file: (typeof files)[number]): Promise<void> {
       unchanged.push(file.path);
       return;
     }
-    const result = await call<{ ingestDocument: { id: string } }>(url, token, INGEST, {
-      input: {
-        title: basename(file.path).slice(0, 500),
-        mimeType: file.mimeType,
-        contentBase64: bytes.toString('base64'),
-        sourceUri: pathToFileURL(file.path).href,
-      },
+    const document = await uploadFile(file, (bytes) => {
+      counted += bytes;
+      done.bytes += bytes;
+      if (tty && Date.now() - redrawn > REDRAW_MS) {
+        redrawn = Date.now();
+        show(progressLine(done, total, startedAt));
+      }
     });
-    ingested.push({ path: file.path, id: result.ingestDocument.id });
+    ingested.push({ path: file.path, id: document.id });
   } catch (error) {
     failed.push({ path: file.path, reason: (error as Error).message });
   } finally {
     done.files++;
-    done.bytes += file.bytes;
+    // Whatever was not sent (unchanged, refused early, a file that changed size) counts as done.
+    done.bytes += file.bytes - counted;
     show(progressLine(done, total, startedAt));
   }
 }

@@ -28,6 +28,16 @@ export interface ConsumerContext {
    * identity on behalf of the original event's actor.
    */
   publish<D extends EventDefinition>(definition: D, input: FollowUpInput<D>): Promise<EventEnvelope<D>>;
+  /**
+   * Publishes a follow-up event in another transaction the handler opened (`em`'s, in the same
+   * tenant): a change that must be visible before, or survive the rollback of, the event's own
+   * transaction. Same identity as {@link publish}.
+   */
+  publishIn<D extends EventDefinition>(
+    em: EntityManager,
+    definition: D,
+    input: FollowUpInput<D>,
+  ): Promise<EventEnvelope<D>>;
 }
 
 /**

@@ -44,6 +44,10 @@ export interface TestPlatformOptions {
   logger?: Logger;
   /** Register unknown tenants on first use (default true, as in development). */
   autoProvisionTenants?: boolean;
+  /** The knowledge subgraph to run (another configuration); the environment's by default. */
+  knowledge?: SubgraphDefinition;
+  /** Whether the gateway answers introspection (default false, as in production). */
+  introspection?: boolean;
 }
 
 /** Starts the platform on free ports; by default tenants register on first use as in development. */
@@ -68,7 +72,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     agent,
     ...(await Promise.all(
       [
-        knowledgeSubgraph,
+        options.knowledge ?? knowledgeSubgraph,
         governanceSubgraph({ tasks: graphTaskLookup(httpGraphRequest(agent.url)) }),
         auditSubgraph,
       ].map(start),
@@ -86,7 +90,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     auth: issuer.auth,
     host: '127.0.0.1',
     port: 0,
-    introspection: false,
+    introspection: options.introspection ?? false,
     apolloTelemetry: false,
     logger: logger.child('gateway'),
     auditOrm,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import {
   ApolloServerPluginInlineTraceDisabled,
@@ -51,7 +51,19 @@ export interface SubgraphDefinition {
   entities: EntitySchema<any, any>[];
   /** Operations allowed bodies over 1 MiB (uploads) and their limit. */
   largeBodies?: LargeBodies;
+  /** HTTP routes beside `/graphql` (a streamed upload), by exact path. */
+  routes?: (deps: SubgraphRouteDeps) => Record<string, SubgraphRoute>;
 }
+
+/** What a subgraph's own HTTP route gets: the same caller verification and tenant scope as GraphQL. */
+export interface SubgraphRouteDeps {
+  /** Verifies the caller's token and registration; throws a GraphQLError carrying the HTTP status. */
+  context: (headers: IncomingHttpHeaders) => Promise<RequestContext>;
+  logger: Logger;
+}
+
+/** A handler of one HTTP route (it answers every request itself, errors included). */
+export type SubgraphRoute = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Options of {@link startSubgraph}. */
 export interface SubgraphOptions {
@@ -162,6 +174,7 @@ export async function startSubgraph(
         if (ctx) await recordRequestRefusal(definition.name, callerOf(ctx), refusal, logger);
       },
       ...(definition.largeBodies ? { largeBodies: definition.largeBodies } : {}),
+      ...(definition.routes ? { routes: definition.routes({ context, logger }) } : {}),
       ready: databaseReadiness(orm),
     });
     return {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineEvent, uuid } from '#events/catalogue.ts';
 
+export { DocumentStatusChanged } from '#contracts/events/knowledge.ts';
+
 /** A document's bytes were stored and wait to be ingested (read by the knowledge-ingest workers). */
 export const DocumentUploaded = defineEvent(
   'document.uploaded',

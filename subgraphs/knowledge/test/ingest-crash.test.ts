@@ -21,7 +21,7 @@ import { chunkBlocks, type DraftChunk } from '../src/ingest/chunker.ts';
 import { parseDocument } from '../src/ingest/parse.ts';
 import { sniffMediaType } from '../src/ingest/sniff.ts';
 import { createKnowledgeSubgraph } from '../src/subgraph.ts';
-import { buildCorpus, type CorpusDocument, seededRandom } from './fixtures/corpus.ts';
+import { buildCorpus, type CorpusDocument, seededRandom } from './fixtures/crash-corpus.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const DOCUMENTS = 200;

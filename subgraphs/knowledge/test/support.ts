@@ -33,6 +33,14 @@ export interface IngestSuite {
   finished(who: Identity, id: string): Promise<Record<string, unknown>>;
 }
 
+/** The topics the pipeline writes to (destroyed after a suite). */
+export const INGEST_TOPICS = [
+  'document.uploaded',
+  'document.ingested',
+  'document.failed',
+  'document.status_changed',
+];
+
 const DOC_FIELDS =
   'id title mimeType status error chunkCount pageCount bytes language sourceUri version current contentSha256 metadata ingestedAt';
 
@@ -41,7 +49,12 @@ const DOC_FIELDS =
  * Redis transport, relay, and one knowledge-ingest worker with `embedder` (hashed trigrams by default).
  */
 export function useIngestSuite(
-  options: { env?: Record<string, string>; embedder?: Embedder } = {},
+  options: {
+    env?: Record<string, string>;
+    embedder?: Embedder;
+    /** The event transport (default Redis); `postgres` is the embedded one `npm start` runs without REDIS_URL. */
+    transport?: 'redis' | 'postgres';
+  } = {},
 ): IngestSuite {
   let db: TestDatabase;
   let knowledge: SubgraphHarness;
@@ -59,7 +72,7 @@ export function useIngestSuite(
     const consumer = createIngestConsumer({ config, embedder });
     orm = await createOrm({ url: db.appUrl, entities: [...consumer.entities!], poolMax: 6 });
     await consumer.prepare(orm);
-    transport = makeTransport('redis', db);
+    transport = makeTransport(options.transport ?? 'redis', db);
     relay = new OutboxRelay({ url: db.appUrl, transport, pollMs: 50 });
     relay.start();
     worker = new EventWorker({
@@ -80,7 +93,7 @@ export function useIngestSuite(
   afterAll(async () => {
     await worker?.close();
     await relay?.close();
-    await transport?.destroy(['document.uploaded', 'document.ingested', 'document.failed']);
+    await transport?.destroy(INGEST_TOPICS);
     await transport?.close();
     await orm?.close();
     await knowledge?.close();

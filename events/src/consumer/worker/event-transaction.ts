@@ -118,6 +118,13 @@ function consumerContext(
         actor,
         onBehalfOf: input.onBehalfOf ?? origin,
       }),
+    publishIn: (other, definition, input) =>
+      publish(other, definition, {
+        ...input,
+        tenantId: event.tenantId,
+        actor,
+        onBehalfOf: input.onBehalfOf ?? origin,
+      }),
   };
 }
 

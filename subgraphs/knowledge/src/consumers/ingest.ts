@@ -2,17 +2,18 @@ import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
 import { defineConsumer } from '#events/consumer/consumer.ts';
 import { MAX_DELIVERIES } from '#events/consumer/worker.ts';
 import { describeError, UnrecoverableError } from '#events/errors.ts';
+import { isSingleSession } from '#kernel/db/single-session.ts';
 import type { KnowledgeConfig } from '../config.ts';
 import { getBlob } from '../domain/blob-store.ts';
 import { ChunkSchema } from '../domain/chunk.entity.ts';
 import { replaceChunks } from '../domain/chunk-writer.ts';
 import { Document, DocumentSchema } from '../domain/document.entity.ts';
-import { StatusSideChannel } from '../domain/status-side-channel.ts';
+import { StatusSideChannel, statusChange } from '../domain/status-side-channel.ts';
 import { assertEmbeddingColumn } from '../embeddings/create-embedder.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
-import { DocumentFailed, DocumentIngested, DocumentUploaded } from '../events.ts';
+import { DocumentFailed, DocumentIngested, DocumentStatusChanged, DocumentUploaded } from '../events.ts';
 import { DocumentContentError } from '../ingest/blocks.ts';
-import { chunkBlocks, type DraftChunk } from '../ingest/chunker.ts';
+import { chunkBlocks, type DraftChunk, embeddingText } from '../ingest/chunker.ts';
 import { normaliseMediaType } from '../ingest/media-types.ts';
 import { parseDocument } from '../ingest/parse.ts';
 import { stageClock } from './stage-clock.ts';
@@ -20,10 +21,7 @@ import { stageClock } from './stage-clock.ts';
 /** Consumer group of the ingestion workers. */
 export const INGEST_GROUP = 'knowledge-ingest';
 
-/** What the passage's embedding is computed from: its heading path gives it context. */
-export function embeddingText(chunk: DraftChunk): string {
-  return chunk.headingPath ? `${chunk.headingPath}\n${chunk.content}` : chunk.content;
-}
+export { embeddingText };
 
 /** Dependencies of the ingestion consumer. */
 export interface IngestConsumerOptions {
@@ -46,6 +44,8 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
     maxDocxUncompressedBytes: config.maxDocxUncompressedBytes,
     maxDocxEntries: config.maxDocxEntries,
   };
+  // Known after the first event (the database does not change under a running worker).
+  let singleSession: boolean | undefined;
   const consumer = defineConsumer({
     group: INGEST_GROUP,
     events: [DocumentUploaded],
@@ -61,14 +61,21 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
       if (doc.finished) return;
       ctx.logger.debug('ingesting', { documentId, attempt: ctx.attempt });
       const clock = stageClock();
-      const side = new StatusSideChannel(em, event.tenantId, ctx.logger);
+      singleSession ??= await isSingleSession(em);
+      const side = new StatusSideChannel({
+        em,
+        tenantId: event.tenantId,
+        singleSession,
+        publishIn: ctx.publishIn,
+        logger: ctx.logger,
+      });
       if (ctx.attempt > MAX_DELIVERIES) {
         // Earlier deliveries ended without an answer (the worker died): a document that kills workers.
         const reason = `ingestion stopped ${ctx.attempt - 1} times without finishing (the document may be too large or malformed)`;
-        side.send(documentId, 'FAILED', reason);
+        await side.fail(documentId, reason);
         throw new UnrecoverableError(reason);
       }
-      side.send(documentId, 'PARSING');
+      await side.progress(doc, 'PARSING');
       let chunks: { drafts: DraftChunk[]; vectors: number[][]; pageCount: number | null };
       try {
         const bytes = doc.contentSha256 ? await getBlob(em, doc.contentSha256) : undefined;
@@ -83,7 +90,7 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
           overlapTokens: config.chunkOverlapTokens,
         });
         clock.lap('chunk');
-        side.send(documentId, 'EMBEDDING');
+        await side.progress(doc, 'EMBEDDING');
         const vectors = await embedder.embed(drafts.map(embeddingText));
         clock.lap('embed');
         chunks = { drafts, vectors, pageCount: parsed.pageCount };
@@ -91,22 +98,24 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
         if (error instanceof DocumentContentError) {
           await em.refresh(doc, { lockMode: LockMode.PESSIMISTIC_WRITE });
           if (doc.finished) return;
-          doc.markFailed(error.message);
+          const from = doc.markFailed(error.message);
           await em.flush();
           await ctx.publish(DocumentFailed, {
             aggregate: { type: 'Document', id: doc.id },
             payload: { documentId: doc.id, reason: doc.error! },
           });
+          await ctx.publish(DocumentStatusChanged, statusChange(doc, from));
           return;
         }
         if (ctx.attempt >= MAX_DELIVERIES || error instanceof UnrecoverableError) {
-          side.send(documentId, 'FAILED', `ingestion failed ${ctx.attempt} times: ${describeError(error)}`);
+          await side.fail(documentId, `ingestion failed ${ctx.attempt} times: ${describeError(error)}`);
         }
         throw error;
       }
-      // The row lock waits for a progress update still in flight, never the other way round.
+      // Progress written beside this transaction has committed; the lock reads it.
       await em.refresh(doc, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (doc.finished) return;
+      clock.lap('lock');
       await replaceChunks(
         em,
         event.tenantId,
@@ -114,7 +123,7 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
         embedder.model,
         chunks.drafts.map((draft, i) => ({ ...draft, embedding: chunks.vectors[i]! })),
       );
-      doc.markReady(chunks.drafts.length, chunks.pageCount);
+      const from = doc.markReady(chunks.drafts.length, chunks.pageCount);
       if (doc.sourceUri) {
         // The newest READY version is the one search sees (versions may finish out of order).
         const [row] = await em.execute<{ newest: number }[]>(
@@ -140,6 +149,7 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
           embeddingModel: embedder.model,
         },
       });
+      await ctx.publish(DocumentStatusChanged, statusChange(doc, from));
       clock.lap('write');
       // One line a document, with where its time went (bench:ingest reads these). The commit
       // follows: a worker killed now redoes the document, and logs it again.

@@ -8,9 +8,9 @@ import { DocumentRepository } from './document.repository.ts';
 export { DOCUMENT_STATUSES, type DocumentStatus };
 
 /**
- * Statuses a document may move to from each status (a crashed attempt restarts from PARSING/EMBEDDING).
- * QUEUED may become READY directly: the progress statuses travel on a side channel that the event's
- * transaction does not wait for, and a fast document can finish before its PARSING is applied.
+ * Statuses a document may move to from each status: a crashed attempt restarts from
+ * PARSING/EMBEDDING, and a progress status that could not be written (a failed side transaction)
+ * is skipped, so QUEUED may move straight on.
  */
 export const DOCUMENT_TRANSITIONS: Readonly<Record<DocumentStatus, readonly DocumentStatus[]>> = {
   QUEUED: ['PARSING', 'EMBEDDING', 'READY', 'FAILED'],

@@ -3,10 +3,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { eventSource, publish } from '#events/producer/outbox.ts';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { PayloadTooLargeError, ValidationError } from '#kernel/errors.ts';
-import { DocumentUploaded } from '../events.ts';
+import { DocumentStatusChanged, DocumentUploaded } from '../events.ts';
 import { sniffMediaType } from '../ingest/sniff.ts';
 import { putBlob } from './blob-store.ts';
 import { Document } from './document.entity.ts';
+import { statusChange } from './status-side-channel.ts';
 
 /** What `ingestDocument` receives (SDL `IngestDocumentInput`). */
 export interface IngestInput {
@@ -38,11 +39,21 @@ function decodedSize(base64: string): number {
   return Math.floor((base64.length * 3) / 4) - padding;
 }
 
-function tooLarge(bytes: number, max: number): PayloadTooLargeError {
+/**
+ * PAYLOAD_TOO_LARGE naming the limit and its variable; `bytes` is the size, or undefined when the
+ * upload was cut off at the limit before its end (a stream of unknown length).
+ */
+export function tooLarge(
+  bytes: number | undefined,
+  max: number,
+  variable = 'KNOWLEDGE_MAX_DOCUMENT_BYTES',
+  advice = 'Split it or ask an operator to raise the limit.',
+): PayloadTooLargeError {
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  const size = bytes === undefined ? `more than ${max} bytes` : `${bytes} bytes (${mib(bytes)})`;
   return new PayloadTooLargeError(
-    `The document is ${bytes} bytes (${mib(bytes)}); the limit is ${max} bytes (${mib(max)}, KNOWLEDGE_MAX_DOCUMENT_BYTES). Split it or ask an operator to raise the limit.`,
-    { field: 'input', bytes, maxBytes: max },
+    `The document is ${size}; the limit is ${max} bytes (${mib(max)}, ${variable}). ${advice}`,
+    { field: 'input', ...(bytes === undefined ? {} : { bytes }), maxBytes: max },
   );
 }
 
@@ -74,7 +85,11 @@ export function contentOf(input: IngestInput, maxBytes: number): Uint8Array {
   return bytes;
 }
 
-function validated(input: IngestInput) {
+/** A document's fields besides its bytes (what a streamed upload sends beside them). */
+export type DocumentFields = Pick<IngestInput, 'title' | 'mimeType' | 'sourceUri' | 'language' | 'metadata'>;
+
+/** Checks the fields of a document: title, source URI, language tag and metadata size. */
+export function validated(input: DocumentFields) {
   const title = input.title.trim();
   if (!title || title.length > MAX_TITLE) {
     throw new ValidationError(`input.title must be 1 to ${MAX_TITLE} characters (got ${title.length})`, {
@@ -122,8 +137,22 @@ export async function submitDocument(
   input: IngestInput,
   maxBytes: number,
 ): Promise<Submitted> {
+  validated(input);
+  return submitBytes(em, identity, input, contentOf(input, maxBytes));
+}
+
+/**
+ * {@link submitDocument} for bytes already read (and size-checked) by the caller, e.g. a streamed
+ * upload: the same checks, storage, dedupe, versioning and events.
+ */
+export async function submitBytes(
+  em: EntityManager,
+  identity: Identity,
+  input: DocumentFields,
+  bytes: Uint8Array,
+): Promise<Submitted> {
   const { title, sourceUri, language, metadata } = validated(input);
-  const bytes = contentOf(input, maxBytes);
+  if (bytes.byteLength === 0) throw new ValidationError('The document is empty', { field: 'input' });
   const { mediaType } = sniffMediaType(bytes, input.mimeType ?? undefined, sourceUri ?? title);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const tenantId = identity.tenantId;
@@ -156,5 +185,6 @@ export async function submitDocument(
     aggregate: { type: 'Document', id: document.id },
     payload: { documentId: document.id, title: document.title, mimeType: document.mimeType },
   });
+  await publish(em, DocumentStatusChanged, { ...eventSource(identity), ...statusChange(document, null) });
   return { document, duplicate: false };
 }
