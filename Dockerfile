@@ -13,6 +13,14 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
+# ---- the console's static build (esbuild and preact are dev dependencies; only console/dist ships) --
+FROM node:24-bookworm-slim AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY console ./console
+RUN node console/build.ts
+
 # ---- app: the runtime of every process ---------------------------------------------------------
 FROM node:24-bookworm-slim AS app
 ENV NODE_ENV=production \
@@ -30,6 +38,8 @@ COPY gateway ./gateway
 COPY migrations ./migrations
 COPY schema ./schema
 COPY scripts ./scripts
+# The gateway serves it at /console (gateway/src/console/).
+COPY --from=console /app/console/dist ./console/dist
 # The writable folders: WIDGETDC_DATA_DIR's default (embedded database and dev issuer keys), used
 # only when no DATABASE_URL / AUTH_JWKS_URL is given.
 RUN mkdir .data && chown node:node .data

@@ -11,7 +11,6 @@ import { type EmbeddedDatabase, startEmbeddedDatabase } from '#kernel/db/embedde
 import { migrate } from '#kernel/db/migrate.ts';
 import { ConfigError } from '#kernel/errors.ts';
 import { createLogger } from '#kernel/logger.ts';
-import { buildConsole } from '../console/build.ts';
 import { ROOT_DIR } from '../gateway/src/compose.ts';
 import { CONSOLE_DIST, CONSOLE_PATH } from '../gateway/src/console/console-routes.ts';
 import { DEMO_TENANT, seedDemoTenant } from './lib/seed.ts';
@@ -121,6 +120,8 @@ try {
     });
   }
   if (!existsSync(join(CONSOLE_DIST, 'index.html'))) {
+    // Loaded only when needed: esbuild is a dev dependency.
+    const { buildConsole } = await import('../console/build.ts');
     const built = await buildConsole({ quiet: true });
     logger.info(`built the console in ${built.ms} ms (npm run build:console)`);
   }

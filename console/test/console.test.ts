@@ -85,6 +85,13 @@ describe('the console in a browser', () => {
     await signIn(carl, 'carl', ['Contributor']);
     await carl.getByRole('heading', { level: 1, name: 'Approvals' }).waitFor();
     await expect(carl.getByTestId('who').textContent()).resolves.toContain('Contributor');
+    // A signed-in reload: the tab's session resumes and the inbox renders with its data.
+    const reloaded = Date.now();
+    await carl.reload();
+    await carl.getByText('Nothing waits for a decision.').waitFor();
+    process.stdout.write(
+      `console signed-in render: ${Date.now() - reloaded} ms to the loaded approvals inbox\n`,
+    );
   });
 
   it('shows a task that needs approval in another user’s inbox live, with its call in full', async () => {
@@ -195,6 +202,20 @@ describe('the console in a browser', () => {
     await checkPage(carl, 'knowledge-ready');
   });
 
+  it('searches the uploaded document with the matched words highlighted', async () => {
+    const box = carl.getByLabel('Words to find, or a question');
+    await box.fill('laptop');
+    await carl.getByRole('button', { name: 'Search', exact: true }).click();
+    const hit = carl.getByRole('list', { name: 'search results' }).getByRole('listitem').first();
+    await hit.waitFor();
+    await expect(hit.locator('mark').first().textContent()).resolves.toMatch(/^laptop$/i);
+    await expect(hit.textContent()).resolves.toContain('onboarding-policy.md');
+    await checkPage(carl, 'knowledge-search');
+
+    // Ask (answer, citations → passage) is in the console, but main has only its SDL so far (the resolver
+    // lands with the retrieval issue); its journey joins this test then.
+  });
+
   it('shows the audit log with filters, verifies the chain and offers the export', async () => {
     const auditor = await newPage();
     await signIn(auditor, 'aud', ['Auditor']);
@@ -233,7 +254,8 @@ describe('the console in a browser', () => {
   it('decides an approval from the widget embedded in a host page (same origin until CORS_ORIGINS lands)', async () => {
     const host = await newPage();
     await host.goto(`${platform.origin}/console/examples/host.html?user=ann&tenant=${TENANT}`);
-    await host.getByText('Nothing waits for your decision.').waitFor();
+    // Loaded: the kill-switch test's task waits for approval again since the release.
+    await host.locator('widgetdc-approvals li', { hasText: 'Mail the board' }).waitFor();
     const token = await platform.token('carl', ['Contributor'], TENANT);
     const created = await platform.graphql<{ createTask: { id: string } }>(
       token,
@@ -247,7 +269,7 @@ describe('the console in a browser', () => {
     await item.getByLabel('Comment').fill('From the widget');
     await item.getByRole('button', { name: 'Approve' }).click();
     await host.locator('#decisions li', { hasText: /^Approved .* \(now APPROVED\)$/ }).waitFor();
-    await host.getByText('Nothing waits for your decision.').waitFor();
+    await item.waitFor({ state: 'detached' });
     const until = Date.now() + 60_000;
     let status = '';
     while (Date.now() < until && status !== 'COMPLETED') {
@@ -259,5 +281,46 @@ describe('the console in a browser', () => {
       if (status !== 'COMPLETED') await new Promise((r) => setTimeout(r, 200));
     }
     expect(status).toBe('COMPLETED');
+  });
+
+  it('shows N-of-M progress and takes a decision from the keyboard alone', async () => {
+    // An Admin asks for two approvers of email.send.
+    const admin = await platform.token('ada', ['Admin'], TENANT);
+    await platform.graphql(
+      admin,
+      'mutation { setToolPolicy(rules: [{ tool: "email.send", approvers: 2 }]) { version } }',
+    );
+    const token = await platform.token('carl', ['Contributor'], TENANT);
+    await platform.graphql(
+      token,
+      'mutation { createTask(input: { goal: "Mail the regulator", steps: [{ tool: "email.send", input: { to: ["reg@example.com"], subject: "Filing", body: "Attached" } }] }) { id } }',
+    );
+    const bob = await newPage();
+    await signIn(bob, 'bob', ['Approver']);
+    const card = (page: Page) => page.locator('li.card', { hasText: 'Mail the regulator' });
+    await expect(card(bob).getByTestId('progress').textContent()).resolves.toBe('0 of 2');
+
+    // Ann decides with the keyboard: into the comment, Tab to Approve, Enter.
+    await goTo(ann, 'Approvals');
+    await card(ann).getByLabel('Comment (optional)').focus();
+    await ann.keyboard.type('First of two');
+    await ann.keyboard.press('Tab');
+    await expect(
+      ann.evaluate(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document
+            .activeElement.textContent,
+      ),
+    ).resolves.toBe('Approve');
+    await ann.keyboard.press('Enter');
+    await card(ann).getByTestId('progress').getByText('1 of 2').waitFor();
+    // A vote short of the quorum publishes no event (only decisions do): Bob sees it when his list reloads.
+    await goTo(bob, 'Tasks');
+    await goTo(bob, 'Approvals');
+    await card(bob).getByTestId('progress').getByText('1 of 2').waitFor();
+    await expect(card(bob).textContent()).resolves.toContain('First of two');
+    await checkPage(bob, 'approvals-n-of-m');
+    await card(bob).getByRole('button', { name: 'Approve' }).click();
+    await card(bob).waitFor({ state: 'detached' });
   });
 });

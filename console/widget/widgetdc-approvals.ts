@@ -154,6 +154,8 @@ export class WidgetdcApprovals extends HTMLElement {
     };
     this.#client = graphClient(this.endpoint, token);
     this.#unsubscribe = LIVE.map((q) => this.#client!.subscribe(q, {}, () => void this.refresh()));
+    // Pushes missed while the socket was down are not replayed: look again after a reconnect.
+    this.#unsubscribe.push(this.#client.onReconnect(() => void this.refresh()));
     void this.refresh();
   }
 

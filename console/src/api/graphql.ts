@@ -38,6 +38,11 @@ export interface GraphClient {
   request<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
   /** Subscribes; returns the unsubscribe function. */
   subscribe<T>(query: string, variables: Record<string, unknown>, next: (data: T) => void): () => void;
+  /**
+   * Calls `listener` each time the WebSocket connects again after a drop: pushes missed meanwhile are not
+   * replayed, so pages query the current state then. Returns the function that removes the listener.
+   */
+  onReconnect(listener: () => void): () => void;
   close(): void;
 }
 
@@ -45,12 +50,20 @@ export interface GraphClient {
 export function graphClient(endpoint: string, token: TokenProvider): GraphClient {
   const url = new URL(endpoint, location.href);
   let ws: Client | undefined;
+  const reconnectListeners = new Set<() => void>();
+  let connections = 0;
   const live = () => {
     ws ??= createClient({
       url: url.href.replace(/^http/, 'ws'),
       connectionParams: async () => ({ authorization: `Bearer ${await token()}` }),
       retryAttempts: Number.POSITIVE_INFINITY,
       shouldRetry: () => true,
+      on: {
+        connected: () => {
+          connections += 1;
+          if (connections > 1) for (const listener of reconnectListeners) listener();
+        },
+      },
     });
     return ws;
   };
@@ -84,6 +97,10 @@ export function graphClient(endpoint: string, token: TokenProvider): GraphClient
           complete: () => {},
         },
       );
+    },
+    onReconnect(listener: () => void) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
     },
     close() {
       void ws?.dispose();

@@ -67,20 +67,24 @@ async function mintDevToken(request: DevSignIn): Promise<string> {
   return body.token;
 }
 
-/** Signs in with the dev issuer and remembers the choice for this browser tab. */
+/** Renew a token this close to its expiry. */
+const RENEW_BEFORE_MS = 60_000;
+
+/** Signs in with the dev issuer and remembers the choice (and the token) for this browser tab. */
 export async function devSignIn(request: DevSignIn): Promise<Session> {
-  const session = devSession(request, await mintDevToken(request));
-  sessionStorage.setItem(DEV_KEY, JSON.stringify(request));
-  return session;
+  const token = await mintDevToken(request);
+  sessionStorage.setItem(DEV_KEY, JSON.stringify({ request, token }));
+  return devSession(request, token);
 }
 
-/** The dev session of this tab, if one was started. */
+/** The dev session of this tab, if one was started; its token is reused while it is fresh. */
 export async function resumeDevSession(): Promise<Session | undefined> {
   const saved = sessionStorage.getItem(DEV_KEY);
   if (!saved) return undefined;
   try {
-    const request = JSON.parse(saved) as DevSignIn;
-    return devSession(request, await mintDevToken(request));
+    const { request, token } = JSON.parse(saved) as { request: DevSignIn; token?: string };
+    const fresh = token && claimsOf(token).exp * 1000 - Date.now() > RENEW_BEFORE_MS;
+    return devSession(request, fresh ? token : await mintDevToken(request));
   } catch {
     sessionStorage.removeItem(DEV_KEY);
     return undefined;
@@ -96,9 +100,10 @@ function devSession(request: DevSignIn, first: string): Session {
       return claims;
     },
     async token() {
-      if (claims.exp * 1000 - Date.now() < 60_000) {
+      if (claims.exp * 1000 - Date.now() < RENEW_BEFORE_MS) {
         token = await mintDevToken(request);
         claims = claimsOf(token);
+        sessionStorage.setItem(DEV_KEY, JSON.stringify({ request, token }));
       }
       return token;
     },

@@ -178,7 +178,7 @@ export function AuditPage() {
         <div class={`note ${verification.ok ? '' : 'error'}`} role="status" data-testid="verification">
           <p>
             <strong>{verification.ok ? 'Chain intact' : 'Chain broken'}</strong>: {verification.checked} rows
-            checked, {verification.checkpoints} signed checkpoints
+            checked, {verification.checkpoints} signed checkpoint{verification.checkpoints === 1 ? '' : 's'}
             {verification.anchoredThrough !== null
               ? `, anchored through #${verification.anchoredThrough}`
               : ''}

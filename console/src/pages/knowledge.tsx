@@ -1,9 +1,10 @@
 // Knowledge: the tenant's documents with live ingestion status, and uploads with a progress bar
 // (the GraphQL `ingestDocument` mutation, the file sent as base64).
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { GraphQLFailure } from '../api/graphql.ts';
 import { Badge, Empty, ErrorNote, When } from '../ui/common.tsx';
-import { useConsole, useHasRole, useQuery } from '../ui/context.ts';
+import { useConsole, useHasRole, useLive, useQuery } from '../ui/context.ts';
+import { SearchAsk } from './search-ask.tsx';
 
 interface DocumentRow {
   id: string;
@@ -22,8 +23,7 @@ const DOCUMENTS = `{ documents(first: 50) { edges { node {
   id title mimeType status error chunkCount pageCount bytes version updatedAt
 } } } }`;
 const INGEST = 'mutation ($input: IngestDocumentInput!) { ingestDocument(input: $input) { id status } }';
-/** How often the list is refreshed while a document is still being ingested (no document subscription yet). */
-const POLL_MS = 1000;
+const CHANGED = 'subscription { documentStatusChanged { documentId to } }';
 const SETTLED = new Set(['READY', 'FAILED']);
 
 /** The MIME type the knowledge pipeline expects for a file the browser could not type. */
@@ -82,15 +82,12 @@ export function KnowledgePage() {
   );
   const documents = data?.documents.edges.map((e) => e.node) ?? [];
   const busy = documents.some((d) => !SETTLED.has(d.status));
-  useEffect(() => {
-    if (!busy) return;
-    const timer = setTimeout(reload, POLL_MS);
-    return () => clearTimeout(timer);
-  }, [busy, data, reload]);
+  useLive(CHANGED, reload);
   return (
     <section aria-labelledby="knowledge-title">
       <h1 id="knowledge-title">Knowledge</h1>
       <Upload onUploaded={reload} />
+      <SearchAsk />
       {error !== undefined && <ErrorNote error={error} retry={reload} />}
       {!loading && !error && documents.length === 0 && (
         <Empty title="No documents yet.">

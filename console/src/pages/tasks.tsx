@@ -34,6 +34,8 @@ const TASK = `query ($id: ID!) { task(id: $id) {
   approvals { id status requiredApprovals approvals { approver comment } decidedBy }
 } }`;
 const CHANGED = 'subscription { taskStatusChanged { taskId to } }';
+const CHANGED_ONE = 'subscription ($taskId: ID) { taskStatusChanged(taskId: $taskId) { to } }';
+const STEP_DONE = 'subscription ($taskId: ID) { taskStepCompleted(taskId: $taskId) { stepId status } }';
 
 function TaskLink({ id, children }: { id: string; children: string }) {
   const { navigate } = useConsole();
@@ -181,7 +183,8 @@ export function TaskPage({ id }: { id: string }) {
   const { data, error, reload } = useQuery<{
     task: (TaskRow & { steps: Step[]; approvals: { id: string; status: string }[] }) | null;
   }>(TASK, { id });
-  useLive(CHANGED, reload, { taskId: id });
+  useLive(CHANGED_ONE, reload, { taskId: id });
+  useLive(STEP_DONE, reload, { taskId: id });
   const [actionError, setActionError] = useState<unknown>();
   const task = data?.task;
   return (
