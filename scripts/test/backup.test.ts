@@ -142,6 +142,9 @@ onServer?.('npm run backup / restore on a PostgreSQL server', () => {
         const { migrations } = await readState(original).finally(() => original.end());
         expect(state.migrations).toBe(migrations);
         expect(await brokenChainRows(check)).toEqual([]);
+        // What migrations set outside the dump (keyword search's leakproof match) is there again.
+        const leakproof = await check.query(`select proleakproof from pg_proc where proname = 'ts_match_vq'`);
+        expect(leakproof.rows).toEqual([{ proleakproof: true }]);
         const after = await check.query(
           `select count(*)::int as n from audit.audit_events where action = 'note.after'`,
         );

@@ -24,6 +24,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * A hang guard, not a performance check: nine processes, the model load and the console build take
+ * well over jest's default on a machine shared with other work.
+ */
+const START_TIMEOUT_MS = 300_000;
+
 /** Platforms a test started; one a failed test left running is stopped before the next starts. */
 const started = new Set<ChildProcess>();
 
@@ -146,104 +152,115 @@ afterAll(async () => {
 });
 
 describe('npm start', () => {
-  it('starts everything, serves the joined query, and stops on Ctrl-C with no process left behind', async () => {
-    const { child, output } = await startPlatform();
-    expect(output()).toContain(`WidgeTDC is ready: ${gatewayUrl}`);
-    expect(output()).toContain('npm run -s token -- --tenant demo --user alice --roles Admin');
+  it(
+    'starts everything, serves the joined query, and stops on Ctrl-C with no process left behind',
+    async () => {
+      const { child, output } = await startPlatform();
+      expect(output()).toContain(`WidgeTDC is ready: ${gatewayUrl}`);
+      expect(output()).toContain('npm run -s token -- --tenant demo --user alice --roles Admin');
 
-    const acme = await token('acme');
-    const created = await graphql(
-      'mutation { createTask(input: { title: "Survives restarts" }) { id } }',
-      acme,
-    );
-    expect(created.errors).toBeUndefined();
-    const joined = await graphql(
-      '{ tasks { edges { node { title status approvals { id status } } } } }',
-      acme,
-    );
-    expect(joined).toEqual({
-      data: {
-        tasks: { edges: [{ node: { title: 'Survives restarts', status: 'PENDING', approvals: [] } }] },
-      },
-    });
-    expect(titles(await graphql('{ tasks { edges { node { title } } } }', await token('initech')))).toEqual(
-      [],
-    );
-
-    if (!env.DATABASE_URL) {
-      // The seeded demo tenant, and the data folder refusing a second user while in use.
-      expect(titles(await graphql('{ tasks { edges { node { title } } } }', await token('demo')))).toContain(
-        'Summarise the security policy for new joiners',
+      const acme = await token('acme');
+      const created = await graphql(
+        'mutation { createTask(input: { title: "Survives restarts" }) { id } }',
+        acme,
       );
-      const second = await run(process.execPath, [join(ROOT_DIR, 'scripts', 'migrate.ts')], { env }).catch(
-        (e) => e,
+      expect(created.errors).toBeUndefined();
+      const joined = await graphql(
+        '{ tasks { edges { node { title status approvals { id status } } } } }',
+        acme,
       );
-      expect(second.code).toBe(1);
-      expect(second.stderr).toMatch(/in use by process \d+/);
-    }
-
-    // The event machinery runs too: an approval decision moves its task (agent-approvals worker).
-    expect(output()).toMatch(/Running: .*worker agent-approvals.*gateway/);
-    const taskId = (await graphql('mutation { createTask(input: { title: "Risky" }) { id } }', acme)).data
-      ?.createTask?.id;
-    const requested = await graphql(
-      `mutation { requestApproval(input: { taskId: "${taskId}", riskLevel: HIGH, reason: "Sends mail" }) { id } }`,
-      acme,
-    );
-    expect(requested.errors).toBeUndefined();
-    const approver = await token('acme', 'bob', 'Approver');
-    const decided = await graphql(
-      `mutation { decideApproval(input: { id: "${requested.data?.requestApproval?.id}", decision: APPROVE }) { id } }`,
-      approver,
-    );
-    expect(decided.errors).toBeUndefined();
-    expect(await statusOnceSettled(taskId!, acme, 'RUNNING')).toBe('RUNNING');
-    if (!env.DATABASE_URL) {
-      // The demo tenant operates the development platform: its Admins see the event streams.
-      const streams = await graphql('{ eventStreams { topic group } }', await token('demo'));
-      expect(streams.data?.eventStreams).toContainEqual({
-        topic: 'approval.decided',
-        group: 'agent-approvals',
+      expect(joined).toEqual({
+        data: {
+          tasks: { edges: [{ node: { title: 'Survives restarts', status: 'PENDING', approvals: [] } }] },
+        },
       });
-      const refused = await graphql('{ eventStreams { topic } }', acme);
-      expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
-    }
+      expect(titles(await graphql('{ tasks { edges { node { title } } } }', await token('initech')))).toEqual(
+        [],
+      );
 
-    const children = await childPids(child.pid!);
-    expect(children.length).toBe(PLATFORM_PROCESSES);
-    expect(await stop(child, 'SIGINT')).toBe(0);
-    expect(children.filter(alive)).toEqual([]);
-    expect(output()).toContain('[start] stopped');
-  });
+      if (!env.DATABASE_URL) {
+        // The seeded demo tenant, and the data folder refusing a second user while in use.
+        expect(
+          titles(await graphql('{ tasks { edges { node { title } } } }', await token('demo'))),
+        ).toContain('Summarise the security policy for new joiners');
+        const second = await run(process.execPath, [join(ROOT_DIR, 'scripts', 'migrate.ts')], { env }).catch(
+          (e) => e,
+        );
+        expect(second.code).toBe(1);
+        expect(second.stderr).toMatch(/in use by process \d+/);
+      }
 
-  it('keeps the data across a restart, and restarts a crashed service', async () => {
-    const { child, output } = await startPlatform();
-    try {
-      expect(titles(await graphql('{ tasks { edges { node { title } } } }', await token('acme')))).toEqual([
-        'Risky',
-        'Survives restarts',
-      ]);
+      // The event machinery runs too: an approval decision moves its task (agent-approvals worker).
+      expect(output()).toMatch(/Running: .*worker agent-approvals.*gateway/);
+      const taskId = (await graphql('mutation { createTask(input: { title: "Risky" }) { id } }', acme)).data
+        ?.createTask?.id;
+      const requested = await graphql(
+        `mutation { requestApproval(input: { taskId: "${taskId}", riskLevel: HIGH, reason: "Sends mail" }) { id } }`,
+        acme,
+      );
+      expect(requested.errors).toBeUndefined();
+      const approver = await token('acme', 'bob', 'Approver');
+      const decided = await graphql(
+        `mutation { decideApproval(input: { id: "${requested.data?.requestApproval?.id}", decision: APPROVE }) { id } }`,
+        approver,
+      );
+      expect(decided.errors).toBeUndefined();
+      expect(await statusOnceSettled(taskId!, acme, 'RUNNING')).toBe('RUNNING');
+      if (!env.DATABASE_URL) {
+        // The demo tenant operates the development platform: its Admins see the event streams.
+        const streams = await graphql('{ eventStreams { topic group } }', await token('demo'));
+        expect(streams.data?.eventStreams).toContainEqual({
+          topic: 'approval.decided',
+          group: 'agent-approvals',
+        });
+        const refused = await graphql('{ eventStreams { topic } }', acme);
+        expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+      }
 
-      // The audit subgraph crashes: the supervisor restarts it on its port and the platform stays up.
-      const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)]);
-      const auditPid = Number(/^\s*(\d+) .*subgraphs\/audit\/src\/index\.ts/m.exec(stdout)?.[1]);
-      expect(auditPid).toBeGreaterThan(0);
-      process.kill(auditPid, 'SIGKILL');
-      while (!output().includes('audit is running again (restart 1)'))
-        await new Promise((r) => setTimeout(r, 100));
-      expect(output()).toMatch(/audit exited unexpectedly \(SIGKILL\); restarting it in/);
-      const admin = await token('acme', 'ada', 'Admin');
-      const checkpoint = await graphql('mutation { checkpointAuditChain { sequence created } }', admin);
-      expect(checkpoint.errors).toBeUndefined();
-      const verified = (await graphql('{ verifyAuditChain { ok checkpoints anchoredThrough } }', admin)) as {
-        data?: { verifyAuditChain?: { ok: boolean; checkpoints: number } };
-      };
-      // The checkpoint timer may have written some before; the one just asked for is among them.
-      expect(verified.data?.verifyAuditChain).toMatchObject({ ok: true });
-      expect(verified.data?.verifyAuditChain?.checkpoints).toBeGreaterThanOrEqual(1);
-      expect((await childPids(child.pid!)).length).toBe(PLATFORM_PROCESSES);
-    } finally {
-      expect(await stop(child, 'SIGTERM')).toBe(0);
-    }
-  });
+      const children = await childPids(child.pid!);
+      expect(children.length).toBe(PLATFORM_PROCESSES);
+      expect(await stop(child, 'SIGINT')).toBe(0);
+      expect(children.filter(alive)).toEqual([]);
+      expect(output()).toContain('[start] stopped');
+    },
+    START_TIMEOUT_MS,
+  );
+
+  it(
+    'keeps the data across a restart, and restarts a crashed service',
+    async () => {
+      const { child, output } = await startPlatform();
+      try {
+        expect(titles(await graphql('{ tasks { edges { node { title } } } }', await token('acme')))).toEqual([
+          'Risky',
+          'Survives restarts',
+        ]);
+
+        // The audit subgraph crashes: the supervisor restarts it on its port and the platform stays up.
+        const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)]);
+        const auditPid = Number(/^\s*(\d+) .*subgraphs\/audit\/src\/index\.ts/m.exec(stdout)?.[1]);
+        expect(auditPid).toBeGreaterThan(0);
+        process.kill(auditPid, 'SIGKILL');
+        while (!output().includes('audit is running again (restart 1)'))
+          await new Promise((r) => setTimeout(r, 100));
+        expect(output()).toMatch(/audit exited unexpectedly \(SIGKILL\); restarting it in/);
+        const admin = await token('acme', 'ada', 'Admin');
+        const checkpoint = await graphql('mutation { checkpointAuditChain { sequence created } }', admin);
+        expect(checkpoint.errors).toBeUndefined();
+        const verified = (await graphql(
+          '{ verifyAuditChain { ok checkpoints anchoredThrough } }',
+          admin,
+        )) as {
+          data?: { verifyAuditChain?: { ok: boolean; checkpoints: number } };
+        };
+        // The checkpoint timer may have written some before; the one just asked for is among them.
+        expect(verified.data?.verifyAuditChain).toMatchObject({ ok: true });
+        expect(verified.data?.verifyAuditChain?.checkpoints).toBeGreaterThanOrEqual(1);
+        expect((await childPids(child.pid!)).length).toBe(PLATFORM_PROCESSES);
+      } finally {
+        expect(await stop(child, 'SIGTERM')).toBe(0);
+      }
+    },
+    START_TIMEOUT_MS,
+  );
 });

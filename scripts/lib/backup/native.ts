@@ -8,6 +8,13 @@ import { ConfigError, ConflictError, ValidationError } from '#kernel/errors.ts';
 import { type BackupManifest, brokenChainRows, differences, readState } from './manifest.ts';
 import { ensureClientTools, runTool } from './pg-tools.ts';
 
+/**
+ * What migrations change outside the platform's schemas, which pg_dump therefore does not carry:
+ * re-applied after a restore. (Migration20261203133000_knowledge_search marks the full-text match
+ * leakproof so that row-level security lets keyword search use its GIN index.)
+ */
+export const OUTSIDE_THE_DUMP = ['alter function pg_catalog.ts_match_vq(tsvector, tsquery) leakproof'];
+
 /** The SHA-256 (hex) of a file, streamed. */
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -149,6 +156,7 @@ export async function restoreServer(options: {
         if (table) log(`  [${++restored}/${tables}] ${table}`);
       },
     );
+    for (const statement of OUTSIDE_THE_DUMP) await client.query(statement);
     const state = await readState(client);
     const problems = [...differences(manifest, state)];
     const broken = await brokenChainRows(client);
