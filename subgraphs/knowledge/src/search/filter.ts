@@ -66,7 +66,8 @@ export function parseFilter(input: SearchFilterInput | null | undefined): Search
     out.sourceUriPrefix = input.sourceUriPrefix;
   }
   if (input.metadata) {
-    const bytes = Buffer.byteLength(JSON.stringify(input.metadata));
+    const json = JSON.stringify(input.metadata);
+    const bytes = Buffer.byteLength(json);
     if (bytes > MAX_FILTER_METADATA_BYTES) {
       throw bad(
         `filter.metadata may be at most ${MAX_FILTER_METADATA_BYTES} bytes of JSON (got ${bytes})`,

@@ -208,6 +208,8 @@ describe('search: bounds', () => {
     expect(
       await codeOf('port', { filter: { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' } }),
     ).toEqual({ message: 'filter.from must be before filter.to', code: 'BAD_USER_INPUT' });
+    expect((await codeOf('port\u0000'))?.code).toBe('BAD_USER_INPUT');
+    expect((await codeOf('port', { filter: { metadata: { 'k\u0000': 1 } } }))?.code).toBe('BAD_USER_INPUT');
     expect(await codeOf('port', { filter: { metadata: { x: 'y'.repeat(5000) } } })).toEqual({
       message: 'filter.metadata may be at most 4096 bytes of JSON (got 5008)',
       code: 'BAD_USER_INPUT',
