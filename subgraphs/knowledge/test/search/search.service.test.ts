@@ -195,6 +195,11 @@ describe('search: bounds', () => {
       code: 'BAD_USER_INPUT',
     });
     expect((await hits(alice, 'port', { first: 2 })).length).toBe(2);
+    const stranger = bobIds[0]!;
+    expect(await codeOf('port', { filter: { documentIds: [ids.redis, stranger] } })).toEqual({
+      message: `filter.documentIds names no document of yours: ${stranger}`,
+      code: 'NOT_FOUND',
+    });
     expect(await codeOf('port', { filter: { documentIds: ['nope'] } })).toEqual({
       message: 'filter.documentIds must be a UUID (got "nope")',
       code: 'BAD_USER_INPUT',
