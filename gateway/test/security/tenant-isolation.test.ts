@@ -118,8 +118,10 @@ const lists: AttackCase[] = listFields.flatMap((root) =>
           // The intruder's own audit log is not empty: its refused probes are audited (ADR 0013), so
           // auditEvents is checked for the victim's secrets like the other answers that always hold data.
           kind:
-            // tools (the built-in catalogue) and toolPolicy (the default when none is set) always answer.
+            // tools (the built-in catalogue) and toolPolicy (the default when none is set) always answer;
+            // so does ask (an Answer, "The documents do not answer this question." when nothing is found).
             root.name === 'killSwitch' ||
+            root.name === 'ask' ||
             root.name === 'auditEvents' ||
             root.name === 'tools' ||
             root.name === 'toolPolicy' ||

@@ -1,4 +1,5 @@
-import { ValidationError } from '#kernel/errors.ts';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { NotFoundError, ValidationError } from '#kernel/errors.ts';
 import { parseId } from '#kernel/graphql/ids.ts';
 
 /** Most document ids a filter may name. */
@@ -66,7 +67,8 @@ export function parseFilter(input: SearchFilterInput | null | undefined): Search
     out.sourceUriPrefix = input.sourceUriPrefix;
   }
   if (input.metadata) {
-    const bytes = Buffer.byteLength(JSON.stringify(input.metadata));
+    const json = JSON.stringify(input.metadata);
+    const bytes = Buffer.byteLength(json);
     if (bytes > MAX_FILTER_METADATA_BYTES) {
       throw bad(
         `filter.metadata may be at most ${MAX_FILTER_METADATA_BYTES} bytes of JSON (got ${bytes})`,
@@ -120,4 +122,25 @@ export function documentConditions(filter: SearchFilter): { sql: string; params:
 /** `column in (?, …)` for `values` (false for none); one parameter each (the ORM would expand an array itself). */
 export function inList(column: string, values: readonly unknown[]): string {
   return values.length === 0 ? 'false' : `${column} in (${values.map(() => '?').join(', ')})`;
+}
+
+/**
+ * NOT_FOUND naming the filter's document ids the caller's tenant does not have (row-level
+ * security: another tenant's document is as absent as one that never existed).
+ */
+export async function assertDocumentsExist(em: EntityManager, filter: SearchFilter): Promise<void> {
+  const ids = filter.documentIds;
+  if (!ids || ids.length === 0) return;
+  const rows = await em.execute<{ id: string }[]>(
+    `select id from knowledge.documents where ${inList('id', ids)}`,
+    [...ids],
+  );
+  const found = new Set(rows.map((r) => r.id));
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length > 0) {
+    throw new NotFoundError(`filter.documentIds names no document of yours: ${missing.join(', ')}`, {
+      argument: 'filter.documentIds',
+      missing,
+    });
+  }
 }

@@ -2,7 +2,7 @@ import type { TenantScope } from '#kernel/db/tenant-context.ts';
 import { ATTR_SEARCH_HITS, ATTR_SEARCH_MODE } from '#kernel/telemetry/attributes.ts';
 import type { SearchConfig } from '../config.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
-import type { SearchFilter } from './filter.ts';
+import { assertDocumentsExist, type SearchFilter } from './filter.ts';
 import { type FusedHit, fuse } from './fusion.ts';
 import { keywordSearch } from './keyword-search.ts';
 import { loadPassages, type Passage } from './passages.ts';
@@ -66,6 +66,7 @@ export class SearchService {
         ? undefined
         : await clock.run('embedding', async () => (await this.#embedder.embed([query]))[0]!);
     return scope.run(async (em) => {
+      await assertDocumentsExist(em, filter);
       const keyword =
         mode === 'VECTOR'
           ? []

@@ -195,6 +195,11 @@ describe('search: bounds', () => {
       code: 'BAD_USER_INPUT',
     });
     expect((await hits(alice, 'port', { first: 2 })).length).toBe(2);
+    const stranger = bobIds[0]!;
+    expect(await codeOf('port', { filter: { documentIds: [ids.redis, stranger] } })).toEqual({
+      message: `filter.documentIds names no document of yours: ${stranger}`,
+      code: 'NOT_FOUND',
+    });
     expect(await codeOf('port', { filter: { documentIds: ['nope'] } })).toEqual({
       message: 'filter.documentIds must be a UUID (got "nope")',
       code: 'BAD_USER_INPUT',
@@ -208,6 +213,8 @@ describe('search: bounds', () => {
     expect(
       await codeOf('port', { filter: { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' } }),
     ).toEqual({ message: 'filter.from must be before filter.to', code: 'BAD_USER_INPUT' });
+    expect((await codeOf('port\u0000'))?.code).toBe('BAD_USER_INPUT');
+    expect((await codeOf('port', { filter: { metadata: { 'k\u0000': 1 } } }))?.code).toBe('BAD_USER_INPUT');
     expect(await codeOf('port', { filter: { metadata: { x: 'y'.repeat(5000) } } })).toEqual({
       message: 'filter.metadata may be at most 4096 bytes of JSON (got 5008)',
       code: 'BAD_USER_INPUT',
