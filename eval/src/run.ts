@@ -107,6 +107,11 @@ try {
   say(`saved ${file.pathname}`);
   if (values['write-baseline']) {
     if (values.only) throw new Error('--write-baseline needs every question (drop --only)');
+    if (summary.errors > 0) {
+      throw new Error(
+        `--write-baseline refuses a run with ${summary.errors} failed operations: fix them first`,
+      );
+    }
     const baseline: Baseline = { createdAt: run.createdAt, embeddings, summary };
     await writeFile(BASELINE, `${JSON.stringify(baseline, null, 2)}\n`);
     say(`wrote ${BASELINE.pathname}`);
