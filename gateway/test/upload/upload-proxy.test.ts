@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { type ClientRequest, request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { EventWorker } from '#events/consumer/worker.ts';
 import { OutboxRelay } from '#events/producer/relay.ts';
@@ -9,6 +14,7 @@ import { loadKnowledgeConfig } from '../../../subgraphs/knowledge/src/config.ts'
 import { createIngestConsumer } from '../../../subgraphs/knowledge/src/consumers/ingest.ts';
 import { HashedTrigramEmbedder } from '../../../subgraphs/knowledge/src/embeddings/hashed-embedder.ts';
 import { createKnowledgeSubgraph, mutationRoles } from '../../../subgraphs/knowledge/src/subgraph.ts';
+import { ROOT_DIR } from '../../src/compose.ts';
 import { UPLOAD_PATH, UPLOAD_ROLES } from '../../src/upload/upload-proxy.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
 
@@ -295,4 +301,27 @@ describe('POST /documents through the gateway', () => {
       await platform.db.asSuperuser("select 1 from knowledge.documents where title = 'Half'"),
     ).toHaveLength(0);
   });
+
+  it('npm run ingest streams a folder through it and waits for READY', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'wtdc-ingest-'));
+    try {
+      await writeFile(join(folder, 'runbook.md'), '# Runbook\n\nRestart the service.\n');
+      await writeFile(join(folder, 'notes.txt'), 'Plain notes for the CLI.');
+      await writeFile(join(folder, 'photo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+      const token = await platform.issuer.token('acme', 'ingest', ['Contributor']);
+      const run = (...args: string[]) =>
+        promisify(execFile)(
+          process.execPath,
+          [join(ROOT_DIR, 'scripts', 'ingest.ts'), folder, '--tenant', 'acme', '--token', token, ...args],
+          { env: { ...process.env, NODE_OPTIONS: '' }, cwd: ROOT_DIR },
+        );
+      const first = await run('--url', platform.gateway.url, '--wait');
+      expect(first.stdout).toMatch(/^ingested 2, unchanged 0, failed 0, skipped 1 \(/);
+      expect(first.stderr).toMatch(/skipped .*photo\.png: unsupported type \(\.png\)/);
+      const again = await run('--url', platform.gateway.url);
+      expect(again.stdout).toMatch(/^queued 0, unchanged 2, failed 0, skipped 1 \(/);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -11,29 +11,44 @@ export type UploadRead =
 /**
  * Reads a request body of at most `max` bytes, counting while it streams: a `Content-Length` over
  * the limit is refused before a byte is read, and a body without one (chunked) is cut off as soon
- * as it passes the limit, so no more than `max` bytes are ever held. Reading pulls chunk by chunk,
- * so a slow consumer slows the sender (TCP backpressure) instead of filling memory.
+ * as it passes the limit, so no more than `max` bytes are ever held. On a refusal the request is
+ * paused, not destroyed, so the connection stays open for the answer (sent with `Connection: close`).
  */
-export async function readUpload(req: IncomingMessage, max: number): Promise<UploadRead> {
+export function readUpload(req: IncomingMessage, max: number): Promise<UploadRead> {
   const declared = req.headers['content-length'];
   const announced = declared === undefined ? undefined : Number(declared);
   if (announced !== undefined && Number.isFinite(announced) && announced > max) {
-    return { kind: 'too-large', announced };
+    return Promise.resolve({ kind: 'too-large', announced });
   }
-  const chunks: Buffer[] = [];
-  let received = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const finish = (result: UploadRead) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onBroken);
+      req.off('close', onBroken);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
       received += chunk.byteLength;
-      if (received > max) return { kind: 'too-large', announced: undefined };
+      if (received > max) {
+        req.pause();
+        return finish({ kind: 'too-large', announced: undefined });
+      }
       chunks.push(chunk);
-    }
-  } catch {
-    return { kind: 'aborted', received };
-  }
-  // A body shorter than it announced ends without an error on some paths: still incomplete.
-  if (!req.complete || (announced !== undefined && received !== announced)) {
-    return { kind: 'aborted', received };
-  }
-  return { kind: 'complete', bytes: Buffer.concat(chunks, received) };
+    };
+    const onEnd = () =>
+      finish(
+        req.complete && (announced === undefined || received === announced)
+          ? { kind: 'complete', bytes: Buffer.concat(chunks, received) }
+          : { kind: 'aborted', received },
+      );
+    // Closed or broken before the end: the client went away.
+    const onBroken = () => finish({ kind: 'aborted', received });
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onBroken);
+    req.once('close', onBroken);
+  });
 }
