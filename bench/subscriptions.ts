@@ -210,6 +210,9 @@ async function main() {
     `  commit → receipt: p50 ${f(percentile(latencies, 50))}, p90 ${f(percentile(latencies, 90))}, p99 ${f(percentile(latencies, 99))}, max ${f(latencies.at(-1) ?? Number.NaN)}`,
   );
   out(
+    `  of which commit → pub/sub (relay, stream, fan-out): p50 ${f(percentile(toPubSub, 50))}, p99 ${f(percentile(toPubSub, 99))}; pub/sub → socket receipt: p50 ${f(percentile(pubSubToSocket, 50))}, p99 ${f(percentile(pubSubToSocket, 99))}`,
+  );
+  out(
     `  commit → last subscriber of an event: p50 ${f(percentile(lastReceipt, 50))}, p99 ${f(percentile(lastReceipt, 99))}`,
   );
   const p99 = percentile(latencies, 99);
