@@ -4,7 +4,7 @@
 // plan to every socket. Measured: from the publishing transaction's commit to each subscriber's receipt.
 // Run: node bench/subscriptions.ts [--subscribers 1000] [--events 40] [--interval 250] [--transport redis|postgres]
 // [--pubsub in-process|redis] [--db pglite|postgres]. Target: p99 ≤ 50 ms.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
