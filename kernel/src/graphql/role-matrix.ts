@@ -1,4 +1,5 @@
 import {
+  type ConstDirectiveNode,
   type DocumentNode,
   Kind,
   type ObjectTypeDefinitionNode,
@@ -44,7 +45,7 @@ function rowsOf(source: string, document: DocumentNode): RoleMatrixRow[] {
           description: field.description?.value.replace(/\s+/g, ' ') ?? '',
         });
       }
-    } else if (type.directives?.some((d) => d.name.value === 'key')) {
+    } else if (type.directives?.some((d) => d.name.value === 'key' && !referenceOnly(d))) {
       rows.push({
         source,
         operation: `entity ${name}`,
@@ -54,6 +55,15 @@ function rowsOf(source: string, document: DocumentNode): RoleMatrixRow[] {
     }
   }
   return rows;
+}
+
+/** `@key(…, resolvable: false)`: a reference to another source's entity, never resolved through `_entities` here. */
+function referenceOnly(key: ConstDirectiveNode): boolean {
+  return (
+    key.arguments?.some(
+      (a) => a.name.value === 'resolvable' && a.value.kind === Kind.BOOLEAN && a.value.value === false,
+    ) ?? false
+  );
 }
 
 /** The matrix as a Markdown document: one row per operation, one column per role. */
