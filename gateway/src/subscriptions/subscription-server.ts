@@ -15,6 +15,7 @@ import type { LivePubSub } from '../live/live-pubsub.ts';
 import { TenantConnections, tooManySubscriptions } from './connection-caps.ts';
 import type { SubscriptionLimits } from './subscription-limits.ts';
 import type { SubscriptionContext, SubscriptionSchema } from './subscription-schema.ts';
+import { createTracedEngine, traceSubscribeMessage } from './subscription-tracing.ts';
 import type { TenantCheck } from './tenant-probe.ts';
 
 /** Close codes of the gateway's WebSocket endpoint (graphql-ws reserves 4400-4499 for such refusals). */
@@ -73,6 +74,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
   const contexts = new WeakMap<Ctx, GatewayContext>();
   const executions = new WeakMap<Ctx, Map<string, ExecutionEnd>>();
   const tenants = new TenantConnections(options.limits.maxConnectionsPerTenant);
+  const engine = createTracedEngine();
   const wss = new WebSocketServer({
     server: options.server,
     path: options.path,
@@ -93,6 +95,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
     {
       schema,
       isProd: true,
+      // @envelop/opentelemetry traces every operation (subscription-tracing.ts).
+      execute: engine.execute as never,
+      subscribe: engine.subscribe as never,
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         try {
@@ -140,7 +145,11 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
           return [tooManySubscriptions(active, options.limits.maxSubscriptionsPerConnection)];
         }
         const contextValue: GatewayContext & SubscriptionContext = { ...context, live: options.live };
-        const resolved = await pipeline.prepare(schema, payload, contextValue, 'websocket');
+        const resolved = await traceSubscribeMessage(
+          contextValue,
+          () => pipeline.prepare(schema, payload, contextValue, 'websocket'),
+          (r) => (isRefusal(r) ? r[0]?.message : undefined),
+        );
         if (isRefusal(resolved)) return [...resolved];
         const ends = executions.get(ctx) ?? new Map<string, ExecutionEnd>();
         executions.set(ctx, ends);
