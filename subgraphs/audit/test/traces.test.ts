@@ -113,7 +113,7 @@ describe('traces', () => {
     const all = await audit.execute(admin, TRACES, {});
     expect(all.errors).toBeUndefined();
     const ids = (r: typeof all) =>
-      (r.data?.traces as { edges: { node: { id: string } }[] }).edges.map((e) => e.node.id);
+      (r.data!.traces as { edges: { node: { id: string } }[] }).edges.map((e) => e.node.id);
     expect(ids(all)).toEqual([slowFailed, fast]);
     expect(ids(await audit.execute(admin, TRACES, { filter: { operation: 'slowsearch' } }))).toEqual([
       slowFailed,
