@@ -28,7 +28,7 @@ export const telemetrySchema = (nodeEnv: NodeEnv) =>
 /** How long stored spans are kept by default (`TRACE_RETENTION`). */
 export const DEFAULT_TRACE_RETENTION_MS = 7 * 86_400_000;
 
-const DURATION_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
+const durationUnitMs: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
 
 /** Where a process keeps its spans for the embedded flame graph. */
 export interface TraceStoreConfig {
@@ -56,7 +56,7 @@ export const traceStoreSchema = z
           });
           return z.NEVER;
         }
-        return Number(match[1]) * DURATION_UNIT_MS[match[2]!]!;
+        return Number(match[1]) * durationUnitMs[match[2]!]!;
       }),
     DATABASE_URL: postgresUrl(),
   })
