@@ -30,3 +30,15 @@ export const ATTR_GRAPHQL_OPERATION_TYPE = 'graphql.operation.type';
 export const ATTR_GRAPHQL_OPERATION_NAME = 'graphql.operation.name';
 /** How a GraphQL operation arrived at the gateway: http or websocket. */
 export const ATTR_GRAPHQL_TRANSPORT = 'widgetdc.graphql.transport';
+/** `gen_ai.operation.name`: embeddings, chat, … (OpenTelemetry GenAI semantic conventions). */
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+/** `gen_ai.provider.name`: openai, azure.ai.openai, or the offline provider's own name. */
+export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
+/** `gen_ai.request.model`: the model asked for. */
+export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
+/** `gen_ai.embeddings.dimension.count`: the size of each returned vector. */
+export const ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT = 'gen_ai.embeddings.dimension.count';
+/** `error.type`: the class of a failure. */
+export const ATTR_ERROR_TYPE = 'error.type';
+/** How many texts one embedding call turned into vectors. */
+export const ATTR_EMBEDDINGS_INPUT_COUNT = 'widgetdc.embeddings.input_count';

@@ -49,6 +49,11 @@ export interface Telemetry {
   readonly enabled: boolean;
   readonly tracerProvider: TracerProvider;
   readonly meterProvider: MeterProvider;
+  /**
+   * Hands every ended span to its processors' exporters and waits for them (the resource's host and
+   * process attributes are detected asynchronously, so even a simple processor exports a tick later).
+   */
+  flush(): Promise<void>;
   /** Flushes and stops every processor and reader (idempotent). */
   shutdown(): Promise<void>;
 }
@@ -125,6 +130,11 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
     enabled,
     tracerProvider: trace.getTracerProvider(),
     meterProvider: metrics.getMeterProvider(),
+    async flush() {
+      const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
+      const delegate = (provider.getDelegate?.() ?? provider) as { forceFlush?: () => Promise<void> };
+      await delegate.forceFlush?.();
+    },
     shutdown() {
       stopped ??= sdk
         .shutdown()
