@@ -3,7 +3,7 @@
 // the loader hook of @opentelemetry/instrumentation (import-in-the-middle), restricted to the
 // modules the instrumentations patch; CommonJS requires through require-in-the-middle. With
 // DATABASE_URL (and TRACE_RETENTION not 0) spans are also kept per tenant in PostgreSQL.
-import { register } from 'node:module';
+import { createRequire, register } from 'node:module';
 import { basename, dirname } from 'node:path';
 import { parseEnv } from '../config/env.ts';
 import { telemetrySchema, traceStoreSchema } from '../config/telemetry.ts';
@@ -51,3 +51,11 @@ export function serviceNameOf(entry: string): string {
   const file = basename(entry).replace(/\.[cm]?[jt]s$/, '');
   return file || basename(dirname(entry)) || 'widgetdc';
 }
+
+// An ESM `import { createServer } from 'node:http'` is not seen by require-in-the-middle, and the
+// loader hook is limited to the modules above: requiring node:http once lets the HTTP instrumentation
+// patch `Server.prototype.emit` (incoming requests get their server span and the caller's trace)
+// whoever loads the module later. Outgoing requests go through undici (fetch), traced by its own channel.
+const require = createRequire(import.meta.url);
+require('node:http');
+require('node:https');

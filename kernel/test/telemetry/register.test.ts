@@ -13,6 +13,8 @@ import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts
 import { ROOT_DIR } from '../../../gateway/src/compose.ts';
 
 const run = promisify(execFile);
+/** Nine processes start one after another; on a loaded machine that takes minutes. */
+const PLATFORM_TIMEOUT_MS = 400_000;
 
 /** A span as OTLP/JSON carries it, with its resource's service name. */
 interface ReceivedSpan {
@@ -119,6 +121,22 @@ async function graphql(query: string, bearer: string, variables?: Record<string,
   };
 }
 
+/** What the receiver holds, for a failure message. */
+function summary(): string {
+  const byService = new Map<string, Set<string>>();
+  for (const s of received) byService.set(s.service, (byService.get(s.service) ?? new Set()).add(s.name));
+  const consumed = received.filter((s) => s.name.startsWith('process '));
+  const traces = new Map<string, string[]>();
+  for (const s of received)
+    if (!s.name.startsWith('graphql.parseSchema') && s.name !== 'GET')
+      traces.set(s.traceId, [
+        ...(traces.get(s.traceId) ?? []),
+        `${s.service}:${s.name}#${s.spanId}<${s.parentSpanId ?? ''}`,
+      ]);
+  const tree = [...traces].map(([id, names]) => `${id}: ${names.join(', ')}`).join('\n');
+  return `received ${received.length} spans: ${[...byService].map(([k, v]) => `${k}: ${[...v].join(', ')}`).join(' | ')}; consumer spans: ${consumed.map((s) => `${s.service} ${s.name} ${s.traceId} parent ${s.parentSpanId}`).join('; ')}\n${tree}`;
+}
+
 async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
   const until = Date.now() + 90_000;
   while (Date.now() < until) {
@@ -126,7 +144,7 @@ async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined
     if (value !== undefined && value !== false) return value;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}; ${summary()}`);
 }
 
 beforeAll(async () => {
@@ -155,7 +173,7 @@ beforeAll(async () => {
     env.MIGRATION_DATABASE_URL = db.migrationUrl;
   }
   await startPlatform();
-});
+}, PLATFORM_TIMEOUT_MS);
 
 afterAll(async () => {
   if (platform && platform.exitCode === null) {
@@ -166,87 +184,93 @@ afterAll(async () => {
   await new Promise((resolve) => collector?.close(resolve));
   await db?.close();
   await rm(dataDir, { recursive: true, force: true });
-});
+}, PLATFORM_TIMEOUT_MS);
 
 describe('one trace across processes', () => {
-  it('follows a decision from the gateway through governance and the outbox to the worker', async () => {
-    const acme = await token('acme', 'alice', 'Admin');
-    const taskId = (await graphql('mutation { createTask(input: { title: "Traced" }) { id } }', acme)).data
-      ?.createTask?.id;
-    const requested = await graphql(
-      `mutation { requestApproval(input: { taskId: "${taskId}", riskLevel: HIGH, reason: "Sends mail" }) { id } }`,
-      acme,
-    );
-    expect(requested.errors).toBeUndefined();
-    const approver = await token('acme', 'bob', 'Approver');
-    const decided = await graphql(
-      'mutation Decide($id: ID!) { decideApproval(input: { id: $id, decision: APPROVE }) { id } }',
-      approver,
-      { id: requested.data?.requestApproval?.id },
-    );
-    expect(decided.errors).toBeUndefined();
+  it(
+    'follows a decision from the gateway through governance and the outbox to the worker',
+    async () => {
+      const acme = await token('acme', 'alice', 'Admin');
+      const taskId = (await graphql('mutation { createTask(input: { title: "Traced" }) { id } }', acme)).data
+        ?.createTask?.id;
+      const requested = await graphql(
+        `mutation { requestApproval(input: { taskId: "${taskId}", riskLevel: HIGH, reason: "Sends mail" }) { id } }`,
+        acme,
+      );
+      expect(requested.errors).toBeUndefined();
+      const approver = await token('acme', 'bob', 'Approver');
+      const decided = await graphql(
+        'mutation Decide($id: ID!) { decideApproval(input: { id: $id, decision: APPROVE }) { id } }',
+        approver,
+        { id: requested.data?.requestApproval?.id },
+      );
+      expect(decided.errors).toBeUndefined();
 
-    // The real OTLP exporter of every process delivered JSON to /v1/traces.
-    const operation = await eventually(
-      () => received.find((s) => s.name === 'mutation Decide' && s.service === 'gateway'),
-      'the gateway operation span',
-    );
-    const traceId = operation.traceId;
-    const consumer = await eventually(
-      () =>
-        received.find(
-          (s) => s.traceId === traceId && s.service === 'worker' && s.name === 'process approval.decided',
-        ),
-      'the worker span of approval.decided in the same trace',
-    );
-    expect(
-      requests.some((r) => r.path === '/v1/traces' && r.contentType.startsWith('application/json')),
-    ).toBe(true);
-    const spans = new Map(received.filter((s) => s.traceId === traceId).map((s) => [s.spanId, s]));
-    const ancestors = (span: ReceivedSpan) => {
-      const chain: ReceivedSpan[] = [];
-      for (
-        let p = span.parentSpanId && spans.get(span.parentSpanId);
-        p;
-        p = p.parentSpanId && spans.get(p.parentSpanId)
-      )
-        chain.push(p);
-      return chain;
-    };
-    const names = (list: ReceivedSpan[]) => list.map((s) => `${s.service}:${s.name}`);
+      // The real OTLP exporter of every process delivered JSON to /v1/traces.
+      const operation = await eventually(
+        () => received.find((s) => s.name === 'mutation Decide' && s.service === 'gateway'),
+        'the gateway operation span',
+      );
+      const traceId = operation.traceId;
+      const consumer = await eventually(
+        () =>
+          received.find(
+            (s) => s.traceId === traceId && s.service === 'worker' && s.name === 'process approval.decided',
+          ),
+        'the worker span of approval.decided in the same trace',
+      );
+      expect(
+        requests.some((r) => r.path === '/v1/traces' && r.contentType.startsWith('application/json')),
+      ).toBe(true);
+      const spans = new Map(received.filter((s) => s.traceId === traceId).map((s) => [s.spanId, s]));
+      const ancestors = (span: ReceivedSpan) => {
+        const chain: ReceivedSpan[] = [];
+        for (
+          let p = span.parentSpanId && spans.get(span.parentSpanId);
+          p;
+          p = p.parentSpanId && spans.get(p.parentSpanId)
+        )
+          chain.push(p);
+        return chain;
+      };
+      const names = (list: ReceivedSpan[]) => list.map((s) => `${s.service}:${s.name}`);
 
-    // gateway: HTTP server span → operation span → gateway.request (a child, not a sibling)
-    const httpSpan = spans.get(operation.parentSpanId!)!;
-    expect(httpSpan).toMatchObject({ service: 'gateway', kind: 2 });
-    expect(httpSpan.parentSpanId ?? '').toBe('');
-    const gatewayRequest = [...spans.values()].filter((s) => s.name === 'gateway.request');
-    expect(gatewayRequest).toHaveLength(1);
-    expect(gatewayRequest[0]!.parentSpanId).toBe(operation.spanId);
-    // the consumer's span descends from governance's request, which descends from the gateway's operation
-    const chain = ancestors(consumer);
-    expect(chain.at(-1)).toBe(httpSpan);
-    expect(names(chain)).toContain('gateway:mutation Decide');
-    expect(chain.some((s) => s.service === 'governance' && s.kind === 2)).toBe(true);
-    expect(consumer.attributes).toMatchObject({ 'messaging.consumer.group.name': 'agent-approvals' });
-    // no duplicated spans: one parse and one validation per service that parsed the operation
-    for (const service of new Set([...spans.values()].map((s) => s.service))) {
-      const own = [...spans.values()].filter((s) => s.service === service);
-      expect(own.filter((s) => s.name === 'graphql.validate').length).toBeLessThanOrEqual(1);
-      expect(own.filter((s) => s.name === 'graphql.parse').length).toBeLessThanOrEqual(1);
-    }
-    expect(
-      [...spans.values()].filter((s) => s.name === 'graphql.validate' && s.service === 'gateway'),
-    ).toHaveLength(1);
+      // gateway: HTTP server span → operation span → gateway.request (a child, not a sibling)
+      const httpSpan = spans.get(operation.parentSpanId!)!;
+      expect(httpSpan).toMatchObject({ service: 'gateway', kind: 2 });
+      expect(httpSpan.parentSpanId ?? '').toBe('');
+      const gatewayRequest = [...spans.values()].filter((s) => s.name === 'gateway.request');
+      expect(gatewayRequest).toHaveLength(1);
+      expect(gatewayRequest[0]!.parentSpanId).toBe(operation.spanId);
+      // the consumer's span descends from governance's request, which descends from the gateway's operation
+      const chain = ancestors(consumer);
+      expect(chain.at(-1)).toBe(httpSpan);
+      expect(names(chain)).toContain('gateway:mutation Decide');
+      expect(chain.some((s) => s.service === 'governance' && s.kind === 2)).toBe(true);
+      expect(consumer.attributes).toMatchObject({ 'messaging.consumer.group.name': 'agent-approvals' });
+      // no duplicated spans: one parse and one validation per service that parsed the operation
+      for (const service of new Set([...spans.values()].map((s) => s.service))) {
+        const own = [...spans.values()].filter((s) => s.service === service);
+        expect(own.filter((s) => s.name === 'graphql.validate').length).toBeLessThanOrEqual(1);
+        expect(own.filter((s) => s.name === 'graphql.parse').length).toBeLessThanOrEqual(1);
+      }
+      expect(
+        [...spans.values()].filter((s) => s.name === 'graphql.validate' && s.service === 'gateway'),
+      ).toHaveLength(1);
 
-    // the same spans are kept in the tenant's store: trace(id) returns them to an Admin of acme only
-    const TRACE = 'query ($id: ID!) { trace(id: $id) { services spanCount roots { name service } } }';
-    const stored = await eventually(async () => {
-      const found = (await graphql(TRACE, acme, { id: traceId })).data?.trace;
-      return found?.services?.includes('worker') && found.services.includes('governance') ? found : undefined;
-    }, 'the stored trace');
-    expect(stored.services).toEqual(expect.arrayContaining(['gateway', 'governance', 'worker']));
-    expect(stored.roots).toEqual([{ name: httpSpan.name, service: 'gateway' }]);
-    const stranger = await token('initech', 'ivan', 'Admin');
-    expect((await graphql(TRACE, stranger, { id: traceId })).data?.trace).toBeNull();
-  });
+      // the same spans are kept in the tenant's store: trace(id) returns them to an Admin of acme only
+      const TRACE = 'query ($id: ID!) { trace(id: $id) { services spanCount roots { name service } } }';
+      const stored = await eventually(async () => {
+        const found = (await graphql(TRACE, acme, { id: traceId })).data?.trace;
+        return found?.services?.includes('worker') && found.services.includes('governance')
+          ? found
+          : undefined;
+      }, 'the stored trace');
+      expect(stored.services).toEqual(expect.arrayContaining(['gateway', 'governance', 'worker']));
+      expect(stored.roots).toEqual([{ name: httpSpan.name, service: 'gateway' }]);
+      const stranger = await token('initech', 'ivan', 'Admin');
+      expect((await graphql(TRACE, stranger, { id: traceId })).data?.trace).toBeNull();
+    },
+    PLATFORM_TIMEOUT_MS,
+  );
 });
