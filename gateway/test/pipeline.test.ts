@@ -76,6 +76,16 @@ describe('one pipeline for HTTP and WebSocket operations', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     const byName = Object.fromEntries(spans.getFinishedSpans().map((s) => [s.name, s.attributes]));
+    const span = (name: string) => spans.getFinishedSpans().find((s) => s.name === name)!;
+    // @apollo/gateway's request span is a child of the operation span, not its sibling.
+    expect(span('gateway.request').parentSpanContext?.spanId).toBe(span('query Switch').spanContext().spanId);
+    // A subscription's trace is like a query's: the message span holds the set-up, the operation span is its child.
+    expect(span('subscription.Changes').parentSpanContext?.spanId).toBe(
+      span(SUBSCRIBE_MESSAGE_SPAN).spanContext().spanId,
+    );
+    expect(span('subscription.Changes').spanContext().traceId).toBe(
+      span(SUBSCRIBE_MESSAGE_SPAN).spanContext().traceId,
+    );
     expect(byName['query Switch']).toMatchObject({
       'graphql.operation.type': 'query',
       'graphql.operation.name': 'Switch',
