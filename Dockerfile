@@ -25,7 +25,8 @@ RUN node console/build.ts
 FROM node:24-bookworm-slim AS app
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
-    APOLLO_TELEMETRY_DISABLED=1
+    APOLLO_TELEMETRY_DISABLED=1 \
+    NODE_OPTIONS=--import=./kernel/src/telemetry/register.ts
 WORKDIR /app
 # Everything below stays owned by root and read-only to the `node` user that runs the processes.
 COPY --from=deps /app/node_modules ./node_modules

@@ -22,7 +22,10 @@ const mappers: Record<string, Record<string, string>> = {
     KillSwitch: '../domain/kill-switch.entity.ts#KillSwitch as KillSwitchEntity',
     Task: '{ id: string }',
   },
-  audit: { AuditEvent: '../domain/audit-event.entity.ts#AuditEvent as AuditEventEntity' },
+  audit: {
+    AuditEvent: '../domain/audit-event.entity.ts#AuditEvent as AuditEventEntity',
+    Trace: '../observability/trace-store.ts#TraceSummary as TraceSummaryModel',
+  },
 };
 
 const config: CodegenConfig = {

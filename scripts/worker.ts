@@ -3,12 +3,14 @@
 // outbox relay. Start N of these with the same --group and they share the work. The worker acts as
 // its own app identity, proven by a verified service token (AUTH_SERVICE_* with Entra ID, else the
 // dev issuer's keys in WIDGETDC_DATA_DIR with AUTH_ISSUER/AUTH_JWKS_URL, as `npm start` sets them).
+// OpenTelemetry is started by `--import ./kernel/src/telemetry/register.ts` (npm run worker, npm start).
 import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { metrics } from '@opentelemetry/api';
 import { registerEventBusMetrics } from '#events/admin/metrics.ts';
 import { loadEventsConfig } from '#events/config.ts';
 import { type ConsumerDefinition, topicsOf } from '#events/consumer/consumer.ts';
@@ -22,7 +24,7 @@ import { ConfigError } from '#kernel/errors.ts';
 import { startProbeServer } from '#kernel/http/probes.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { onShutdown } from '#kernel/process/lifecycle.ts';
-import { setupTelemetry } from '#kernel/telemetry/setup.ts';
+import { shutdownTelemetry } from '#kernel/telemetry/sdk.ts';
 
 /** How often the worker logs its progress. */
 const PROGRESS_INTERVAL_MS = 10_000;
@@ -31,7 +33,6 @@ const ROOT = join(import.meta.dirname, '..');
 const config = loadConfig();
 const events = loadEventsConfig();
 const logger = createLogger('worker', config.log);
-const telemetry = setupTelemetry({ serviceName: 'worker', otlpEndpoint: config.otlpEndpoint });
 
 const { values } = parseArgs({
   options: {
@@ -118,10 +119,7 @@ try {
     retryBackoffMs: events.retryBackoffMs,
     logger,
   });
-  const unregisterMetrics = registerEventBusMetrics(
-    telemetry.meterProvider.getMeter('widgetdc.events'),
-    transport,
-  );
+  const unregisterMetrics = registerEventBusMetrics(metrics.getMeter('widgetdc.events'), transport);
   relay?.start();
   await worker.start();
   // Ready while the database answers; the transport's own failures surface as the worker's errors.
@@ -160,7 +158,6 @@ try {
     unregisterMetrics();
     await transport.close();
     await orm.close();
-    await telemetry.shutdown();
     logger.info('stopped', { ...worker.counters });
   }, logger);
   logger.info(
@@ -173,6 +170,6 @@ try {
 } catch (error) {
   if (error instanceof ConfigError) logger.error(error.message);
   else logger.error('worker failed to start', { error: String(error) });
-  await telemetry.shutdown();
+  await shutdownTelemetry();
   process.exit(1);
 }

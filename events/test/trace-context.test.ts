@@ -8,7 +8,7 @@ import { EventWorker } from '#events/consumer/worker.ts';
 import { publish } from '#events/producer/outbox.ts';
 import { OutboxRelay } from '#events/producer/relay.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
-import { setupTelemetry, type Telemetry } from '#kernel/telemetry/setup.ts';
+import { startTelemetry, type Telemetry } from '#kernel/telemetry/sdk.ts';
 import { extractTraceContext, injectTraceContext } from '#kernel/telemetry/trace-context.ts';
 import { SampleUploaded } from '#testing/sample-events.ts';
 import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
@@ -22,7 +22,11 @@ let issuer: TestIssuer;
 const exporter = new InMemorySpanExporter();
 
 beforeAll(async () => {
-  telemetry = setupTelemetry({ serviceName: 'test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  telemetry = startTelemetry({
+    serviceName: 'test',
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    instrumentations: [],
+  });
   db = await createTestDatabase();
   orm = await appOrm(db);
   issuer = await startTestIssuer();

@@ -20,6 +20,7 @@ import { introspectionPlugin } from './introspection-plugin.ts';
 import { createInProcessPubSub } from './live/in-process-pubsub.ts';
 import type { LivePubSub } from './live/live-pubsub.ts';
 import { createGatewayPipeline } from './pipeline/gateway-pipeline.ts';
+import { inOperationSpan } from './pipeline/use-tracing.ts';
 import { probeSubgraphs } from './readiness.ts';
 import { createSubgraphFetcher } from './subgraph-fetcher.ts';
 import { loadSubgraphFetcherConfig } from './subgraph-fetcher-config.ts';
@@ -149,7 +150,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const overHttp = apolloPipeline(pipeline);
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: inOperationSpans(gateway),
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError,
@@ -224,5 +225,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await upload.close();
       if (!options.live) await live.close();
     },
+  };
+}
+
+/**
+ * The gateway with its executor run inside each operation's span (useTracing), so that
+ * `gateway.request` and what it plans and fetches are children of the operation span.
+ */
+function inOperationSpans(
+  gateway: ApolloGateway,
+): Pick<ApolloGateway, 'load' | 'onSchemaLoadOrUpdate' | 'stop'> {
+  return {
+    async load(options) {
+      const loaded = await gateway.load(options);
+      const { executor } = loaded;
+      return { ...loaded, executor: (request) => inOperationSpan(request.context, () => executor(request)) };
+    },
+    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
+    stop: () => gateway.stop(),
   };
 }

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createLogger } from '#kernel/logger.ts';
-import { setupTelemetry, type Telemetry } from '#kernel/telemetry/setup.ts';
+import { startTelemetry, type Telemetry } from '#kernel/telemetry/sdk.ts';
 import { SUPERGRAPH_FILE } from '../src/compose.ts';
 import { type GatewayOptions, type RunningGateway, startGateway } from '../src/gateway.ts';
+import { SUBSCRIBE_MESSAGE_SPAN } from '../src/subscriptions/subscription-tracing.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { connectWs, type TestWsClient } from './support/ws-client.ts';
 
@@ -16,7 +17,11 @@ const gateways: RunningGateway[] = [];
 const clients: TestWsClient[] = [];
 
 beforeAll(async () => {
-  telemetry = setupTelemetry({ serviceName: 'test', spanProcessors: [new SimpleSpanProcessor(spans)] });
+  telemetry = startTelemetry({
+    serviceName: 'test',
+    spanProcessors: [new SimpleSpanProcessor(spans)],
+    instrumentations: [],
+  });
   platform = await startTestPlatform();
   for (const tenant of ['acme', 'globex']) {
     await platform.post({ query: '{ killSwitch { engaged } }' }, await platform.issuer.token(tenant));
@@ -62,17 +67,31 @@ describe('one pipeline for HTTP and WebSocket operations', () => {
     const client = connect(platform.gateway, token);
     await client.acknowledged;
     client.subscribe('s', 'subscription Changes { taskStatusChanged { taskId } }');
-    // The span ends once the subscription is set up; wait for it rather than for an event.
-    while (!spans.getFinishedSpans().some((s) => s.name === 'subscription Changes')) {
+    // @envelop/opentelemetry's span lasts as long as the subscription: end it, then wait for the span.
+    while (!spans.getFinishedSpans().some((s) => s.name === SUBSCRIBE_MESSAGE_SPAN)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    client.complete('s');
+    while (!spans.getFinishedSpans().some((s) => s.name === 'subscription.Changes')) {
       await new Promise((r) => setTimeout(r, 10));
     }
     const byName = Object.fromEntries(spans.getFinishedSpans().map((s) => [s.name, s.attributes]));
+    const span = (name: string) => spans.getFinishedSpans().find((s) => s.name === name)!;
+    // @apollo/gateway's request span is a child of the operation span, not its sibling.
+    expect(span('gateway.request').parentSpanContext?.spanId).toBe(span('query Switch').spanContext().spanId);
+    // A subscription's trace is like a query's: the message span holds the set-up, the operation span is its child.
+    expect(span('subscription.Changes').parentSpanContext?.spanId).toBe(
+      span(SUBSCRIBE_MESSAGE_SPAN).spanContext().spanId,
+    );
+    expect(span('subscription.Changes').spanContext().traceId).toBe(
+      span(SUBSCRIBE_MESSAGE_SPAN).spanContext().traceId,
+    );
     expect(byName['query Switch']).toMatchObject({
       'graphql.operation.type': 'query',
       'graphql.operation.name': 'Switch',
       'widgetdc.graphql.transport': 'http',
     });
-    expect(byName['subscription Changes']).toMatchObject({
+    expect(byName['subscription.Changes']).toMatchObject({
       'graphql.operation.type': 'subscription',
       'widgetdc.graphql.transport': 'websocket',
       'widgetdc.tenant.id': expect.any(String),

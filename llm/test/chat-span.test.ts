@@ -1,5 +1,5 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { setupTelemetry, type Telemetry } from '#kernel/telemetry/setup.ts';
+import { startTelemetry, type Telemetry } from '#kernel/telemetry/sdk.ts';
 import { ChatClient } from '#llm/chat-client.ts';
 import { type FakeChatServer, reply, startFakeChatServer } from '#testing/fake-chat-server.ts';
 
@@ -7,7 +7,11 @@ const exporter = new InMemorySpanExporter();
 let telemetry: Telemetry;
 let fake: FakeChatServer;
 beforeAll(async () => {
-  telemetry = setupTelemetry({ serviceName: 'test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  telemetry = startTelemetry({
+    serviceName: 'test',
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    instrumentations: [],
+  });
   fake = await startFakeChatServer();
 });
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Logger } from '#kernel/logger.ts';
+import { TELEMETRY_REGISTER_MODULE } from '#kernel/telemetry/sdk.ts';
 
 /** How long a service may take to announce it is ready. */
 export const START_TIMEOUT_MS = 60_000;
@@ -139,6 +140,8 @@ export class Supervisor {
       env: service.env,
       stdio: ['ignore', 'inherit', readyLine ? 'pipe' : 'inherit', 'ipc'],
       execPath: process.execPath,
+      // OpenTelemetry starts before the service loads what it instruments.
+      execArgv: [...process.execArgv, '--import', TELEMETRY_REGISTER_MODULE],
     });
     service.child = child;
     let ready = false;

@@ -1,4 +1,4 @@
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { context as otelContext, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Identity } from '#kernel/auth/identity.ts';
 import type { OperationPlugin } from '#kernel/graphql/pipeline/operation-plugin.ts';
 import {
@@ -11,16 +11,22 @@ import {
 /** Name of the gateway's tracer. */
 export const GATEWAY_TRACER = 'widgetdc.gateway';
 
+/** The operation span of each HTTP request's context, for {@link inOperationSpan}. */
+const operationSpans = new WeakMap<object, Span>();
+
 /**
- * One span per operation (`query tasks`, `subscription onTask`), over HTTP and WebSocket alike, with
- * the operation's type and name, the transport and the caller's tenant; errors mark it failed. A
- * subscription's span covers its set-up, not its whole life.
+ * One span per HTTP operation (`query tasks`), with the operation's type and name, the transport and
+ * the caller's tenant; errors mark it failed. It is a child of the HTTP server span and the parent of
+ * @apollo/gateway's `gateway.request` (see {@link inOperationSpan}). Over WebSocket the operation span
+ * is @envelop/opentelemetry's (`subscriptions/subscription-tracing.ts`): a second one here would
+ * duplicate it.
  */
 export function useTracing<TContext extends { identity: Identity }>(): OperationPlugin<TContext> {
   const tracer = trace.getTracer(GATEWAY_TRACER);
   return {
     name: 'tracing',
     onExecute({ operation, context, transport }) {
+      if (transport === 'websocket') return undefined;
       const name = operation.name?.value;
       const span = tracer.startSpan(name ? `${operation.operation} ${name}` : operation.operation, {
         attributes: {
@@ -30,10 +36,20 @@ export function useTracing<TContext extends { identity: Identity }>(): Operation
           [ATTR_TENANT_ID]: context.identity.tenantId,
         },
       });
+      operationSpans.set(context, span);
       return (errors) => {
         if (errors?.length) span.setStatus({ code: SpanStatusCode.ERROR, message: errors[0]?.message });
         span.end();
       };
     },
   };
+}
+
+/**
+ * Runs `fn` (the gateway's executor) inside the operation span of `contextValue`, so the planner's and
+ * fetchers' spans are its children rather than its siblings.
+ */
+export function inOperationSpan<T>(contextValue: object, fn: () => T): T {
+  const span = operationSpans.get(contextValue);
+  return span ? otelContext.with(trace.setSpan(otelContext.active(), span), fn) : fn();
 }

@@ -16,6 +16,7 @@ import { TenantConnections, tooManySubscriptions } from './connection-caps.ts';
 import { type SubscriptionContext, subscribeToEvents } from './event-stream.ts';
 import type { EventExecutor } from './federated-events.ts';
 import type { SubscriptionLimits } from './subscription-limits.ts';
+import { createTracedEngine, traceSubscribeMessage } from './subscription-tracing.ts';
 import type { TenantCheck } from './tenant-probe.ts';
 
 /** Close codes of the gateway's WebSocket endpoint (graphql-ws reserves 4400-4499 for such refusals). */
@@ -82,6 +83,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
   const contexts = new WeakMap<Ctx, GatewayContext>();
   const executions = new WeakMap<Ctx, Map<string, ExecutionEnd>>();
   const tenants = new TenantConnections(options.limits.maxConnectionsPerTenant);
+  // Subscriptions stream the gateway's live events (event-stream.ts), traced like queries.
+  const engine = createTracedEngine(subscribeToEvents);
   const wss = new WebSocketServer({
     server: options.server,
     path: options.path,
@@ -101,8 +104,10 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
   const disposable = useServer<Record<string, unknown>, Record<PropertyKey, never>>(
     {
       schema: () => options.apiSchema(),
-      subscribe: subscribeToEvents,
       isProd: true,
+      // @envelop/opentelemetry traces every operation (subscription-tracing.ts).
+      execute: engine.execute as never,
+      subscribe: engine.subscribe as never,
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         try {
@@ -157,7 +162,11 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
           connectionOpen: () => socket.readyState === socket.OPEN,
         };
         const schema = options.apiSchema();
-        const resolved = await pipeline.prepare(schema, payload, contextValue, 'websocket');
+        const resolved = await traceSubscribeMessage(
+          contextValue,
+          () => pipeline.prepare(schema, payload, contextValue, 'websocket'),
+          (r) => (isRefusal(r) ? r[0]?.message : undefined),
+        );
         if (isRefusal(resolved)) return [...resolved];
         const ends = executions.get(ctx) ?? new Map<string, ExecutionEnd>();
         executions.set(ctx, ends);

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { trace } from '@opentelemetry/api';
 import { bearerToken } from '../auth/bearer.ts';
 import type { Identity } from '../auth/identity.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { type TenantScope, tenantScope } from '../db/tenant-context.ts';
 import type { TenantDirectory } from '../db/tenant-directory.ts';
 import { AppError } from '../errors.ts';
+import { ATTR_TENANT_ID } from '../telemetry/attributes.ts';
 import { toGraphQLError } from './errors.ts';
 
 /** What every subgraph resolver receives: a verified identity and its tenant-bound database scope. */
@@ -59,6 +61,8 @@ export function createContextFactory(options: ContextFactoryOptions) {
     try {
       const identity = await options.verifier(bearerToken(headers.authorization));
       await options.tenants.ensureRegistered(identity);
+      // The request's spans (and the trace store's tenant) belong to the verified tenant.
+      trace.getActiveSpan()?.setAttribute(ATTR_TENANT_ID, identity.tenantId);
       return requestContext(identity, options, requestIdOf(headers), headers.authorization);
     } catch (error) {
       throw error instanceof AppError ? toGraphQLError(error) : error;

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.ts';
+import { shutdownTelemetry } from '../telemetry/sdk.ts';
 
 /** How long shutdown may take before the process exits anyway. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -17,13 +18,16 @@ export function onShutdown(close: () => Promise<void>, logger: Logger): void {
       logger.error(`shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting`);
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
-    close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('shutdown failed', { message: String(error) });
-        process.exit(1);
-      },
-    );
+    // Spans of the last requests are flushed after the service closed, before the process exits.
+    close()
+      .finally(shutdownTelemetry)
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error('shutdown failed', { message: String(error) });
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -60,3 +60,7 @@ export const ATTR_ERROR_TYPE = 'error.type';
 export const ATTR_LLM_ATTEMPTS = 'widgetdc.llm.attempts';
 /** Milliseconds from the call to the first streamed text. */
 export const ATTR_LLM_TIME_TO_FIRST_TOKEN_MS = 'widgetdc.llm.time_to_first_token_ms';
+/** `gen_ai.embeddings.dimension.count`: the size of each returned vector. */
+export const ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT = 'gen_ai.embeddings.dimension.count';
+/** How many texts one embedding call turned into vectors. */
+export const ATTR_EMBEDDINGS_INPUT_COUNT = 'widgetdc.embeddings.input_count';

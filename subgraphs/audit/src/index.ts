@@ -1,4 +1,4 @@
-import { loadConfig } from '#kernel/config.ts';
+import { loadConfig, parseEnv, traceStoreSchema } from '#kernel/config.ts';
 import { assertApplicationRole } from '#kernel/db/app-role-guard.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { ConfigError } from '#kernel/errors.ts';
@@ -10,6 +10,7 @@ import { ChainAnchor } from './anchor/chain-anchor.ts';
 import { startCheckpointTimer } from './anchor/checkpointer.ts';
 import { loadAuditConfig } from './config.ts';
 import { AuditEventSchema } from './domain/audit-event.entity.ts';
+import { startTraceSweeper } from './observability/trace-sweeper.ts';
 import { createAuditSubgraph } from './subgraph.ts';
 
 /** Connections of the checkpoint timer's own pool (one round at a time). */
@@ -36,9 +37,13 @@ const timer =
   audit.checkpointIntervalMs > 0
     ? startCheckpointTimer(orm, anchor, audit.checkpointIntervalMs, logger.child('checkpoint'))
     : undefined;
+// Stored spans (every process writes its own) are swept here, past TRACE_RETENTION (ADR 0024).
+const { retentionMs } = parseEnv(traceStoreSchema, process.env);
+const sweeper = retentionMs > 0 ? startTraceSweeper(orm, retentionMs, logger.child('traces')) : undefined;
 await runSubgraph(createAuditSubgraph({ anchor }), {
   port: audit.port,
   onClose: async () => {
+    await sweeper?.stop();
     await timer?.stop();
     await orm.close();
   },

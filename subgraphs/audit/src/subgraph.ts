@@ -5,6 +5,7 @@ import { AuditEventSchema } from './domain/audit-event.entity.ts';
 import { AuditEvent } from './resolvers/AuditEvent.ts';
 import { mutationResolvers } from './resolvers/Mutation.ts';
 import { queryResolvers } from './resolvers/Query.ts';
+import { Trace } from './resolvers/Trace.ts';
 
 /** What the audit subgraph needs. */
 export interface AuditDependencies {
@@ -23,6 +24,7 @@ export function createAuditSubgraph(dependencies: AuditDependencies = {}): Subgr
       Query: queryResolvers(anchor),
       Mutation: mutationResolvers(anchor),
       AuditEvent,
+      Trace,
     } as SubgraphDefinition['resolvers'],
     entities: [AuditEventSchema],
   };

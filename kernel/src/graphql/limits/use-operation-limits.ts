@@ -1,3 +1,5 @@
+import { context, trace } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { type GraphQLError, validate } from 'graphql';
 import type { Logger } from '../../logger.ts';
 import type { OperationPlugin, ResolvedOperation } from '../pipeline/operation-plugin.ts';
@@ -7,6 +9,9 @@ import { depthRule } from './depth-rule.ts';
 import { directiveRule } from './directive-rule.ts';
 import { checkEntities } from './entities.ts';
 import { limitError, type OperationLimits } from './operation-limits.ts';
+
+/** Name of the span of the depth, alias and directive checks. */
+export const LIMITS_SPAN = 'graphql.limits';
 
 /** Options of {@link useOperationLimits}. */
 export interface OperationLimitsPluginOptions {
@@ -42,8 +47,17 @@ export function useOperationLimits<TContext>(
     aliasRule(limits.maxAliases),
     directiveRule(limits.maxDirectives),
   ];
+  const tracer = trace.getTracer('widgetdc.graphql');
   const refusalOf = ({ schema, document, operation, variables }: ResolvedOperation<TContext>) => {
-    const [broken] = validate(schema, document, rules);
+    // One span of its own: graphql-js's validate here runs only the limit rules, and the GraphQL
+    // instrumentation would report it as a second `graphql.validate` of the same operation.
+    const [broken] = tracer.startActiveSpan(LIMITS_SPAN, (span) => {
+      try {
+        return context.with(suppressTracing(context.active()), () => validate(schema, document, rules));
+      } finally {
+        span.end();
+      }
+    });
     return (
       broken ??
       checkEntities(document, operation, variables, limits.maxEntities) ??

@@ -7,6 +7,13 @@ import type { ChainAnchor } from '../anchor/chain-anchor.ts';
 import { AuditEvent } from '../domain/audit-event.entity.ts';
 import type { AuditFilter } from '../domain/audit-event.repository.ts';
 import { toJsonLine } from '../domain/audit-export.ts';
+import {
+  findTrace,
+  listTraces,
+  parseTraceId,
+  type TraceFilter,
+  traceKey,
+} from '../observability/trace-store.ts';
 
 /** Most rows one GraphQL export returns; the CLI (`npm run audit:export`) streams any number. */
 export const MAX_EXPORT_ROWS = 10_000;
@@ -71,7 +78,24 @@ export const queryResolvers = (anchor: ChainAnchor | null): QueryResolvers => ({
       return { jsonLines, count: rows.length, from: args.from, to: args.to };
     });
   },
+
+  ...traceResolvers,
 });
+
+/** Traces and their span trees (the embedded flame graph, ADR 0024). */
+const traceResolvers = {
+  trace(_: unknown, args: { id: string }, ctx: RequestContext) {
+    const id = parseTraceId(args.id);
+    return ctx.db.run((em) => findTrace(em, id));
+  },
+  async traces(_: unknown, args: PageArgs & { filter?: TraceFilter | null }, ctx: RequestContext) {
+    const page = parsePageArgs(args);
+    const filter = args.filter ?? {};
+    checkRange(filter.from, filter.to);
+    const rows = await ctx.db.run((em) => listTraces(em, filter, page));
+    return toConnection(rows, page, traceKey);
+  },
+};
 
 function checkRange(from: Date | null | undefined, to: Date | null | undefined): void {
   if (from && to && from.getTime() >= to.getTime()) {

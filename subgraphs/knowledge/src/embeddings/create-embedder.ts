@@ -4,26 +4,34 @@ import type { EmbeddingsConfig } from '../config.ts';
 import type { Embedder } from './embedder.ts';
 import { HashedTrigramEmbedder } from './hashed-embedder.ts';
 import { OpenAiEmbedder } from './openai-embedder.ts';
+import { tracedEmbedder } from './traced-embedder.ts';
 import { UniversalSentenceEncoder } from './use-embedder.ts';
 
-/** The embedder the configuration names. */
+/** The embedder the configuration names, each call traced as a GenAI span. */
 export function createEmbedder(config: EmbeddingsConfig): Embedder {
   switch (config.provider) {
     case 'use':
-      return new UniversalSentenceEncoder();
+      return tracedEmbedder(new UniversalSentenceEncoder(), 'widgetdc.use');
     case 'hashed':
-      return new HashedTrigramEmbedder(config.dimensions);
+      return tracedEmbedder(new HashedTrigramEmbedder(config.dimensions), 'widgetdc.hashed');
     case 'openai':
-      return new OpenAiEmbedder({
-        endpoint: config.endpoint!,
-        apiKey: config.apiKey,
-        model: config.model!,
-        dimensions: config.dimensions,
-        batchSize: config.batchSize,
-        timeoutMs: config.timeoutMs,
-        maxRetries: config.maxRetries,
-      });
+      return tracedEmbedder(
+        openAi(config),
+        config.endpoint?.includes('/openai/deployments/') ? 'azure.ai.openai' : 'openai',
+      );
   }
+}
+
+function openAi(config: EmbeddingsConfig): Embedder {
+  return new OpenAiEmbedder({
+    endpoint: config.endpoint!,
+    apiKey: config.apiKey,
+    model: config.model!,
+    dimensions: config.dimensions,
+    batchSize: config.batchSize,
+    timeoutMs: config.timeoutMs,
+    maxRetries: config.maxRetries,
+  });
 }
 
 /** Dimensions of `knowledge.chunks.embedding` (pgvector keeps them in the column's type modifier). */

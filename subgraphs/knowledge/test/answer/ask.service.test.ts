@@ -1,6 +1,6 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { Identity } from '#kernel/auth/identity.ts';
-import { setupTelemetry, type Telemetry } from '#kernel/telemetry/setup.ts';
+import { startTelemetry, type Telemetry } from '#kernel/telemetry/sdk.ts';
 import { ANSWER_STAGES } from '../../src/answer/ask.service.ts';
 import { NO_ANSWER } from '../../src/answer/offline-answerer.ts';
 import { CORPUS } from '../fixtures/corpus.ts';
@@ -9,7 +9,11 @@ import { useIngestSuite } from '../support.ts';
 const exporter = new InMemorySpanExporter();
 let telemetry: Telemetry;
 beforeAll(() => {
-  telemetry = setupTelemetry({ serviceName: 'test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  telemetry = startTelemetry({
+    serviceName: 'test',
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    instrumentations: [],
+  });
 });
 afterAll(() => telemetry?.shutdown());
 

@@ -1,0 +1,276 @@
+// One trace follows a request across processes: `npm start` runs every service with
+// `--import kernel/src/telemetry/register.ts`; a decision of an approval goes gateway → governance →
+// outbox → relay → the agent-approvals worker. Every process exports to a local OTLP/HTTP receiver
+// (the real exporter) and keeps its spans in the tenant's store, which `trace(id)` reads back.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
+import { ROOT_DIR } from '../../../gateway/src/compose.ts';
+
+const run = promisify(execFile);
+/** Nine processes start one after another; on a loaded machine that takes minutes. */
+const PLATFORM_TIMEOUT_MS = 400_000;
+
+/** A span as OTLP/JSON carries it, with its resource's service name. */
+interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  service: string;
+  attributes: Record<string, unknown>;
+}
+
+let db: TestDatabase | undefined;
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+let gatewayUrl: string;
+let collector: Server;
+let platform: ChildProcess | undefined;
+const received: ReceivedSpan[] = [];
+const requests: { path: string; contentType: string }[] = [];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+type OtlpValue = { stringValue?: string; intValue?: string; boolValue?: boolean; doubleValue?: number };
+const otlpValue = (v: OtlpValue) => v.stringValue ?? v.intValue ?? v.boolValue ?? v.doubleValue;
+const attributesOf = (list: { key: string; value: OtlpValue }[] = []) =>
+  Object.fromEntries(list.map((a) => [a.key, otlpValue(a.value)]));
+
+/** Receives OTLP/HTTP JSON traces (and accepts anything else without reading it). */
+function startCollector(): Promise<string> {
+  collector = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      requests.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '' });
+      if (req.url === '/v1/traces') {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          resourceSpans: {
+            resource: { attributes: { key: string; value: OtlpValue }[] };
+            scopeSpans: { spans: (Omit<ReceivedSpan, 'service' | 'attributes'> & { attributes: [] })[] }[];
+          }[];
+        };
+        for (const rs of body.resourceSpans) {
+          const service = String(attributesOf(rs.resource.attributes)['service.name']);
+          for (const ss of rs.scopeSpans)
+            for (const s of ss.spans)
+              received.push({ ...s, service, attributes: attributesOf(s.attributes) });
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  return new Promise((resolve) =>
+    collector.listen(0, '127.0.0.1', () =>
+      resolve(`http://127.0.0.1:${(collector.address() as { port: number }).port}`),
+    ),
+  );
+}
+
+function startPlatform(): Promise<void> {
+  const child = spawn(process.execPath, [join(ROOT_DIR, 'scripts', 'start.ts')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  platform = child;
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('WidgeTDC is ready')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) =>
+      reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`)),
+    );
+  });
+}
+
+async function token(tenant: string, user: string, roles: string): Promise<string> {
+  const { stdout } = await run(
+    process.execPath,
+    [join(ROOT_DIR, 'scripts', 'token.ts'), '--tenant', tenant, '--user', user, '--roles', roles],
+    { env },
+  );
+  return stdout.trim().split('\n').at(-1)!;
+}
+
+async function graphql(query: string, bearer: string, variables?: Record<string, unknown>) {
+  const res = await fetch(gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as {
+    data?: Record<string, { id?: string; services?: string[]; roots?: unknown[] } | null>;
+    errors?: unknown[];
+  };
+}
+
+/** What the receiver holds, for a failure message. */
+function summary(): string {
+  const byService = new Map<string, Set<string>>();
+  for (const s of received) byService.set(s.service, (byService.get(s.service) ?? new Set()).add(s.name));
+  const consumed = received.filter((s) => s.name.startsWith('process '));
+  const traces = new Map<string, string[]>();
+  for (const s of received)
+    if (!s.name.startsWith('graphql.parseSchema') && s.name !== 'GET')
+      traces.set(s.traceId, [
+        ...(traces.get(s.traceId) ?? []),
+        `${s.service}:${s.name}#${s.spanId}<${s.parentSpanId ?? ''}`,
+      ]);
+  const tree = [...traces].map(([id, names]) => `${id}: ${names.join(', ')}`).join('\n');
+  return `received ${received.length} spans: ${[...byService].map(([k, v]) => `${k}: ${[...v].join(', ')}`).join(' | ')}; consumer spans: ${consumed.map((s) => `${s.service} ${s.name} ${s.traceId} parent ${s.parentSpanId}`).join('; ')}\n${tree}`;
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
+  const until = Date.now() + 90_000;
+  while (Date.now() < until) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}; ${summary()}`);
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'wtdc-otel-'));
+  const ports = {
+    GATEWAY_PORT: await freePort(),
+    KNOWLEDGE_PORT: await freePort(),
+    AGENT_PORT: await freePort(),
+    GOVERNANCE_PORT: await freePort(),
+    AUDIT_PORT: await freePort(),
+    DEV_ISSUER_PORT: await freePort(),
+  };
+  env = {
+    ...process.env,
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    WIDGETDC_DATA_DIR: dataDir,
+    NODE_OPTIONS: '',
+    OTEL_EXPORTER_OTLP_ENDPOINT: await startCollector(),
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+  };
+  gatewayUrl = `http://127.0.0.1:${ports.GATEWAY_PORT}/graphql`;
+  if ((globalThis as { WIDGETDC_TEST_DB?: string }).WIDGETDC_TEST_DB !== 'pglite') {
+    db = await createTestDatabase();
+    env.DATABASE_URL = db.appUrl;
+    env.MIGRATION_DATABASE_URL = db.migrationUrl;
+  }
+  await startPlatform();
+}, PLATFORM_TIMEOUT_MS);
+
+afterAll(async () => {
+  if (platform && platform.exitCode === null) {
+    const exited = new Promise((resolve) => platform!.once('exit', resolve));
+    platform.kill('SIGTERM');
+    await exited;
+  }
+  await new Promise((resolve) => collector?.close(resolve));
+  await db?.close();
+  await rm(dataDir, { recursive: true, force: true });
+}, PLATFORM_TIMEOUT_MS);
+
+describe('one trace across processes', () => {
+  it(
+    'follows a decision from the gateway through governance and the outbox to the worker',
+    async () => {
+      const acme = await token('acme', 'alice', 'Admin');
+      const taskId = (await graphql('mutation { createTask(input: { title: "Traced" }) { id } }', acme)).data
+        ?.createTask?.id;
+      const requested = await graphql(
+        `mutation { requestApproval(input: { taskId: "${taskId}", riskLevel: HIGH, reason: "Sends mail" }) { id } }`,
+        acme,
+      );
+      expect(requested.errors).toBeUndefined();
+      const approver = await token('acme', 'bob', 'Approver');
+      const decided = await graphql(
+        'mutation Decide($id: ID!) { decideApproval(input: { id: $id, decision: APPROVE }) { id } }',
+        approver,
+        { id: requested.data?.requestApproval?.id },
+      );
+      expect(decided.errors).toBeUndefined();
+
+      // The real OTLP exporter of every process delivered JSON to /v1/traces.
+      const operation = await eventually(
+        () => received.find((s) => s.name === 'mutation Decide' && s.service === 'gateway'),
+        'the gateway operation span',
+      );
+      const traceId = operation.traceId;
+      const consumer = await eventually(
+        () =>
+          received.find(
+            (s) => s.traceId === traceId && s.service === 'worker' && s.name === 'process approval.decided',
+          ),
+        'the worker span of approval.decided in the same trace',
+      );
+      expect(
+        requests.some((r) => r.path === '/v1/traces' && r.contentType.startsWith('application/json')),
+      ).toBe(true);
+      const spans = new Map(received.filter((s) => s.traceId === traceId).map((s) => [s.spanId, s]));
+      const ancestors = (span: ReceivedSpan) => {
+        const chain: ReceivedSpan[] = [];
+        for (
+          let p = span.parentSpanId && spans.get(span.parentSpanId);
+          p;
+          p = p.parentSpanId && spans.get(p.parentSpanId)
+        )
+          chain.push(p);
+        return chain;
+      };
+      const names = (list: ReceivedSpan[]) => list.map((s) => `${s.service}:${s.name}`);
+
+      // gateway: HTTP server span → operation span → gateway.request (a child, not a sibling)
+      const httpSpan = spans.get(operation.parentSpanId!)!;
+      expect(httpSpan).toMatchObject({ service: 'gateway', kind: 2 });
+      expect(httpSpan.parentSpanId ?? '').toBe('');
+      const gatewayRequest = [...spans.values()].filter((s) => s.name === 'gateway.request');
+      expect(gatewayRequest).toHaveLength(1);
+      expect(gatewayRequest[0]!.parentSpanId).toBe(operation.spanId);
+      // the consumer's span descends from governance's request, which descends from the gateway's operation
+      const chain = ancestors(consumer);
+      expect(chain.at(-1)).toBe(httpSpan);
+      expect(names(chain)).toContain('gateway:mutation Decide');
+      expect(chain.some((s) => s.service === 'governance' && s.kind === 2)).toBe(true);
+      expect(consumer.attributes).toMatchObject({ 'messaging.consumer.group.name': 'agent-approvals' });
+      // no duplicated spans: one parse and one validation per service that parsed the operation
+      for (const service of new Set([...spans.values()].map((s) => s.service))) {
+        const own = [...spans.values()].filter((s) => s.service === service);
+        expect(own.filter((s) => s.name === 'graphql.validate').length).toBeLessThanOrEqual(1);
+        expect(own.filter((s) => s.name === 'graphql.parse').length).toBeLessThanOrEqual(1);
+      }
+      expect(
+        [...spans.values()].filter((s) => s.name === 'graphql.validate' && s.service === 'gateway'),
+      ).toHaveLength(1);
+
+      // the same spans are kept in the tenant's store: trace(id) returns them to an Admin of acme only
+      const TRACE = 'query ($id: ID!) { trace(id: $id) { services spanCount roots { name service } } }';
+      const stored = await eventually(async () => {
+        const found = (await graphql(TRACE, acme, { id: traceId })).data?.trace;
+        return found?.services?.includes('worker') && found.services.includes('governance')
+          ? found
+          : undefined;
+      }, 'the stored trace');
+      expect(stored.services).toEqual(expect.arrayContaining(['gateway', 'governance', 'worker']));
+      expect(stored.roots).toEqual([{ name: httpSpan.name, service: 'gateway' }]);
+      const stranger = await token('initech', 'ivan', 'Admin');
+      expect((await graphql(TRACE, stranger, { id: traceId })).data?.trace).toBeNull();
+    },
+    PLATFORM_TIMEOUT_MS,
+  );
+});
