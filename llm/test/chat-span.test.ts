@@ -45,6 +45,7 @@ describe('a span per model call (OpenTelemetry GenAI conventions)', () => {
       { messages: [{ role: 'user', content: 'q' }], maxTokens: 64, temperature: 0 },
       { onToken: () => {} },
     );
+    await telemetry.flush();
     const [span] = exporter.getFinishedSpans().filter((s) => s.name.startsWith('chat '));
     expect(span!.name).toBe('chat gpt4o-prod');
     expect(span!.attributes).toMatchObject({
@@ -68,6 +69,7 @@ describe('a span per model call (OpenTelemetry GenAI conventions)', () => {
     await expect(chat().chat({ messages: [{ role: 'user', content: 'q' }] })).rejects.toMatchObject({
       kind: 'unauthorized',
     });
+    await telemetry.flush();
     const [span] = exporter.getFinishedSpans().filter((s) => s.name.startsWith('chat '));
     expect(span!.attributes).toMatchObject({ 'error.type': 'unauthorized', 'widgetdc.llm.attempts': 1 });
     expect(span!.status.code).toBe(2); // SpanStatusCode.ERROR

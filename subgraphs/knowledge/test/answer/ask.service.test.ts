@@ -93,11 +93,17 @@ describe('ask', () => {
       expect(t.ms).toBeGreaterThan(0);
       expect(t.ms).toBeLessThanOrEqual(total);
     }
-    // The timings are the spans': one root span per answer, a child per stage, in its trace.
+    // The timings are the spans': one root span per answer, a child per stage, in its trace (and the
+    // query's embedding call, a GenAI span named after the model).
     expect(a.traceId).toMatch(/^[0-9a-f]{32}$/);
+    await telemetry.flush();
     const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === a.traceId);
     expect(spans.map((s) => s.name).sort()).toEqual(
-      ['knowledge.ask', ...ANSWER_STAGES.map((stage) => `knowledge.${stage}`)].sort(),
+      [
+        'knowledge.ask',
+        ...ANSWER_STAGES.map((stage) => `knowledge.${stage}`),
+        'embeddings hashed-trigram-512',
+      ].sort(),
     );
   });
 
