@@ -2,6 +2,8 @@
 // was not given are removed (with the space before them), as the text streams and in the final
 // text alike; the ones left are matched to the source sentence that best supports them.
 import type { AnswerCitation, AnswerSource } from './answerer.ts';
+import { splitSentences } from './sentences.ts';
+import { contentTerms } from './terms.ts';
 
 const MARKER = /\[(\d{1,4}(?:\s*,\s*\d{1,4})*)\]/g;
 /** Longest text held back while it may still become a marker (`[1234, 1235]`). */
@@ -84,7 +86,10 @@ export function filterCitations(
   return { text: filter.push(text) + filter.flush(), dropped: filter.dropped };
 }
 
-/** Sentences of `text` with their offsets; a sentence keeps the markers that follow its full stop. */
+/**
+ * Sentences of an answer with their offsets; unlike a source's sentences (`splitSentences`), a
+ * sentence keeps the markers that follow its full stop (`… 5432. [1] Next …`).
+ */
 export function sentences(text: string): { text: string; start: number }[] {
   const out: { text: string; start: number }[] = [];
   const boundary = /(?<=[.!?…](?:["'»”)\]]*)(?:\s*\[\d[\d,\s]*\])*)\s+(?!\[\d)|\n\s*/gu;
@@ -102,27 +107,15 @@ export function sentences(text: string): { text: string; start: number }[] {
   return out;
 }
 
-const STOP = new Set(
-  'the a an and or of to in on for with by at from is are was were be been it its this that these those as not no can will do does how what which who when where why'.split(
-    ' ',
-  ),
-);
-
-/** Lower-cased content words (letters and digits, stop words out). */
-function words(text: string): Set<string> {
-  return new Set(
-    (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter(
-      (w) => !STOP.has(w) && (w.length > 1 || /\d/.test(w)),
-    ),
-  );
-}
+/** Content-word stems (stop words out), as the offline answerer weighs them. */
+const words = (text: string) => new Set(contentTerms(text));
 
 /** The sentence of `source` that shares the most of `claim`'s words (ties: the earlier one). */
 export function bestQuote(claim: string, source: string): string {
   const wanted = words(claim.replace(MARKER, ''));
   let best = '';
   let bestScore = -1;
-  for (const { text } of sentences(source)) {
+  for (const { text } of splitSentences(source)) {
     const have = words(text);
     let shared = 0;
     for (const w of wanted) if (have.has(w)) shared++;
