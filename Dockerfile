@@ -13,8 +13,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-# ---- runtime ----------------------------------------------------------------------------------
-FROM node:24-bookworm-slim AS runtime
+# ---- app: the runtime of every process ---------------------------------------------------------
+FROM node:24-bookworm-slim AS app
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     APOLLO_TELEMETRY_DISABLED=1
@@ -38,4 +38,26 @@ RUN mkdir -p /var/lib/widgetdc/audit-anchors && chown node:node /var/lib/widgetd
 USER node
 EXPOSE 4000 4001 4002 4003 4004
 # No HEALTHCHECK: docker-compose.yml probes each service's own /ready.
+CMD ["node", "gateway/src/index.ts"]
+
+# ---- backup: the runtime plus pg_dump/pg_restore of the server's major version ------------------
+# docker-compose.yml's `backup` service (npm run backup on a schedule). Debian's own client is 15;
+# pg_dump must be at least the server's version, so it comes from the PostgreSQL project's apt repository.
+FROM app AS backup
+ARG PG_MAJOR=17
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+ && install -d /usr/share/postgresql-common/pgdg \
+ && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+ && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" > /etc/apt/sources.list.d/pgdg.list \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends "postgresql-client-${PG_MAJOR}" \
+ && rm -rf /var/lib/apt/lists/*
+RUN mkdir /backups && chown node:node /backups
+USER node
+CMD ["node", "scripts/backup.ts", "--dir", "/backups", "--keep", "14", "--every", "1440"]
+
+# ---- runtime (the default target): every process but the backup ------------------------------------
+FROM app AS runtime
 CMD ["node", "gateway/src/index.ts"]

@@ -3,7 +3,13 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const mappers: Record<string, Record<string, string>> = {
-  knowledge: { Document: '../domain/document.entity.ts#Document as DocumentEntity' },
+  knowledge: {
+    Document: '../domain/document.entity.ts#Document as DocumentEntity',
+    Chunk: '../search/chunk-view.ts#ChunkView',
+    SearchHit: '../search/search.service.ts#SearchHitView',
+    Answer: '../answer/ask.service.ts#AnswerView',
+    Citation: '../answer/ask.service.ts#CitationView',
+  },
   agent: {
     Task: '../domain/task.entity.ts#Task as TaskEntity',
     TaskStep: '../domain/task-step.entity.ts#TaskStep as TaskStepEntity',

@@ -53,11 +53,14 @@ const base = {
     '^#testing/(.*)$': '<rootDir>/testing/$1',
     '^#events/(.*)$': '<rootDir>/events/src/$1',
     '^#contracts/(.*)$': '<rootDir>/contracts/src/$1',
+    '^#llm/(.*)$': '<rootDir>/llm/src/$1',
   },
   testMatch: [
-    '<rootDir>/{kernel,events,contracts,gateway,subgraphs}/**/test/**/*.test.ts',
+    '<rootDir>/{kernel,events,contracts,gateway,subgraphs,llm,console}/**/test/**/*.test.ts',
     '<rootDir>/scripts/test/**/*.test.ts',
     '<rootDir>/test/**/*.test.ts',
+    '<rootDir>/eval/test/**/*.test.ts',
+    '<rootDir>/deploy/test/**/*.test.ts',
   ],
 };
 

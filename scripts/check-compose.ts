@@ -16,8 +16,11 @@ export const COMPOSE_FILE = resolve(ROOT_DIR, 'docker-compose.yml');
 /** rover's supergraph config, whose subgraph keys must be compose service names. */
 export const SUPERGRAPH_CONFIG = resolve(ROOT_DIR, 'supergraph.yaml');
 
-/** Services that run once or need no probe (the worker serves no port), and so carry no health check. */
-export const SERVICES_WITHOUT_HEALTHCHECK = ['migrate', 'jaeger', 'worker'] as const;
+/**
+ * Services that run once or need no probe (the worker and the backup schedule serve no port), and so
+ * carry no health check.
+ */
+export const SERVICES_WITHOUT_HEALTHCHECK = ['migrate', 'jaeger', 'worker', 'backup'] as const;
 
 /**
  * Stand-ins for the variables docker-compose.yml marks as required (`${VAR:?...}`), so the compose

@@ -1,7 +1,7 @@
 // npm start: the whole platform on one machine. With no configuration it runs the embedded
 // database (PGlite + pgvector), the dev token issuer, the four subgraphs, one event worker per
 // consumer group (the first also relays the outbox) and the gateway (which pushes live updates).
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
@@ -11,7 +11,9 @@ import { type EmbeddedDatabase, startEmbeddedDatabase } from '#kernel/db/embedde
 import { migrate } from '#kernel/db/migrate.ts';
 import { ConfigError } from '#kernel/errors.ts';
 import { createLogger } from '#kernel/logger.ts';
+import { buildConsole } from '../console/build.ts';
 import { ROOT_DIR } from '../gateway/src/compose.ts';
+import { CONSOLE_DIST, CONSOLE_PATH } from '../gateway/src/console/console-routes.ts';
 import { DEMO_TENANT, seedDemoTenant } from './lib/seed.ts';
 import { SUBGRAPH_NAMES } from './lib/services.ts';
 import { Supervisor } from './lib/supervisor.ts';
@@ -83,8 +85,11 @@ try {
       port: config.auth.devIssuerPort,
       nodeEnv: config.nodeEnv,
       allowInProduction: config.auth.allowDevIssuerInProduction,
+      audience: config.auth.audience,
     });
     env.AUTH_JWKS_URL = issuer.jwksUrl;
+    // The console's development sign-in mints tokens here, through the gateway.
+    env.CONSOLE_DEV_ISSUER_URL ??= new URL(issuer.jwksUrl).origin;
     env.AUTH_ISSUER = issuer.issuer;
     env.TENANT_AUTO_PROVISION ??= 'true';
     // The demo tenant's Admins operate the development platform (event-stream statistics).
@@ -115,6 +120,10 @@ try {
       readyLine: new RegExp(`group ${group} on (redis|postgres)`),
     });
   }
+  if (!existsSync(join(CONSOLE_DIST, 'index.html'))) {
+    const built = await buildConsole({ quiet: true });
+    logger.info(`built the console in ${built.ms} ms (npm run build:console)`);
+  }
   const gateway = await supervisor.start('gateway', join(ROOT_DIR, 'gateway', 'src', 'index.ts'), env);
   env.GATEWAY_PORT = new URL(gateway.url).port;
   await waitReady(gateway.url);
@@ -123,6 +132,7 @@ try {
     [
       '',
       `WidgeTDC is ready: ${gateway.url}`,
+      `Console:      ${new URL(`${CONSOLE_PATH}/`, gateway.url).href}`,
       `Running:      ${[...SUBGRAPH_NAMES, ...groups.map((g) => `worker ${g}`), 'gateway (live fan-out)'].join(', ')}`,
       issuer
         ? `Get a token:  npm run -s token -- --tenant ${DEMO_TENANT} --user alice --roles Admin`

@@ -1,4 +1,4 @@
-// npm run worker -- --group <name> [--concurrency <n>] [--no-relay] [--consumers <module>]
+// npm run worker -- --group <name> [--concurrency <n>] [--no-relay] [--consumers <module>] [--probe-port <n>]
 // Runs one consumer group's handler (discovered in subgraphs/*/src/consumers/index.ts) and an
 // outbox relay. Start N of these with the same --group and they share the work. The worker acts as
 // its own app identity, proven by a verified service token (AUTH_SERVICE_* with Entra ID, else the
@@ -19,6 +19,7 @@ import { createTransport } from '#events/transport/create-transport.ts';
 import { loadConfig } from '#kernel/config.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { ConfigError } from '#kernel/errors.ts';
+import { startProbeServer } from '#kernel/http/probes.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { onShutdown } from '#kernel/process/lifecycle.ts';
 import { setupTelemetry } from '#kernel/telemetry/setup.ts';
@@ -39,6 +40,8 @@ const { values } = parseArgs({
     relay: { type: 'boolean', default: true },
     'no-relay': { type: 'boolean', default: false },
     consumers: { type: 'string' },
+    // Serves /health and /ready (for Kubernetes probes); off unless given.
+    'probe-port': { type: 'string' },
   },
 });
 
@@ -69,6 +72,10 @@ try {
   if (!values.group) problems.push('--group <name> is required');
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     problems.push(`--concurrency must be a whole number from 1 to 256 (got "${values.concurrency}")`);
+  }
+  const probePort = values['probe-port'] === undefined ? undefined : Number(values['probe-port']);
+  if (probePort !== undefined && !(Number.isInteger(probePort) && probePort >= 0 && probePort <= 65535)) {
+    problems.push(`--probe-port must be a whole number from 0 to 65535 (got "${values['probe-port']}")`);
   }
   if (!config.database.url) {
     problems.push('DATABASE_URL must be set: the worker connects to the platform database as widgetdc_app');
@@ -117,6 +124,25 @@ try {
   );
   relay?.start();
   await worker.start();
+  // Ready while the database answers; the transport's own failures surface as the worker's errors.
+  const probes =
+    probePort === undefined
+      ? undefined
+      : await startProbeServer({
+          host: config.host,
+          port: probePort,
+          ready: async () => {
+            try {
+              await orm.em.getConnection().execute('select 1');
+              return { ready: true, checks: { database: 'ok' } };
+            } catch (error) {
+              return {
+                ready: false,
+                checks: { database: error instanceof Error ? error.message : String(error) },
+              };
+            }
+          },
+        });
   const progress = setInterval(() => {
     logger.info('progress', {
       ...worker.counters,
@@ -128,6 +154,7 @@ try {
   progress.unref();
   onShutdown(async () => {
     clearInterval(progress);
+    await probes?.close();
     await worker.close();
     await relay?.close();
     unregisterMetrics();
@@ -139,6 +166,7 @@ try {
   logger.info(
     `group ${consumer.group} on ${transport.kind}: topics ${topicsOf(consumer).join(', ')}, concurrency ${concurrency}${relay ? ', relay on' : ''}`,
   );
+  if (probes) logger.info(`probes on http://${config.host}:${probes.port} (/health, /ready)`);
   logger.info(
     `acting as service ${proof.displayName} (id ${proof.subjectId}${proof.clientId ? `, app ${proof.clientId}` : ''}), verified`,
   );

@@ -9,6 +9,7 @@ const ALIASES: Record<string, string> = {
   '#events/': 'events/src/',
   '#contracts/': 'contracts/src/',
   '#testing/': 'testing/',
+  '#llm/': 'llm/src/',
 };
 const SUBGRAPHS = readdirSync(join(ROOT, 'subgraphs'));
 
@@ -19,8 +20,8 @@ function sources(dir: string): string[] {
     for (const entry of readdirSync(join(ROOT, path), { withFileTypes: true })) {
       const child = join(path, entry.name);
       if (entry.isDirectory()) {
-        if (!['node_modules', '__generated__'].includes(entry.name)) walk(child);
-      } else if (entry.name.endsWith('.ts')) out.push(child);
+        if (!['node_modules', '__generated__', 'dist'].includes(entry.name)) walk(child);
+      } else if (/\.tsx?$/.test(entry.name)) out.push(child);
     }
   };
   walk(dir);
@@ -50,6 +51,8 @@ function areaOf(file: string): string {
   if (top === 'events' && second === 'src') return 'events';
   if (top === 'contracts' && second === 'src') return 'contracts';
   if (top === 'gateway' && second === 'src') return 'gateway';
+  if (top === 'console' && ['src', 'widget', 'examples'].includes(second ?? '')) return 'console-app';
+  if (top === 'llm' && second === 'src') return 'llm';
   if (top === 'subgraphs' && file.split('/')[2] === 'src') return `subgraph:${second}`;
   return top ?? file;
 }
@@ -61,6 +64,9 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   contracts: (t) => t === 'events',
   gateway: (t) => ['kernel', 'events', 'contracts'].includes(t),
   testing: (t) => ['kernel', 'events'].includes(t),
+  // The console runs in browsers: nothing of ours at run time (its tests and build script are not the bundle).
+  'console-app': () => false,
+  llm: (t) => t === 'kernel',
 };
 
 function violations(dir: string): string[] {
@@ -71,7 +77,7 @@ function violations(dir: string): string[] {
       const to = areaOf(target);
       if (to === from) continue;
       const allowed = from.startsWith('subgraph:')
-        ? ['kernel', 'events', 'contracts'].includes(to)
+        ? ['kernel', 'events', 'contracts', 'llm'].includes(to)
         : ALLOWED[from]?.(to);
       if (!allowed) found.push(`${file} (${from}) imports ${target} (${to})`);
     }
@@ -96,6 +102,17 @@ describe('import rules', () => {
   it('the gateway imports no subgraph; test support imports no subgraph or gateway', () => {
     expect(violations('gateway/src')).toEqual([]);
     expect(violations('testing')).toEqual([]);
+  });
+
+  it('the console and the widget import nothing of ours (they run in browsers)', () => {
+    for (const dir of ['console/src', 'console/widget', 'console/examples'])
+      expect(violations(dir)).toEqual([]);
+    expect(sources('console/src').some((f) => f.endsWith('.tsx'))).toBe(true);
+  });
+
+  it('the model clients (llm) import only the kernel', () => {
+    expect(violations('llm/src')).toEqual([]);
+    expect(ALLOWED.llm?.('events')).toBe(false);
   });
 
   it('the checker itself catches a forbidden import', () => {
@@ -129,7 +146,15 @@ describe('one rule for ids and names', () => {
   // A UUID or name pattern written out anywhere but kernel/src/ids.ts is a second rule that can drift.
   const UUID_REGEX = /\[0-9a-f\]\{8\}-|z\.uuid\(\)/;
   const NAME_REGEX = /\[a-z0-9\]\[a-z0-9-\]\{0,62\}/;
-  const PRODUCTION = ['kernel/src', 'events/src', 'contracts/src', 'gateway/src', 'scripts', 'testing'];
+  const PRODUCTION = [
+    'kernel/src',
+    'events/src',
+    'contracts/src',
+    'gateway/src',
+    'llm/src',
+    'scripts',
+    'testing',
+  ];
 
   it('defines the UUID check and the name rule only in kernel/src/ids.ts', () => {
     const found: string[] = [];

@@ -33,6 +33,7 @@ describe('README', () => {
     const files = [
       ...readdirSync(join(ROOT, 'kernel/src/config')).map((f) => `kernel/src/config/${f}`),
       'events/src/config.ts',
+      'llm/src/config.ts',
       'gateway/src/config.ts',
       ...readdirSync(join(ROOT, 'subgraphs')).map((name) => `subgraphs/${name}/src/config.ts`),
     ];

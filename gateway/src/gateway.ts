@@ -2,22 +2,28 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Kind, parse, type StringValueNode } from 'graphql';
+import { type GraphQLSchema, Kind, parse, type StringValueNode } from 'graphql';
 import { createTokenVerifier, type TokenVerifierOptions } from '#kernel/auth/token-verifier.ts';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from '#kernel/graphql/limits/operation-limits.ts';
 import { apolloPipeline } from '#kernel/graphql/pipeline/apollo-pipeline.ts';
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from '#kernel/http/server.ts';
 import type { Logger } from '#kernel/logger.ts';
 import { AuthForwardingDataSource } from './auth-forwarding-data-source.ts';
+import { LIVE_SUBGRAPH } from './compose.ts';
 import type { SubgraphName } from './config.ts';
+import type { ConsoleSignIn } from './console/console-config.ts';
+import { CONSOLE_PATH, consoleRoute } from './console/console-routes.ts';
 import { createGatewayContext, type GatewayContext } from './context.ts';
 import { createGatewayFormatError } from './format-error.ts';
+import { introspectionPlugin } from './introspection-plugin.ts';
 import { createInProcessPubSub } from './live/in-process-pubsub.ts';
 import type { LivePubSub } from './live/live-pubsub.ts';
 import { createGatewayPipeline } from './pipeline/gateway-pipeline.ts';
 import { probeSubgraphs } from './readiness.ts';
 import { createSubgraphFetcher } from './subgraph-fetcher.ts';
 import { loadSubgraphFetcherConfig } from './subgraph-fetcher-config.ts';
+import { createEventExecutor } from './subscriptions/federated-events.ts';
+import { LiveDataSource } from './subscriptions/live-data-source.ts';
 import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './subscriptions/subscription-limits.ts';
 import { loadSubscriptionSchema } from './subscriptions/subscription-schema.ts';
 import { startSubscriptionServer } from './subscriptions/subscription-server.ts';
@@ -57,6 +63,8 @@ export interface GatewayOptions {
   production?: boolean;
   /** Live pub/sub feeding subscriptions; an in-process one (owned and closed by the gateway) when absent. */
   live?: LivePubSub;
+  /** Serves the console at `/console` with these sign-in settings; not served when absent. */
+  console?: ConsoleSignIn;
 }
 
 /** A running gateway. */
@@ -70,7 +78,10 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Routing URL of each subgraph: overrides first, then the supergraph's `@join__graph(url:)`. */
+/**
+ * Routing URL of each subgraph: overrides first, then the supergraph's `@join__graph(url:)`. The
+ * gateway's own `live` subgraph has no address and is not listed.
+ */
 export function routingUrls(
   supergraphSdl: string,
   overrides: Partial<Record<string, string>>,
@@ -84,7 +95,7 @@ export function routingUrls(
         (graph?.arguments?.find((a) => a.name.value === name)?.value as StringValueNode)?.value;
       const name = arg('name');
       const url = arg('url');
-      if (name && url) urls[name] = overrides[name] ?? url;
+      if (name && url && name !== LIVE_SUBGRAPH.name) urls[name] = overrides[name] ?? url;
     }
   }
   return urls;
@@ -98,14 +109,31 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const urls = routingUrls(options.supergraphSdl, options.subgraphUrls);
   const fetcherConfig = loadSubgraphFetcherConfig();
   const fetcher = createSubgraphFetcher(fetcherConfig);
+  const subscriptions = await loadSubscriptionSchema();
+  // The data sources the gateway plans with; subscription events run through the same ones.
+  const serviceMap: Record<string, AuthForwardingDataSource | LiveDataSource> = {};
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => new AuthForwardingDataSource({ url: urls[name] ?? url, name, fetcher }),
+    buildService: ({ name, url }) => {
+      const source =
+        name === LIVE_SUBGRAPH.name
+          ? new LiveDataSource(subscriptions.schema)
+          : new AuthForwardingDataSource({ url: urls[name] ?? url, name, fetcher });
+      serviceMap[name] = source;
+      return source;
+    },
     logger: { debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error },
   });
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: loaded }) => {
+    apiSchema = loaded;
+  });
+  const loadedApiSchema = () => {
+    if (!apiSchema) throw new Error('the gateway has not loaded its supergraph yet');
+    return apiSchema;
+  };
   const limits = options.limits ?? DEFAULT_OPERATION_LIMITS;
   const formatError = createGatewayFormatError(logger);
-  const subscriptions = await loadSubscriptionSchema();
   const verifier = createTokenVerifier(options.auth);
   // One chain for HTTP and WebSocket operations alike.
   const pipeline = createGatewayPipeline({
@@ -129,7 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     parseOptions: overHttp.parseOptions,
     // Apollo's guard against fragment-expansion blow-ups during validation.
     maxRecursiveSelections: true,
-    plugins: [overHttp.plugin, ...refusalAudit(options)],
+    plugins: [overHttp.plugin, introspectionPlugin(), ...refusalAudit(options)],
     // Our onShutdown owns signals; Apollo's own handler races it and re-sends the signal mid-close.
     stopOnTerminationSignals: false,
   });
@@ -154,6 +182,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     largeBodies: LARGE_BODIES,
     routes: { [UPLOAD_PATH]: upload.handle },
     ready: () => probeSubgraphs(urls),
+    prefixRoutes: options.console
+      ? { [CONSOLE_PATH]: consoleRoute({ signIn: options.console, logger: logger.child('console') }) }
+      : undefined,
   });
   const live = options.live ?? createInProcessPubSub();
   const probeUrl = urls.governance ?? Object.values(urls)[0];
@@ -161,7 +192,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const ws = startSubscriptionServer({
     server: http.server,
     path: GRAPHQL_PATH,
-    subscriptions,
+    apiSchema: loadedApiSchema,
+    events: createEventExecutor({
+      gateway,
+      apiSchema: loadedApiSchema,
+      serviceMap,
+      logger: logger.child('live'),
+    }),
     pipeline,
     tenantCheck: createTenantProbe(probeUrl),
     live,

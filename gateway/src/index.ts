@@ -9,6 +9,7 @@ import { createLogger } from '#kernel/logger.ts';
 import { announceReady, onShutdown } from '#kernel/process/lifecycle.ts';
 import { SUPERGRAPH_FILE } from './compose.ts';
 import { loadGatewayConfig } from './config.ts';
+import { loadConsoleSignIn } from './console/console-config.ts';
 import { startGateway } from './gateway.ts';
 import { createLivePubSub } from './live/create-live-pubsub.ts';
 import { startConfiguredLiveFanout } from './live/live-fanout.ts';
@@ -40,6 +41,7 @@ const gateway = await startGateway({
   production: config.nodeEnv === 'production',
   live,
   auditOrm,
+  console: loadConsoleSignIn(config.auth, config.nodeEnv),
 });
 // Domain events reach subscribers through the `live-fanout` group, run here so that an in-process
 // pub/sub works; with Redis, replicas share the group and Redis pub/sub reaches every replica.

@@ -68,8 +68,8 @@ describe('docker-compose.yml structure', () => {
     expect(checkComposeStructure(compose, subgraphs)).toEqual([]);
   });
 
-  it("defines the infrastructure, the migration, the worker, supergraph.yaml's subgraphs and the gateway", () => {
-    const infrastructure = ['postgres', 'redis', 'jaeger', 'migrate', 'worker'];
+  it("defines the infrastructure, the migration, the worker, the backup, supergraph.yaml's subgraphs and the gateway", () => {
+    const infrastructure = ['postgres', 'redis', 'jaeger', 'migrate', 'worker', 'backup'];
     expect(Object.keys(services).sort()).toEqual([...infrastructure, ...subgraphs, 'gateway'].sort());
   });
 
@@ -295,7 +295,19 @@ describe('Dockerfile and .dockerignore', () => {
   it('builds in stages on node:24-bookworm-slim and installs production dependencies only', () => {
     const froms = instructions.filter((line) => line.startsWith('FROM '));
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const from of froms) expect(from).toMatch(/^FROM node:24-bookworm-slim\b/);
+    // Every stage starts from the Node image or from an earlier stage of this file (backup: runtime + pg_dump).
+    const stages: string[] = [];
+    for (const from of froms) {
+      const [, base, name] = /^FROM (\S+)(?: AS (\S+))?/.exec(from) ?? [];
+      expect({
+        from,
+        ok: /^node:24-bookworm-slim\b/.test(base ?? '') || stages.includes(base ?? ''),
+      }).toEqual({ from, ok: true });
+      if (name) stages.push(name);
+    }
+    expect(instructions).toContain('FROM app AS backup');
+    // The last stage is what `docker build .` (and every service without a target) runs.
+    expect(froms.at(-1)).toBe('FROM app AS runtime');
     expect(dockerfile).toContain('npm ci --omit=dev --ignore-scripts');
   });
 

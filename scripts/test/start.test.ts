@@ -24,12 +24,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Platforms a test started; one a failed test left running is stopped before the next starts. */
+const started = new Set<ChildProcess>();
+
 /** Runs `npm start`'s entry point and resolves once it prints that the platform is ready. */
 function startPlatform(): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, [join(ROOT_DIR, 'scripts', 'start.ts')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -128,6 +133,11 @@ beforeAll(async () => {
     env.DATABASE_URL = db.appUrl;
     env.MIGRATION_DATABASE_URL = db.migrationUrl;
   }
+});
+
+afterEach(async () => {
+  // A failed test must not leave its platform holding the ports (the next one would fail on EADDRINUSE).
+  await Promise.all([...started].map((child) => stop(child, 'SIGTERM')));
 });
 
 afterAll(async () => {

@@ -56,8 +56,9 @@ function run(args: string[], env: Record<string, string>, onLine?: (line: string
 
 describe('npm run worker', () => {
   it('refuses missing and invalid arguments with every problem named', async () => {
-    const { code, output } = await run(['--concurrency', '0'], { DATABASE_URL: '' });
+    const { code, output } = await run(['--concurrency', '0', '--probe-port', 'x'], { DATABASE_URL: '' });
     expect(code).toBe(1);
+    expect(output).toContain('--probe-port must be a whole number from 0 to 65535 (got "x")');
     expect(output).toContain('--group <name> is required');
     expect(output).toContain('--concurrency must be a whole number from 1 to 256 (got "0")');
     expect(output).toContain('DATABASE_URL must be set');
@@ -90,6 +91,37 @@ describe('npm run worker', () => {
       `acting as service ${WORKER_SERVICE_NAME} (id ${devServiceId(WORKER_SERVICE_NAME)}, app ${devServiceClientId(WORKER_SERVICE_NAME)}), verified`,
     );
     expect(code).toBe(0);
+  });
+
+  it('serves /health and /ready on --probe-port while it runs (Kubernetes probes)', async () => {
+    const answers: { path: string; status: number; body: unknown }[] = [];
+    let probing = false;
+    const { code } = await run(
+      ['--group', 'agent-approvals', '--concurrency', '1', '--probe-port', '0', '--no-relay'],
+      { DATABASE_URL: db.appUrl, REDIS_URL, EVENTS_STREAM_PREFIX: prefix, ...identity.env },
+      (text, stop) => {
+        const port = /probes on http:\/\/[^:]+:(\d+) /.exec(text)?.[1];
+        if (!port || probing) return;
+        probing = true;
+        void (async () => {
+          for (const path of ['/health', '/ready', '/metrics']) {
+            const res = await fetch(`http://127.0.0.1:${port}${path}`);
+            answers.push({ path, status: res.status, body: await res.json() });
+          }
+          stop();
+        })();
+      },
+    );
+    expect(code).toBe(0);
+    expect(answers).toEqual([
+      { path: '/health', status: 200, body: { status: 'ok' } },
+      { path: '/ready', status: 200, body: { status: 'ready', ready: true, checks: { database: 'ok' } } },
+      {
+        path: '/metrics',
+        status: 404,
+        body: { error: expect.stringContaining('serves /health and /ready') },
+      },
+    ]);
   });
 
   it('refuses to start without any service identity configuration, saying what to set', async () => {

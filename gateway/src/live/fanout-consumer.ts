@@ -21,23 +21,32 @@ export interface LiveFanoutOptions {
 
 /** Maps an event envelope to the live payload subscribers of its topic receive. */
 export function livePayloadOf(event: AnyEnvelope<LiveEvent>): LivePayload<LiveTopic> {
-  const at = event.occurredAt;
+  // The domain event's id travels along: the same on every replica, for de-duplicating and resuming.
+  const stamped = { at: event.occurredAt, eventId: event.id };
   switch (event.type) {
     case 'task.status_changed': {
       const { taskId, from, to, reason } = event.payload;
-      return { taskId, from, to, ...(reason === undefined ? {} : { reason }), at };
+      return { taskId, from, to, ...(reason === undefined ? {} : { reason }), ...stamped };
+    }
+    case 'task.step_completed': {
+      const { taskId, stepId, ordinal, tool, status } = event.payload;
+      return { taskId, stepId, ordinal, tool, status, ...stamped };
     }
     case 'killswitch.changed': {
       const { engaged, reason } = event.payload;
-      return { engaged, reason, at };
+      return { engaged, reason, ...stamped };
     }
     case 'approval.requested': {
       const { approvalId, taskId, riskLevel } = event.payload;
-      return { approvalId, taskId, riskLevel, at };
+      return { approvalId, taskId, riskLevel, ...stamped };
     }
     case 'approval.decided': {
       const { approvalId, taskId, decision, decidedBy } = event.payload;
-      return { approvalId, taskId, decision, decidedBy, at };
+      return { approvalId, taskId, decision, decidedBy, ...stamped };
+    }
+    case 'document.status_changed': {
+      const { documentId, from, to, error } = event.payload;
+      return { documentId, from, to, ...(error === undefined ? {} : { error }), ...stamped };
     }
     default:
       throw new Error(`not a live event: ${(event as { type: string }).type}`);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isUuid } from '#kernel/ids.ts';
 import { isLiveTopic, type LiveMessage, type LivePayload, type LiveTopic } from './topics.ts';
 
@@ -22,8 +23,40 @@ export interface LivePubSub {
   publish<T extends LiveTopic>(tenantId: string, topic: T, payload: LivePayload<T>): Promise<number>;
   /** Follows the tenant's `topic` until the returned iterator's `return()` is called. */
   subscribe<T extends LiveTopic>(tenantId: string, topic: T): LiveSubscription<T>;
+  /**
+   * The tenant's messages of `topic` published at or after `sinceMs` (epoch ms), oldest first, as far
+   * back as the replay window reaches: what a reconnecting subscriber missed.
+   */
+  recent<T extends LiveTopic>(tenantId: string, topic: T, sinceMs: number): Promise<LiveMessage<T>[]>;
+  /** Remembers, for the replay window, where a subscription stopped when its connection closed. */
+  remember(key: string, mark: ResumeMark): Promise<void>;
+  /** The mark remembered under `key` within the replay window, if any. */
+  recall(key: string): Promise<ResumeMark | undefined>;
   /** Ends every subscription and releases connections. */
   close(): Promise<void>;
+}
+
+/** How long published messages stay replayable and resume marks are kept (ADR 0021). */
+export const DEFAULT_REPLAY_WINDOW_MS = 120_000;
+/** Most messages one channel keeps for replay. */
+export const MAX_REPLAY_MESSAGES = 1_000;
+
+/** Where a subscription stopped: when its connection closed and the events it had delivered last. */
+export interface ResumeMark {
+  closedAt: number;
+  delivered: string[];
+}
+
+/** Options every implementation takes. */
+export interface ReplayOptions {
+  /** {@link DEFAULT_REPLAY_WINDOW_MS} unless given. */
+  replayWindowMs?: number;
+}
+
+/** One buffered message and when it was published. */
+export interface Replayable {
+  t: number;
+  m: unknown;
 }
 
 /** Checks the arguments every implementation receives; a bad tenant id or topic is a programming error. */
@@ -37,7 +70,11 @@ export function channelOf(prefix: string, tenantId: string, topic: LiveTopic): s
   return `${prefix}:${tenantId.toLowerCase()}:${topic}`;
 }
 
-/** The message as delivered: the payload with `at` stamped when the publisher left it out. */
+/** The message as delivered: the payload with `at` and `eventId` stamped when the publisher left them out. */
 export function stamp<T extends LiveTopic>(payload: LivePayload<T>): LiveMessage<T> {
-  return { ...payload, at: payload.at ?? new Date().toISOString() } as LiveMessage<T>;
+  return {
+    ...payload,
+    at: payload.at ?? new Date().toISOString(),
+    eventId: payload.eventId ?? randomUUID(),
+  } as LiveMessage<T>;
 }

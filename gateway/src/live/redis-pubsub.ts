@@ -1,24 +1,41 @@
+import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
-import { assertChannel, channelOf, type LivePubSub, type LiveSubscription, stamp } from './live-pubsub.ts';
-import { createMessageQueue, type MessageQueue } from './message-queue.ts';
+import {
+  assertChannel,
+  channelOf,
+  DEFAULT_REPLAY_WINDOW_MS,
+  type LivePubSub,
+  type LiveSubscription,
+  MAX_REPLAY_MESSAGES,
+  type Replayable,
+  type ReplayOptions,
+  type ResumeMark,
+  stamp,
+} from './live-pubsub.ts';
+import { createMessageQueue } from './message-queue.ts';
 import type { LiveMessage, LiveTopic } from './topics.ts';
 
 /** Channel prefix of live messages; tests pass their own to stay apart on a shared Redis. */
 export const DEFAULT_LIVE_CHANNEL_PREFIX = 'widgetdc:live';
 
 /** Options of {@link createRedisPubSub}. */
-export interface RedisPubSubOptions {
+export interface RedisPubSubOptions extends ReplayOptions {
   /** `redis://` or `rediss://` URL. */
   url: string;
   prefix?: string;
 }
 
 /**
- * Live pub/sub over Redis PUBLISH/SUBSCRIBE, so every gateway replica sees every tenant's events.
- * Two connections: a subscribing connection cannot publish. Resolves once both are ready.
+ * Live pub/sub over Redis with graphql-redis-subscriptions, so every gateway replica sees every
+ * tenant's events: the package holds one SUBSCRIBE per channel for all of a process's subscribers and
+ * dispatches each message to them. Two ioredis connections (a subscribing one cannot publish), both
+ * ready before use. Publishing goes through the package's publisher connection in one MULTI that also
+ * appends the message to the channel's replay list (`<channel>:replay`, trimmed and expiring with the
+ * window), so a published message is always replayable, and PUBLISH's receiver count is kept.
  */
 export async function createRedisPubSub(options: RedisPubSubOptions): Promise<LivePubSub> {
   const prefix = options.prefix ?? DEFAULT_LIVE_CHANNEL_PREFIX;
+  const windowMs = options.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS;
   let stopped = false;
   // Reconnect with back-off while running; never once stopped (a pending retry would keep the process up).
   const retryStrategy = (attempt: number) => (stopped ? null : Math.min(attempt * 200, 2_000));
@@ -39,57 +56,82 @@ export async function createRedisPubSub(options: RedisPubSubOptions): Promise<Li
     const reason = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
     throw new Error(`live pub/sub: cannot connect to Redis at ${redact(options.url)}: ${reason}`);
   }
-  const channels = new Map<string, { queues: Set<MessageQueue<unknown>>; subscribed: Promise<void> }>();
-  subscriber.on('message', (channel: string, raw: string) => {
-    const entry = channels.get(channel);
-    if (!entry) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    for (const queue of entry.queues) queue.push(structuredClone(message));
+  const pubsub = new RedisPubSub({
+    publisher,
+    subscriber,
+    // Frozen: every subscriber of this process reads the same parsed object, and none may change it.
+    deserializer: (raw) => Object.freeze(JSON.parse(raw.toString())),
   });
+  const replayKey = (channel: string) => `${channel}:replay`;
+  const markKey = (key: string) => `${prefix}:resume:${key}`;
+  const open = new Set<{ end(): void }>();
   let closed = false;
   return {
     kind: 'redis',
     async publish(tenantId, topic, payload) {
       assertChannel(tenantId, topic);
-      return publisher.publish(channelOf(prefix, tenantId, topic), JSON.stringify(stamp(payload)));
+      const channel = channelOf(prefix, tenantId, topic);
+      const message = JSON.stringify(stamp(payload));
+      const replay = replayKey(channel);
+      const entry = `{"t":${Date.now()},"m":${message}}`;
+      const results = await pubsub
+        .getPublisher()
+        .multi()
+        .rpush(replay, entry)
+        .ltrim(replay, -MAX_REPLAY_MESSAGES, -1)
+        .pexpire(replay, windowMs)
+        .publish(channel, message)
+        .exec();
+      const failure = results?.find(([error]) => error)?.[0];
+      if (!results || failure)
+        throw failure ?? new Error('live pub/sub: the publish transaction was discarded');
+      return results[3]?.[1] as number;
     },
     subscribe<T extends LiveTopic>(tenantId: string, topic: T): LiveSubscription<T> {
       assertChannel(tenantId, topic);
       if (closed) throw new Error('live pub/sub is closed');
       const channel = channelOf(prefix, tenantId, topic);
-      let entry = channels.get(channel);
-      if (!entry) {
-        const subscribed = subscriber.subscribe(channel).then(() => undefined);
-        entry = { queues: new Set(), subscribed };
-        channels.set(channel, entry);
-      }
-      const own = entry;
+      let id: Promise<number> | undefined;
       const queue = createMessageQueue<LiveMessage<T>>(() => {
-        own.queues.delete(queue as MessageQueue<unknown>);
-        if (own.queues.size > 0 || channels.get(channel) !== own) return;
-        channels.delete(channel);
-        if (!closed) subscriber.unsubscribe(channel).catch(() => {});
+        open.delete(queue);
+        if (!closed) id?.then((subId) => pubsub.unsubscribe(subId)).catch(() => {});
       });
-      own.queues.add(queue as MessageQueue<unknown>);
+      open.add(queue);
+      id = pubsub.subscribe<LiveMessage<T>>(channel, (message) => queue.push(message));
       // A failed SUBSCRIBE ends the subscription instead of leaving a silent one.
-      const ready = own.subscribed.catch((error: unknown) => {
-        queue.end();
-        throw error;
-      });
+      const ready = id.then(
+        () => undefined,
+        (error: unknown) => {
+          queue.end();
+          throw error;
+        },
+      );
       ready.catch(() => {});
       return Object.assign(queue, { ready });
+    },
+    async recent<T extends LiveTopic>(tenantId: string, topic: T, sinceMs: number) {
+      assertChannel(tenantId, topic);
+      const entries = await publisher.lrange(replayKey(channelOf(prefix, tenantId, topic)), 0, -1);
+      const floor = Math.max(sinceMs, Date.now() - windowMs);
+      return entries
+        .map((raw) => JSON.parse(raw) as Replayable)
+        .filter((e) => e.t >= floor)
+        .map((e) => e.m as LiveMessage<T>);
+    },
+    async remember(key, mark) {
+      await publisher.set(markKey(key), JSON.stringify(mark), 'PX', windowMs);
+    },
+    async recall(key) {
+      const raw = await publisher.get(markKey(key));
+      return raw ? (JSON.parse(raw) as ResumeMark) : undefined;
     },
     async close() {
       closed = true;
       stopped = true;
-      for (const entry of [...channels.values()]) for (const queue of [...entry.queues]) queue.end();
-      channels.clear();
-      await Promise.allSettled([subscriber.quit(), publisher.quit()]);
+      for (const queue of [...open]) queue.end();
+      await pubsub.close().catch(() => {});
+      publisher.disconnect();
+      subscriber.disconnect();
     },
   };
 }

@@ -1,13 +1,16 @@
-import { TaskStatusChanged } from '#contracts/events/agent.ts';
+import { TaskStatusChanged, TaskStepCompleted } from '#contracts/events/agent.ts';
 import { ApprovalDecided, ApprovalRequested, KillSwitchChanged } from '#contracts/events/governance.ts';
+import { DocumentStatusChanged } from '#contracts/events/knowledge.ts';
 import type { PayloadOf } from '#events/catalogue.ts';
 
 /** The domain events the gateway's subscriptions follow; each one's type is its live topic. */
 export const LIVE_EVENTS = [
   TaskStatusChanged,
+  TaskStepCompleted,
   KillSwitchChanged,
   ApprovalRequested,
   ApprovalDecided,
+  DocumentStatusChanged,
 ] as const;
 
 /** The definition of one live event. */
@@ -19,11 +22,17 @@ export const LIVE_TOPICS = LIVE_EVENTS.map((e) => e.type) as readonly LiveTopic[
 /** One live topic. */
 export type LiveTopic = LiveEvent['type'];
 
-/** What topic `T` carries: the domain event's payload (derived from its schema); `at` defaults to the time of publishing. */
-export type LivePayload<T extends LiveTopic> = PayloadOf<Extract<LiveEvent, { type: T }>> & { at?: string };
+/**
+ * What topic `T` carries: the domain event's payload (derived from its schema); `at` defaults to the
+ * time of publishing, `eventId` (the domain event's id) to a new UUID.
+ */
+export type LivePayload<T extends LiveTopic> = PayloadOf<Extract<LiveEvent, { type: T }>> & {
+  at?: string;
+  eventId?: string;
+};
 
-/** What a subscriber receives on topic `T`: the payload with its time stamped. */
-export type LiveMessage<T extends LiveTopic> = LivePayload<T> & { at: string };
+/** What a subscriber receives on topic `T`: the payload with its time and event id stamped. */
+export type LiveMessage<T extends LiveTopic> = LivePayload<T> & { at: string; eventId: string };
 
 /** Whether `value` is a live topic. */
 export function isLiveTopic(value: string): value is LiveTopic {

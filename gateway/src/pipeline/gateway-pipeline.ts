@@ -35,7 +35,7 @@ export function createGatewayPipeline(options: GatewayPipelineOptions): Operatio
     useAuthentication({ verifier: options.verifier }),
     useSubscriptionsOnlyOverWebSocket(options.path),
     useOperationLimits({ limits: options.limits, logger: options.logger }),
-    useRoleChecks({ schema: options.subscriptions.schema, roles: options.subscriptions.roles }),
+    useRoleChecks({ roles: options.subscriptions.roles }),
   ];
   if (options.production) plugins.push(useHiddenSuggestions());
   plugins.push(useTracing());

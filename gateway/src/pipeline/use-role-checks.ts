@@ -1,4 +1,3 @@
-import type { GraphQLSchema } from 'graphql';
 import type { Identity } from '#kernel/auth/identity.ts';
 import type { OperationPlugin } from '#kernel/graphql/pipeline/operation-plugin.ts';
 import { assertHasRole, type Role } from '#kernel/graphql/roles.ts';
@@ -6,9 +5,7 @@ import { rootFieldNames } from './root-fields.ts';
 
 /** Options of {@link useRoleChecks}. */
 export interface RoleChecksOptions {
-  /** The schema the gateway resolves itself (subscriptions); its root fields' roles are checked here. */
-  schema: GraphQLSchema;
-  /** Roles by `Type.field` of every root field of `schema`. */
+  /** Roles by `Type.field` of every root field the gateway resolves itself (`Subscription.*`). */
   roles: ReadonlyMap<string, readonly Role[]>;
 }
 
@@ -21,11 +18,10 @@ export interface RoleChecksOptions {
 export function useRoleChecks<TContext extends { identity: Identity }>(
   options: RoleChecksOptions,
 ): OperationPlugin<TContext> {
-  if (!options.schema || !options.roles) throw new Error('useRoleChecks: schema and roles are required');
+  if (!options.roles) throw new Error('useRoleChecks: roles are required');
   return {
     name: 'role-checks',
     onOperation({ schema, document, operation, context }) {
-      if (schema !== options.schema) return;
       const root = schema.getRootType(operation.operation)?.name;
       for (const field of rootFieldNames(document, operation)) {
         const required = options.roles.get(`${root}.${field}`);

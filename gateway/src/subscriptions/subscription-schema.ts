@@ -1,39 +1,31 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { buildSchema, type GraphQLSchema } from 'graphql';
-import type { Identity } from '#kernel/auth/identity.ts';
-import { UnavailableError } from '#kernel/errors.ts';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { type GraphQLSchema, getNamedType, isObjectType, parse } from 'graphql';
 import { declaredRoles, type Role } from '#kernel/graphql/roles.ts';
-import type { LivePubSub } from '../live/live-pubsub.ts';
+import { LIVE_SUBGRAPH } from '../compose.ts';
 import type { LiveMessage, LiveTopic } from '../live/topics.ts';
 
-/** The SDL of what the gateway serves over WebSocket. */
-export const SUBSCRIPTIONS_SCHEMA_FILE = resolve(
-  import.meta.dirname,
-  '..',
-  '..',
-  'schema',
-  'subscriptions.graphql',
-);
+/** The SDL of the gateway's own subgraph (`live`): the Subscription fields. */
+export const SUBSCRIPTIONS_SCHEMA_FILE = LIVE_SUBGRAPH.file;
 
 /** The live topic each subscription field follows. */
 export const FIELD_TOPICS = {
   taskStatusChanged: 'task.status_changed',
+  taskStepCompleted: 'task.step_completed',
   killSwitchChanged: 'killswitch.changed',
   approvalRequested: 'approval.requested',
   approvalDecided: 'approval.decided',
+  documentStatusChanged: 'document.status_changed',
 } as const satisfies Record<string, LiveTopic>;
 
-/** What subscription resolvers receive: the connection's verified caller and the live pub/sub. */
-export interface SubscriptionContext {
-  identity: Identity;
-  live: LivePubSub;
-}
+/** A subscription field's name. */
+export type SubscriptionField = keyof typeof FIELD_TOPICS;
 
-/** The executable subscription schema and each root field's declared roles. */
+/** The subscription schema: the `live` subgraph's executable schema and each root field's roles. */
 export interface SubscriptionSchema {
+  /** The `live` subgraph, executed in the gateway's process for the root field of each event. */
   schema: GraphQLSchema;
-  /** Roles by `Type.field` of every root field; a field without a declaration is not listed. */
+  /** Roles by `Subscription.field`. */
   roles: ReadonlyMap<string, readonly Role[]>;
 }
 
@@ -42,50 +34,41 @@ export async function loadSubscriptionSchema(file = SUBSCRIPTIONS_SCHEMA_FILE): 
   return buildSubscriptionSchema(await readFile(file, 'utf8'));
 }
 
-/** As {@link loadSubscriptionSchema}, from SDL text. */
+/**
+ * As {@link loadSubscriptionSchema}, from SDL text. A root field resolves to the event's message; an
+ * entity field (`task`, `approval`, `document`) to the reference `{ id: message.<field>Id }`, which
+ * the gateway's query plan completes from the subgraph that owns the entity.
+ */
 export function buildSubscriptionSchema(sdl: string): SubscriptionSchema {
-  const schema = buildSchema(sdl);
-  const roles = new Map<string, readonly Role[]>();
-  for (const root of [schema.getQueryType(), schema.getSubscriptionType()]) {
-    for (const field of Object.values(root?.getFields() ?? {})) {
-      const where = `${root?.name}.${field.name}`;
-      const declared = declaredRoles([field.astNode], where);
-      if (!declared) throw new Error(`${where} declares no @requiresRole; every root field must`);
-      roles.set(where, declared);
-    }
-  }
-  const query = schema.getQueryType();
+  const schema = buildSubgraphSchema([{ typeDefs: parse(sdl) }]);
   const subscription = schema.getSubscriptionType();
-  if (!query || !subscription)
-    throw new Error('the subscription schema needs a Query and a Subscription type');
-  query.getFields().liveSubscriptions!.resolve = () => Object.keys(subscription.getFields());
+  if (!subscription) throw new Error('the subscription schema needs a Subscription type');
+  const roles = new Map<string, readonly Role[]>();
   for (const field of Object.values(subscription.getFields())) {
-    const topic = (FIELD_TOPICS as Record<string, LiveTopic>)[field.name];
-    if (!topic) throw new Error(`Subscription.${field.name} has no live topic in FIELD_TOPICS`);
-    // Roles are checked once, by the gateway pipeline's role plugin, before anything subscribes.
-    field.subscribe = async (_source, args: { taskId?: string | null }, ctx: SubscriptionContext) => {
-      // The channel comes from the verified tenant only; arguments merely filter within it.
-      const subscription = ctx.live.subscribe(ctx.identity.tenantId, topic);
-      try {
-        await subscription.ready;
-      } catch {
-        throw new UnavailableError('Live updates are unavailable right now; subscribe again shortly');
-      }
-      const taskId = args.taskId;
-      return taskId ? filtered(subscription, (m) => 'taskId' in m && m.taskId === taskId) : subscription;
-    };
-    field.resolve = (message: unknown) => message;
+    const where = `Subscription.${field.name}`;
+    const declared = declaredRoles([field.astNode], where);
+    if (!declared) throw new Error(`${where} declares no @requiresRole; every root field must`);
+    roles.set(where, declared);
+    if (!(field.name in FIELD_TOPICS)) throw new Error(`${where} has no live topic in FIELD_TOPICS`);
+    field.resolve = (message: LiveMessage<LiveTopic>) => message;
+    const event = getNamedType(field.type);
+    if (!isObjectType(event)) throw new Error(`${where} must return an object type`);
+    for (const member of Object.values(event.getFields())) {
+      const target = getNamedType(member.type);
+      if (!isObjectType(target) || !target.astNode?.directives?.some((d) => d.name.value === 'key')) continue;
+      const key = `${member.name}Id`;
+      member.resolve = (message: Record<string, unknown>) =>
+        typeof message[key] === 'string' ? { id: message[key] } : null;
+    }
   }
   return { schema, roles };
 }
 
-async function* filtered<T extends LiveTopic>(
-  source: AsyncIterableIterator<LiveMessage<T>> & { return(): Promise<unknown> },
-  keep: (message: LiveMessage<T>) => boolean,
-): AsyncGenerator<LiveMessage<T>> {
-  try {
-    for await (const message of source) if (keep(message)) yield message;
-  } finally {
-    await source.return();
-  }
-}
+/** The argument of each field that narrows its events, and the message member it must equal. */
+export const FIELD_FILTERS: Readonly<Partial<Record<SubscriptionField, string>>> = {
+  taskStatusChanged: 'taskId',
+  taskStepCompleted: 'taskId',
+  approvalRequested: 'taskId',
+  approvalDecided: 'taskId',
+  documentStatusChanged: 'documentId',
+};

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { ExecutionArgs, GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { type Extra, useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
@@ -13,8 +13,9 @@ import type { Logger } from '#kernel/logger.ts';
 import type { GatewayContext } from '../context.ts';
 import type { LivePubSub } from '../live/live-pubsub.ts';
 import { TenantConnections, tooManySubscriptions } from './connection-caps.ts';
+import { type SubscriptionContext, subscribeToEvents } from './event-stream.ts';
+import type { EventExecutor } from './federated-events.ts';
 import type { SubscriptionLimits } from './subscription-limits.ts';
-import type { SubscriptionContext, SubscriptionSchema } from './subscription-schema.ts';
 import type { TenantCheck } from './tenant-probe.ts';
 
 /** Close codes of the gateway's WebSocket endpoint (graphql-ws reserves 4400-4499 for such refusals). */
@@ -40,7 +41,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface SubscriptionServerOptions {
   server: Server;
   path: string;
-  subscriptions: SubscriptionSchema;
+  /** The graph's API schema (the one clients introspect), once the gateway has loaded it. */
+  apiSchema: () => GraphQLSchema;
+  /** Runs each event through the subscription's federated plan. */
+  events: EventExecutor;
   /** The gateway's one operation pipeline (authentication, limits, roles, tracing). */
   pipeline: OperationPipeline<GatewayContext>;
   tenantCheck: TenantCheck;
@@ -68,8 +72,7 @@ type Ctx = Context<Record<string, unknown>, Extra>;
  * `token expired` when the token's `exp` passes.
  */
 export function startSubscriptionServer(options: SubscriptionServerOptions): RunningSubscriptionServer {
-  const { subscriptions, pipeline, logger } = options;
-  const { schema } = subscriptions;
+  const { pipeline, logger } = options;
   const contexts = new WeakMap<Ctx, GatewayContext>();
   const executions = new WeakMap<Ctx, Map<string, ExecutionEnd>>();
   const tenants = new TenantConnections(options.limits.maxConnectionsPerTenant);
@@ -91,7 +94,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
 
   const disposable = useServer<Record<string, unknown>, Record<PropertyKey, never>>(
     {
-      schema,
+      schema: () => options.apiSchema(),
+      subscribe: subscribeToEvents,
       isProd: true,
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
@@ -139,7 +143,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
         if (active > options.limits.maxSubscriptionsPerConnection) {
           return [tooManySubscriptions(active, options.limits.maxSubscriptionsPerConnection)];
         }
-        const contextValue: GatewayContext & SubscriptionContext = { ...context, live: options.live };
+        const contextValue: SubscriptionContext = { ...context, live: options.live, events: options.events };
+        const schema = options.apiSchema();
         const resolved = await pipeline.prepare(schema, payload, contextValue, 'websocket');
         if (isRefusal(resolved)) return [...resolved];
         const ends = executions.get(ctx) ?? new Map<string, ExecutionEnd>();

@@ -21,7 +21,7 @@ describe.each(implementations)('%s live pub/sub', (_name, create) => {
   });
   afterEach(() => live.close());
 
-  it("delivers a tenant's message to its subscriber, stamped with a time", async () => {
+  it("delivers a tenant's message to its subscriber, stamped with a time and an event id", async () => {
     const sub = live.subscribe(tenantA, 'task.status_changed');
     await sub.ready;
     const taskId = randomUUID();
@@ -29,7 +29,13 @@ describe.each(implementations)('%s live pub/sub', (_name, create) => {
       await live.publish(tenantA, 'task.status_changed', { taskId, from: 'PENDING', to: 'RUNNING' }),
     ).toBe(1);
     const { value } = await sub.next();
-    expect(value).toEqual({ taskId, from: 'PENDING', to: 'RUNNING', at: expect.any(String) });
+    expect(value).toEqual({
+      taskId,
+      from: 'PENDING',
+      to: 'RUNNING',
+      at: expect.any(String),
+      eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     expect(Number.isNaN(Date.parse(value!.at))).toBe(false);
     await sub.return();
   });
@@ -49,7 +55,12 @@ describe.each(implementations)('%s live pub/sub', (_name, create) => {
       at: '2026-11-26T00:00:00.000Z',
     });
     // Messages of one publisher arrive in order, so the first one A sees must be A's own.
-    expect((await sub.next()).value).toEqual({ engaged: true, reason: 'A', at: '2026-11-26T00:00:00.000Z' });
+    expect((await sub.next()).value).toEqual({
+      engaged: true,
+      reason: 'A',
+      at: '2026-11-26T00:00:00.000Z',
+      eventId: expect.any(String),
+    });
     await sub.return();
   });
 
@@ -84,6 +95,30 @@ describe.each(implementations)('%s live pub/sub', (_name, create) => {
     await live.close();
     expect(await pending).toEqual({ value: undefined, done: true });
     expect(() => live.subscribe(tenantA, 'task.status_changed')).toThrow(/closed/);
+  });
+
+  it("replays a channel's messages published since a time, and only that tenant's and topic's", async () => {
+    const before = Date.now();
+    const ids = [randomUUID(), randomUUID()];
+    for (const eventId of ids) {
+      await live.publish(tenantA, 'killswitch.changed', { engaged: true, reason: 'r', eventId });
+    }
+    await live.publish(tenantB, 'killswitch.changed', { engaged: false, reason: null });
+    await live.publish(tenantA, 'task.status_changed', {
+      taskId: randomUUID(),
+      from: 'PENDING',
+      to: 'RUNNING',
+    });
+    const replayed = await live.recent(tenantA, 'killswitch.changed', before);
+    expect(replayed.map((m) => m.eventId)).toEqual(ids);
+    expect(await live.recent(tenantA, 'killswitch.changed', Date.now() + 1_000)).toEqual([]);
+  });
+
+  it('remembers resume marks by key', async () => {
+    const key = randomUUID();
+    expect(await live.recall(key)).toBeUndefined();
+    await live.remember(key, { closedAt: 42, delivered: ['a'] });
+    expect(await live.recall(key)).toEqual({ closedAt: 42, delivered: ['a'] });
   });
 
   it('refuses a tenant id that is not a UUID and an unknown topic', async () => {

@@ -46,6 +46,8 @@ export interface TestPlatformOptions {
   autoProvisionTenants?: boolean;
   /** The knowledge subgraph to run (another configuration); the environment's by default. */
   knowledge?: SubgraphDefinition;
+  /** Whether the gateway answers introspection (default false, as in production). */
+  introspection?: boolean;
 }
 
 /** Starts the platform on free ports; by default tenants register on first use as in development. */
@@ -88,7 +90,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     auth: issuer.auth,
     host: '127.0.0.1',
     port: 0,
-    introspection: false,
+    introspection: options.introspection ?? false,
     apolloTelemetry: false,
     logger: logger.child('gateway'),
     auditOrm,

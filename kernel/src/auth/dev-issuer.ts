@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
@@ -14,6 +14,10 @@ export const DEV_TOKEN_TTL_SECONDS = 3600;
 export const DEV_JWKS_PATH = '/discovery/v2.0/keys';
 /** Paths the JWKS is served on: also Entra ID's `/common/…`, so AUTH_AUTHORITY_HOST may point at a dev issuer. */
 const JWKS_PATHS = new Set([DEV_JWKS_PATH, `/common${DEV_JWKS_PATH}`]);
+/** Path where the dev issuer mints a token (`POST {tenant, user, roles}`), for the console's dev sign-in. */
+export const DEV_TOKEN_PATH = '/token';
+/** Largest token request body the dev issuer reads. */
+const MAX_TOKEN_REQUEST_BYTES = 4096;
 
 /** Whether this process may run or use the dev issuer. */
 export interface DevIssuerGuard {
@@ -174,13 +178,27 @@ export interface DevIssuer extends DevIssuerEndpoints {
 /** Serves the dev issuer's public keys, as an identity provider's JWKS endpoint does (refused in production). */
 export async function startDevIssuer(
   keys: DevKeys,
-  options: { host: string; port: number } & DevIssuerGuard,
+  options: { host: string; port: number; audience?: string } & DevIssuerGuard,
 ): Promise<DevIssuer> {
   assertDevIssuerAllowed(options);
   const jwks = JSON.stringify({ keys: [keys.publicJwk] });
+  let issuer = '';
   const server: Server = createServer((req, res) => {
     if (req.method === 'GET' && JWKS_PATHS.has(req.url ?? '')) {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(jwks);
+      return;
+    }
+    if (req.method === 'POST' && req.url === DEV_TOKEN_PATH && options.audience) {
+      mintOverHttp(req, keys, { issuer, audience: options.audience }).then(
+        (body) =>
+          res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body),
+        (error: unknown) =>
+          res.writeHead(400, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              error: error instanceof ValidationError ? error.message : 'bad token request',
+            }),
+          ),
+      );
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
@@ -190,6 +208,7 @@ export async function startDevIssuer(
     server.listen(options.port, options.host, resolve);
   });
   const port = (server.address() as AddressInfo).port;
+  issuer = devIssuerEndpoints(options.host, port).issuer;
   return {
     ...devIssuerEndpoints(options.host, port),
     port,
@@ -199,4 +218,50 @@ export async function startDevIssuer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** App roles a dev token may carry (the roles the SDL declares). */
+const DEV_ROLES = new Set(['Reader', 'Contributor', 'Approver', 'Admin', 'Auditor']);
+
+/** Reads `{tenant, user, roles, ttlSeconds?}` and answers `{token, expiresIn}`; refuses anything else. */
+async function mintOverHttp(
+  req: IncomingMessage,
+  keys: DevKeys,
+  target: { issuer: string; audience: string },
+): Promise<string> {
+  let raw = '';
+  for await (const chunk of req) {
+    raw += String(chunk);
+    if (raw.length > MAX_TOKEN_REQUEST_BYTES) throw new ValidationError('token request too large');
+  }
+  let body: { tenant?: unknown; user?: unknown; roles?: unknown; ttlSeconds?: unknown };
+  try {
+    body = JSON.parse(raw) as typeof body;
+  } catch {
+    throw new ValidationError('token request must be JSON: {"tenant","user","roles"}');
+  }
+  const { tenant, user, roles } = body;
+  if (typeof tenant !== 'string' || typeof user !== 'string') {
+    throw new ValidationError('tenant and user must be strings');
+  }
+  if (!Array.isArray(roles) || roles.some((r) => typeof r !== 'string' || !DEV_ROLES.has(r))) {
+    throw new ValidationError(`roles must be a list of ${[...DEV_ROLES].join(', ')}`);
+  }
+  const ttl = body.ttlSeconds ?? DEV_TOKEN_TTL_SECONDS;
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > DEV_TOKEN_TTL_SECONDS) {
+    throw new ValidationError(`ttlSeconds must be a whole number from 1 to ${DEV_TOKEN_TTL_SECONDS}`);
+  }
+  const token = await signDevToken(keys, {
+    tenant,
+    user,
+    roles: roles as string[],
+    ttlSeconds: ttl,
+    ...target,
+  });
+  return JSON.stringify({
+    token,
+    expiresIn: ttl,
+    tenantId: devTenantId(tenant),
+    userId: devUserId(tenant, user),
+  });
 }

@@ -4,6 +4,7 @@ import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
 import { Kind, parse } from 'graphql';
 import type { RequestRefusal } from '../audit/refusals.ts';
 import type { Logger } from '../logger.ts';
+import { answerProbe, type ReadinessReport, sendJson } from './probes.ts';
 import { getRequestOf, requestShapeProblem } from './request-shape.ts';
 
 /** Largest request body accepted. */
@@ -22,11 +23,7 @@ export interface LargeBodies {
   readonly rootFields: readonly string[];
 }
 
-/** Result of a readiness check: each dependency and whether it answered. */
-export interface ReadinessReport {
-  ready: boolean;
-  checks: Record<string, 'ok' | string>;
-}
+export type { ReadinessReport } from './probes.ts';
 
 /** Options of {@link startHttpServer}. */
 export interface HttpServerOptions<TContext extends BaseContext> {
@@ -45,6 +42,8 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   largeBodies?: LargeBodies;
   /** Extra routes tried before 404 (the gateway's WebSocket upgrade lives elsewhere). */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  /** Routes for every path equal to a key or below it (`/console` serves `/console/…`), tried after `routes`. */
+  prefixRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
 
 /** A listening HTTP server. */
@@ -62,18 +61,7 @@ export async function startHttpServer<TContext extends BaseContext>(
   const { logger } = options;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
-    if (path === '/ready' && req.method === 'GET') {
-      options.ready().then(
-        (report) =>
-          sendJson(res, report.ready ? 200 : 503, {
-            status: report.ready ? 'ready' : 'not ready',
-            ...report,
-          }),
-        (error: unknown) => sendJson(res, 503, { status: 'not ready', error: String(error) }),
-      );
-      return;
-    }
+    if (answerProbe(path, req, res, options.ready)) return;
     if (path === GRAPHQL_PATH) {
       handleGraphQL(options, req, res).catch((error: unknown) => {
         logger.error('request failed', { message: error instanceof Error ? error.message : String(error) });
@@ -84,6 +72,10 @@ export async function startHttpServer<TContext extends BaseContext>(
     }
     const route = path ? options.routes?.[path] : undefined;
     if (route) return route(req, res);
+    const prefix = Object.keys(options.prefixRoutes ?? {}).find(
+      (p) => path === p || path?.startsWith(`${p}/`),
+    );
+    if (prefix) return options.prefixRoutes![prefix]!(req, res);
     sendJson(res, 404, { error: `No route for ${req.method} ${path}; GraphQL is at ${GRAPHQL_PATH}` });
   });
   server.keepAliveTimeout = 65_000;
@@ -233,8 +225,4 @@ function readBody(req: IncomingMessage, max: number): Promise<string | 'too-larg
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 }

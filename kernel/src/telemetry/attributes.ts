@@ -30,3 +30,33 @@ export const ATTR_GRAPHQL_OPERATION_TYPE = 'graphql.operation.type';
 export const ATTR_GRAPHQL_OPERATION_NAME = 'graphql.operation.name';
 /** How a GraphQL operation arrived at the gateway: http or websocket. */
 export const ATTR_GRAPHQL_TRANSPORT = 'widgetdc.graphql.transport';
+/** How a search retrieved: hybrid, keyword or vector. */
+export const ATTR_SEARCH_MODE = 'widgetdc.search.mode';
+/** Hits a retrieval stage found. */
+export const ATTR_SEARCH_HITS = 'widgetdc.search.hits';
+/** A stage's duration in milliseconds, as the answer's timings report it. */
+export const ATTR_STAGE_MS = 'widgetdc.stage.ms';
+/** `gen_ai.operation.name`: chat, embeddings, … (OpenTelemetry GenAI conventions, incubating). */
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+/** `gen_ai.provider.name`: openai, azure.ai.openai, … */
+export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
+/** `gen_ai.request.model`: the model (or Azure deployment) asked for. */
+export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
+/** `gen_ai.request.max_tokens`. */
+export const ATTR_GEN_AI_REQUEST_MAX_TOKENS = 'gen_ai.request.max_tokens';
+/** `gen_ai.request.temperature`. */
+export const ATTR_GEN_AI_REQUEST_TEMPERATURE = 'gen_ai.request.temperature';
+/** `gen_ai.response.model`: the model that answered. */
+export const ATTR_GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
+/** `gen_ai.response.finish_reasons`: why generation stopped, one per choice. */
+export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons';
+/** `gen_ai.usage.input_tokens`: prompt tokens, as the API counted them. */
+export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
+/** `gen_ai.usage.output_tokens`: completion tokens, as the API counted them. */
+export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
+/** `error.type`: for a failed model call, the LlmError kind. */
+export const ATTR_ERROR_TYPE = 'error.type';
+/** Requests one model call took, retries included. */
+export const ATTR_LLM_ATTEMPTS = 'widgetdc.llm.attempts';
+/** Milliseconds from the call to the first streamed text. */
+export const ATTR_LLM_TIME_TO_FIRST_TOKEN_MS = 'widgetdc.llm.time_to_first_token_ms';

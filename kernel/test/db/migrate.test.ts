@@ -100,10 +100,14 @@ describe('migrations', () => {
       expect({ table: table.name, ownerOnly: ownerOnly.length }).toEqual({
         table: table.name,
         // owner-only read policies behind security-definer functions: the relay, the audit chain heads,
-        // and the approvals expiry sweep (tenants with expired requests)
-        ownerOnly: ['platform.outbox', 'audit.audit_events', 'governance.approval_requests'].includes(
-          table.name,
-        )
+        // the approvals expiry sweep (tenants with expired requests) and re-embedding (tenants with
+        // chunks on another model)
+        ownerOnly: [
+          'platform.outbox',
+          'audit.audit_events',
+          'governance.approval_requests',
+          'knowledge.chunks',
+        ].includes(table.name)
           ? 1
           : 0,
       });

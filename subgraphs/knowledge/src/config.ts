@@ -25,6 +25,23 @@ export const DEFAULT_EMBEDDINGS_RETRIES = 4;
 
 /** The embedding providers. */
 export const EMBEDDING_PROVIDERS = ['use', 'hashed', 'openai'] as const;
+/** Reciprocal-rank fusion's k: a hit at rank r adds weight / (k + r). */
+export const DEFAULT_RRF_K = 60;
+/** Candidates each method (keyword, vector) contributes to fusion. */
+export const DEFAULT_SEARCH_CANDIDATES = 50;
+/** HNSW candidate list of a vector search (pgvector's `hnsw.ef_search`). */
+export const DEFAULT_HNSW_EF_SEARCH = 100;
+/** Most tuples an iterative HNSW scan visits before it gives up (pgvector's `hnsw.max_scan_tuples`). */
+export const DEFAULT_HNSW_MAX_SCAN_TUPLES = 20_000;
+/** Passages `ask` hands to the answerer. */
+export const DEFAULT_ANSWER_SOURCES = 5;
+/**
+ * Share of the question's (IDF-weighted) content words the best sentence must contain, or the
+ * offline answerer says the documents do not answer (measured: see ADR 0018).
+ */
+export const DEFAULT_ANSWER_MIN_COVERAGE = 0.5;
+/** The answer providers (`openai` is added by the chat answerer). */
+export const LLM_PROVIDERS = ['offline'] as const;
 
 /** Settings of the knowledge subgraph and its ingestion workers. */
 export interface KnowledgeConfig {
@@ -39,6 +56,25 @@ export interface KnowledgeConfig {
   maxDocxUncompressedBytes: number;
   maxDocxEntries: number;
   embeddings: EmbeddingsConfig;
+  search: SearchConfig;
+  answer: AnswerConfig;
+}
+
+/** How hybrid search retrieves and fuses. */
+export interface SearchConfig {
+  rrfK: number;
+  keywordWeight: number;
+  vectorWeight: number;
+  candidates: number;
+  efSearch: number;
+  maxScanTuples: number;
+}
+
+/** Which answerer `ask` uses and how much it is given. */
+export interface AnswerConfig {
+  provider: (typeof LLM_PROVIDERS)[number];
+  sources: number;
+  minCoverage: number;
 }
 
 /** Which embedder to run and, for a remote one, how to reach it. */
@@ -65,6 +101,23 @@ const int = (name: string, fallback: number, min: number, max: number) =>
         ctx.addIssue({
           code: 'custom',
           message: `${name} must be a whole number from ${min} to ${max} (got "${raw}")`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    });
+const num = (name: string, fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return fallback;
+      const value = Number(raw);
+      if (!Number.isFinite(value) || value < min || value > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a number from ${min} to ${max} (got "${raw}")`,
         });
         return z.NEVER;
       }
@@ -123,6 +176,34 @@ const Schema = z
     EMBEDDINGS_BATCH_SIZE: int('EMBEDDINGS_BATCH_SIZE', DEFAULT_EMBEDDINGS_BATCH, 1, 2048),
     EMBEDDINGS_TIMEOUT_MS: int('EMBEDDINGS_TIMEOUT_MS', DEFAULT_EMBEDDINGS_TIMEOUT_MS, 100, 600_000),
     EMBEDDINGS_MAX_RETRIES: int('EMBEDDINGS_MAX_RETRIES', DEFAULT_EMBEDDINGS_RETRIES, 0, 20),
+    KNOWLEDGE_RRF_K: int('KNOWLEDGE_RRF_K', DEFAULT_RRF_K, 1, 10_000),
+    KNOWLEDGE_KEYWORD_WEIGHT: num('KNOWLEDGE_KEYWORD_WEIGHT', 1, 0, 100),
+    KNOWLEDGE_VECTOR_WEIGHT: num('KNOWLEDGE_VECTOR_WEIGHT', 1, 0, 100),
+    KNOWLEDGE_SEARCH_CANDIDATES: int('KNOWLEDGE_SEARCH_CANDIDATES', DEFAULT_SEARCH_CANDIDATES, 1, 1000),
+    KNOWLEDGE_HNSW_EF_SEARCH: int('KNOWLEDGE_HNSW_EF_SEARCH', DEFAULT_HNSW_EF_SEARCH, 1, 1000),
+    KNOWLEDGE_HNSW_MAX_SCAN_TUPLES: int(
+      'KNOWLEDGE_HNSW_MAX_SCAN_TUPLES',
+      DEFAULT_HNSW_MAX_SCAN_TUPLES,
+      1,
+      10_000_000,
+    ),
+    KNOWLEDGE_ANSWER_SOURCES: int('KNOWLEDGE_ANSWER_SOURCES', DEFAULT_ANSWER_SOURCES, 1, 20),
+    KNOWLEDGE_ANSWER_MIN_COVERAGE: num('KNOWLEDGE_ANSWER_MIN_COVERAGE', DEFAULT_ANSWER_MIN_COVERAGE, 0, 1),
+    LLM_PROVIDER: z
+      .string()
+      .trim()
+      .optional()
+      .transform((raw, ctx) => {
+        const value = raw === undefined || raw === '' ? 'offline' : raw.toLowerCase();
+        if (!(LLM_PROVIDERS as readonly string[]).includes(value)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `LLM_PROVIDER must be one of ${LLM_PROVIDERS.join(', ')} (got "${raw}")`,
+          });
+          return z.NEVER;
+        }
+        return value as AnswerConfig['provider'];
+      }),
   })
   .superRefine((env, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: 'custom', message });
@@ -138,6 +219,9 @@ const Schema = z
       issue(
         `EMBEDDINGS_DIMENSIONS must be 512 with EMBEDDINGS_PROVIDER=use (got ${env.EMBEDDINGS_DIMENSIONS})`,
       );
+    }
+    if (env.KNOWLEDGE_KEYWORD_WEIGHT === 0 && env.KNOWLEDGE_VECTOR_WEIGHT === 0) {
+      issue('KNOWLEDGE_KEYWORD_WEIGHT and KNOWLEDGE_VECTOR_WEIGHT cannot both be 0');
     }
     if (env.EMBEDDINGS_PROVIDER === 'openai') {
       if (!env.EMBEDDINGS_ENDPOINT) issue('EMBEDDINGS_ENDPOINT must be set with EMBEDDINGS_PROVIDER=openai');
@@ -171,6 +255,19 @@ export function loadKnowledgeConfig(env: NodeJS.ProcessEnv = process.env): Knowl
       batchSize: e.EMBEDDINGS_BATCH_SIZE,
       timeoutMs: e.EMBEDDINGS_TIMEOUT_MS,
       maxRetries: e.EMBEDDINGS_MAX_RETRIES,
+    },
+    search: {
+      rrfK: e.KNOWLEDGE_RRF_K,
+      keywordWeight: e.KNOWLEDGE_KEYWORD_WEIGHT,
+      vectorWeight: e.KNOWLEDGE_VECTOR_WEIGHT,
+      candidates: e.KNOWLEDGE_SEARCH_CANDIDATES,
+      efSearch: e.KNOWLEDGE_HNSW_EF_SEARCH,
+      maxScanTuples: e.KNOWLEDGE_HNSW_MAX_SCAN_TUPLES,
+    },
+    answer: {
+      provider: e.LLM_PROVIDER,
+      sources: e.KNOWLEDGE_ANSWER_SOURCES,
+      minCoverage: e.KNOWLEDGE_ANSWER_MIN_COVERAGE,
     },
   };
 }

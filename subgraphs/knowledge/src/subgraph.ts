@@ -6,9 +6,15 @@ import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
 import { type KnowledgeConfig, loadKnowledgeConfig } from './config.ts';
 import { ChunkSchema } from './domain/chunk.entity.ts';
 import { DocumentSchema } from './domain/document.entity.ts';
+import { createEmbedder } from './embeddings/create-embedder.ts';
+import type { Embedder } from './embeddings/embedder.ts';
+import { Chunk } from './resolvers/Chunk.ts';
 import { Document } from './resolvers/Document.ts';
 import { createMutation } from './resolvers/Mutation.ts';
 import { Query } from './resolvers/Query.ts';
+import { createSearchQueries } from './resolvers/search-queries.ts';
+import type { Reranker } from './search/reranker.ts';
+import { SearchService } from './search/search.service.ts';
 import { createUploadRoute, UPLOAD_PATH } from './upload/upload-route.ts';
 
 const SCHEMA = new URL('../schema.graphql', import.meta.url);
@@ -24,17 +30,33 @@ export function mutationRoles(field: string): Role[] {
   throw new Error(`the knowledge SDL declares no roles for Mutation.${field}`);
 }
 
+/** Components the subgraph is built with; absent ones come from the configuration. */
+export interface KnowledgeComponents {
+  /** Embeds queries: must be the embedder the chunks were embedded with (EMBEDDINGS_PROVIDER). */
+  embedder?: Embedder;
+  reranker?: Reranker;
+}
+
 /** The knowledge subgraph (documents, their ingestion, chunks and embeddings) for a configuration. */
-export function createKnowledgeSubgraph(config: KnowledgeConfig = loadKnowledgeConfig()): SubgraphDefinition {
+export function createKnowledgeSubgraph(
+  config: KnowledgeConfig = loadKnowledgeConfig(),
+  components: KnowledgeComponents = {},
+): SubgraphDefinition {
+  const search = new SearchService({
+    embedder: components.embedder ?? createEmbedder(config.embeddings),
+    config: config.search,
+    reranker: components.reranker,
+  });
   return {
     name: 'knowledge',
     schema: SCHEMA,
     resolvers: {
       DateTime: DateTimeScalar,
       JSONObject: JSONObjectScalar,
-      Query,
+      Query: { ...Query, ...createSearchQueries({ search }) },
       Mutation: createMutation(config),
       Document,
+      Chunk,
     } as SubgraphDefinition['resolvers'],
     entities: [DocumentSchema, ChunkSchema],
     // Base64 grows 4/3; twice that leaves room to answer an oversized document with its limit by name.

@@ -13,17 +13,15 @@ import { assertEmbeddingColumn } from '../embeddings/create-embedder.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
 import { DocumentFailed, DocumentIngested, DocumentStatusChanged, DocumentUploaded } from '../events.ts';
 import { DocumentContentError } from '../ingest/blocks.ts';
-import { chunkBlocks, type DraftChunk } from '../ingest/chunker.ts';
+import { chunkBlocks, type DraftChunk, embeddingText } from '../ingest/chunker.ts';
 import { normaliseMediaType } from '../ingest/media-types.ts';
 import { parseDocument } from '../ingest/parse.ts';
+import { stageClock } from './stage-clock.ts';
 
 /** Consumer group of the ingestion workers. */
 export const INGEST_GROUP = 'knowledge-ingest';
 
-/** What the passage's embedding is computed from: its heading path gives it context. */
-export function embeddingText(chunk: DraftChunk): string {
-  return chunk.headingPath ? `${chunk.headingPath}\n${chunk.content}` : chunk.content;
-}
+export { embeddingText };
 
 /** Dependencies of the ingestion consumer. */
 export interface IngestConsumerOptions {
@@ -61,6 +59,8 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
         return;
       }
       if (doc.finished) return;
+      ctx.logger.debug('ingesting', { documentId, attempt: ctx.attempt });
+      const clock = stageClock();
       singleSession ??= await isSingleSession(em);
       const side = new StatusSideChannel({
         em,
@@ -82,13 +82,17 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
         if (!bytes) throw new UnrecoverableError(`the stored bytes of document ${documentId} are missing`);
         const mediaType = normaliseMediaType(doc.mimeType);
         if (!mediaType) throw new DocumentContentError(`${doc.mimeType} documents cannot be ingested`);
+        clock.lap('read');
         const parsed = await parseDocument(bytes, mediaType, limits);
+        clock.lap('parse');
         const drafts = chunkBlocks(parsed.blocks, {
           maxTokens: config.chunkTokens,
           overlapTokens: config.chunkOverlapTokens,
         });
+        clock.lap('chunk');
         await side.progress(doc, 'EMBEDDING');
         const vectors = await embedder.embed(drafts.map(embeddingText));
+        clock.lap('embed');
         chunks = { drafts, vectors, pageCount: parsed.pageCount };
       } catch (error) {
         if (error instanceof DocumentContentError) {
@@ -111,6 +115,7 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
       // Progress written beside this transaction has committed; the lock reads it.
       await em.refresh(doc, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (doc.finished) return;
+      clock.lap('lock');
       await replaceChunks(
         em,
         event.tenantId,
@@ -145,6 +150,17 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
         },
       });
       await ctx.publish(DocumentStatusChanged, statusChange(doc, from));
+      clock.lap('write');
+      // One line a document, with where its time went (bench:ingest reads these). The commit
+      // follows: a worker killed now redoes the document, and logs it again.
+      ctx.logger.info('document indexed', {
+        documentId,
+        attempt: ctx.attempt,
+        bytes: doc.bytes,
+        pages: chunks.pageCount,
+        chunks: chunks.drafts.length,
+        ...clock.laps(),
+      });
     },
   });
   return {

@@ -44,8 +44,9 @@ export async function assertEmbeddingColumn(em: EntityManager, embedder: Embedde
   if (column !== embedder.dimensions) {
     throw new ConfigError([
       `the embedder ${embedder.model} makes ${embedder.dimensions}-dimensional vectors but knowledge.chunks.embedding ` +
-        `is vector(${column}); set EMBEDDINGS_DIMENSIONS=${column} (with a model that supports it) or ` +
-        `re-embed into the new size with npm run knowledge:reembed -- --dimensions ${embedder.dimensions}`,
+        `is vector(${column}); set EMBEDDINGS_DIMENSIONS=${column} with a model that makes vectors of that size ` +
+        '(npm run knowledge:reembed moves chunks to another model of the same size; a new size needs a migration ' +
+        'of the column, see ADR 0017)',
     ]);
   }
 }

@@ -1,4 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  isRetryableStatus,
+  retryDelayMs,
+} from '#llm/retry.ts';
 import { type Embedder, EmbeddingError, normalise } from './embedder.ts';
 
 /** Options of {@link OpenAiEmbedder}. */
@@ -22,9 +28,6 @@ export interface OpenAiEmbedderOptions {
   sleep?: (ms: number) => Promise<unknown>;
 }
 
-/** Statuses worth another attempt. */
-const RETRYABLE = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
-
 /**
  * An OpenAI-compatible embeddings client (OpenAI, Azure OpenAI, vLLM, Ollama, LiteLLM…): batched
  * requests, a timeout per request, retries with exponential backoff on 429/5xx/network errors that
@@ -40,7 +43,13 @@ export class OpenAiEmbedder implements Embedder {
   requests = 0;
 
   constructor(options: OpenAiEmbedderOptions) {
-    this.#o = { backoffMs: 500, maxRetryAfterMs: 60_000, apiKey: '', sleep, ...options };
+    this.#o = {
+      backoffMs: DEFAULT_BACKOFF_MS,
+      maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
+      apiKey: '',
+      sleep,
+      ...options,
+    };
     this.model = `openai:${options.model}`;
     this.dimensions = options.dimensions;
     const base = new URL(options.endpoint);
@@ -59,7 +68,7 @@ export class OpenAiEmbedder implements Embedder {
   async #batch(input: readonly string[]): Promise<number[][]> {
     let lastError = '';
     for (let attempt = 0; attempt <= this.#o.maxRetries; attempt++) {
-      let wait = this.#o.backoffMs * 2 ** attempt;
+      let wait = retryDelayMs(attempt, this.#o);
       try {
         this.requests++;
         const response = await fetch(this.#url, {
@@ -76,9 +85,9 @@ export class OpenAiEmbedder implements Embedder {
         if (response.ok) return this.#vectors(await response.json(), input.length);
         const body = (await response.text()).replace(/\s+/g, ' ').slice(0, 300);
         lastError = `HTTP ${response.status} from ${this.#url.origin}: ${body}`;
-        if (!RETRYABLE.has(response.status))
+        if (!isRetryableStatus(response.status))
           throw new EmbeddingError(`embeddings request refused: ${lastError}`);
-        wait = retryAfterMs(response.headers.get('retry-after'), this.#o.maxRetryAfterMs) ?? wait;
+        wait = retryDelayMs(attempt, this.#o, response.headers.get('retry-after'));
       } catch (error) {
         if (error instanceof EmbeddingError) throw error;
         lastError =
@@ -120,12 +129,4 @@ export class OpenAiEmbedder implements Embedder {
       return normalise(embedding as number[]);
     });
   }
-}
-
-/** A Retry-After header (seconds or an HTTP date) in milliseconds, capped; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, cap: number): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
-  return Number.isFinite(ms) ? Math.min(cap, Math.max(0, ms)) : undefined;
 }

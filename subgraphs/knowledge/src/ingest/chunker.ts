@@ -25,6 +25,11 @@ export interface DraftChunk {
   readonly tokenCount: number;
 }
 
+/** What a passage's embedding is computed from: its heading path gives it context. */
+export function embeddingText(chunk: Pick<DraftChunk, 'headingPath' | 'content'>): string {
+  return chunk.headingPath ? `${chunk.headingPath}\n${chunk.content}` : chunk.content;
+}
+
 interface Unit {
   text: string;
   tokens: number;

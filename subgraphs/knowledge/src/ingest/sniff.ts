@@ -35,9 +35,10 @@ function startsWith(bytes: Uint8Array, magic: readonly number[], at = 0): boolea
 
 /** The family the bytes belong to: pdf, docx, some refused binary type, or text. */
 function familyOf(bytes: Uint8Array): 'pdf' | 'docx' | 'text' | { refused: string } {
-  // PDF readers accept the header anywhere in the first KiB.
+  // PDF readers accept the header anywhere in the first KiB; a version and a line start keep a
+  // text that merely mentions "%PDF-" (this repository's ADRs do) from being taken for one.
   const head = Buffer.from(bytes.subarray(0, 1024)).toString('latin1');
-  if (head.includes('%PDF-')) return 'pdf';
+  if (/(^|[\r\n])%PDF-\d\.\d/.test(head)) return 'pdf';
   if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04]) || startsWith(bytes, [0x50, 0x4b, 0x05, 0x06])) {
     const names = listZipEntries(bytes)?.map((e) => e.name);
     if (names?.includes('word/document.xml')) return 'docx';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { EmbeddingError } from '../../src/embeddings/embedder.ts';
 import { HashedTrigramEmbedder } from '../../src/embeddings/hashed-embedder.ts';
-import { OpenAiEmbedder, retryAfterMs } from '../../src/embeddings/openai-embedder.ts';
+import { OpenAiEmbedder } from '../../src/embeddings/openai-embedder.ts';
 import { UniversalSentenceEncoder } from '../../src/embeddings/use-embedder.ts';
 
 const dot = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
@@ -192,13 +192,5 @@ describe('OpenAI-compatible embedder against a local server', () => {
     } finally {
       await fake.close();
     }
-  });
-
-  it('reads Retry-After as seconds or a date, capped', () => {
-    expect(retryAfterMs('2', 60_000)).toBe(2000);
-    expect(retryAfterMs('600', 60_000)).toBe(60_000);
-    expect(retryAfterMs(new Date(Date.now() + 5000).toUTCString(), 60_000)).toBeGreaterThan(3000);
-    expect(retryAfterMs('soon', 60_000)).toBeUndefined();
-    expect(retryAfterMs(null, 60_000)).toBeUndefined();
   });
 });

@@ -28,6 +28,11 @@ describe('media type sniffing', () => {
       mediaType: MediaType.Pdf,
       overruled: 'text/plain',
     });
+    const mentions = '<!doctype html><p>(`%PDF-` → PDF, a zip with `word/document.xml` → DOCX)</p>';
+    expect(sniffMediaType(text(mentions), 'text/html')).toEqual({ mediaType: MediaType.Html });
+    expect(sniffMediaType(Buffer.concat([text('junk before\n'), buildPdf([['x']])]))).toEqual({
+      mediaType: MediaType.Pdf,
+    });
     expect(sniffMediaType(text('hello'), 'application/pdf')).toEqual({
       mediaType: MediaType.Text,
       overruled: 'application/pdf',

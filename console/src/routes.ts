@@ -1,0 +1,25 @@
+/** The console's pages, in navigation order. */
+export const PAGES = [
+  { key: 'approvals', label: 'Approvals', path: '/console/approvals' },
+  { key: 'tasks', label: 'Tasks', path: '/console/tasks' },
+  { key: 'knowledge', label: 'Knowledge', path: '/console/knowledge' },
+  { key: 'audit', label: 'Audit log', path: '/console/audit' },
+  { key: 'dead-letters', label: 'Dead letters', path: '/console/dead-letters' },
+] as const;
+
+/** A page and its parameter. */
+export interface Route {
+  page: string;
+  id?: string;
+}
+
+/** The page a path shows (`/console/` is the approvals inbox). */
+export function routeOf(path: string): Route {
+  const parts = path
+    .replace(/^\/console\/?/, '')
+    .split('/')
+    .filter(Boolean);
+  if (parts[0] === 'tasks' && parts[1]) return { page: 'task', id: decodeURIComponent(parts[1]) };
+  const page = PAGES.find((p) => p.key === parts[0]);
+  return { page: page?.key ?? 'approvals' };
+}

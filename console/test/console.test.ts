@@ -1,0 +1,263 @@
+// The console's main journeys in headless Chromium against a real `npm start`: dev sign-in, a task
+// needing approval appearing live in the inbox, a second user approving it, the task completing on the
+// tasks page, the kill switch's banner everywhere with the tasks paused. Every page passes axe-core
+// (no serious or critical violations) and runs under the console's own strict CSP without violations.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { axeViolations, launch, screenshot, watchProblems } from './support/browser.ts';
+import { type Platform, startPlatform } from './support/platform.ts';
+
+/** A tenant of its own (registered on first use in development): the seeded demo tenant has pending work. */
+const TENANT = 'acme';
+let platform: Platform;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+beforeAll(async () => {
+  platform = await startPlatform();
+  browser = await launch();
+}, 300_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close();
+  await browser?.close();
+  await platform?.stop();
+});
+
+afterEach(() => {
+  // No page may throw or be refused anything by its Content-Security-Policy.
+  expect(problems.flat()).toEqual([]);
+});
+
+const problems: string[][] = [];
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  problems.push(watchProblems(page));
+  return page;
+}
+
+/** Signs in through the console's development sign-in form. */
+async function signIn(page: Page, user: string, roles: string[]): Promise<void> {
+  await page.goto(`${platform.origin}/console/`);
+  await page.getByLabel('Tenant').fill(TENANT);
+  await page.getByLabel('User').fill(user);
+  for (const role of ['Reader', 'Contributor', 'Approver', 'Admin', 'Auditor']) {
+    await page.getByLabel(role, { exact: true }).setChecked(roles.includes(role));
+  }
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page
+    .getByTestId('who')
+    .filter({ hasText: `${user}@${TENANT}` })
+    .waitFor();
+}
+
+/** Checks the page with axe-core and saves its screenshot. */
+async function checkPage(page: Page, name: string): Promise<void> {
+  await screenshot(page, name);
+  expect({ page: name, violations: await axeViolations(page) }).toEqual({ page: name, violations: [] });
+}
+
+async function goTo(page: Page, label: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'pages' }).getByRole('link', { name: label }).click();
+  await page.getByRole('heading', { level: 1, name: label }).waitFor();
+}
+
+let carl: Page;
+let ann: Page;
+let taskId: string;
+
+describe('the console in a browser', () => {
+  it('serves the sign-in page fast and signs in with the dev issuer', async () => {
+    carl = await newPage();
+    const started = Date.now();
+    await carl.goto(`${platform.origin}/console/`);
+    await carl.getByRole('heading', { name: 'Sign in to the WidgeTDC console' }).waitFor();
+    const firstRender = Date.now() - started;
+    const paint = await carl.evaluate(
+      () => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Number.NaN,
+    );
+    process.stdout.write(
+      `console first meaningful render: ${firstRender} ms to the sign-in form (first contentful paint ${Math.round(paint)} ms)\n`,
+    );
+    expect(platform.output()).toContain(`Console:      ${platform.origin}/console/`);
+    await checkPage(carl, 'sign-in');
+    await signIn(carl, 'carl', ['Contributor']);
+    await carl.getByRole('heading', { level: 1, name: 'Approvals' }).waitFor();
+    await expect(carl.getByTestId('who').textContent()).resolves.toContain('Contributor');
+  });
+
+  it('shows a task that needs approval in another user’s inbox live, with its call in full', async () => {
+    ann = await newPage();
+    await signIn(ann, 'ann', ['Approver']);
+    await ann.getByText('Nothing waits for a decision.').waitFor();
+    await checkPage(ann, 'approvals-empty');
+
+    await goTo(carl, 'Tasks');
+    await carl.getByText('Create a task from a plan').click();
+    await carl.getByLabel('Goal').fill('Send the Q3 report');
+    await checkPage(carl, 'tasks-create');
+    await carl.getByRole('button', { name: 'Create task' }).click();
+    await carl.getByRole('heading', { level: 1, name: /Send the Q3 report/ }).waitFor();
+    taskId = new URL(carl.url()).pathname.split('/').at(-1)!;
+    await carl.getByRole('heading', { level: 1, name: /WAITING FOR APPROVAL/ }).waitFor();
+
+    // Ann's inbox was loaded before the request existed: it arrives over the subscription.
+    const card = ann.locator('li.card', { hasText: 'email.send' });
+    await card.waitFor();
+    await expect(card.textContent()).resolves.toContain('board@example.com');
+    await expect(card.textContent()).resolves.toContain('Send the Q3 report');
+    await expect(card.textContent()).resolves.toContain(`carl@${TENANT}.dev.widgetdc`);
+    await expect(card.getByTestId('progress').textContent()).resolves.toBe('0 of 1');
+    await expect(card.locator('.countdown').textContent()).resolves.toMatch(/left\)$/);
+    await expect(card.textContent()).resolves.toContain('HIGH');
+    await checkPage(ann, 'approvals-pending');
+  });
+
+  it('lets the second user approve with a comment, and the task completes on the tasks page', async () => {
+    await goTo(carl, 'Tasks');
+    const row = carl.locator(`tr[data-task="${taskId}"]`);
+    await row.getByText('WAITING FOR APPROVAL').waitFor();
+
+    const card = ann.locator('li.card', { hasText: 'email.send' });
+    await card.getByLabel('Comment (optional)').fill('Numbers checked');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await ann.getByText('Nothing waits for a decision.').waitFor();
+
+    // Carl's list follows the task's status live, to COMPLETED.
+    await row.getByText('COMPLETED').waitFor({ timeout: 60_000 });
+    await checkPage(carl, 'tasks-list');
+    await row.getByRole('link').click();
+    await carl.getByRole('heading', { level: 1, name: /COMPLETED/ }).waitFor();
+    await expect(carl.locator('ol.timeline li').count()).resolves.toBe(2);
+    await expect(carl.locator('ol.timeline').textContent()).resolves.toContain('approval APPROVED');
+    await checkPage(carl, 'task-detail');
+  });
+
+  it('engages the kill switch with a confirmation: a banner on every page, waiting tasks paused', async () => {
+    // A task waiting for approval when the switch is engaged is paused.
+    const token = await platform.token('carl', ['Contributor'], TENANT);
+    const created = await platform.graphql<{ createTask: { id: string } }>(
+      token,
+      'mutation { createTask(input: { goal: "Mail the board", steps: [{ tool: "email.send", input: { to: ["board@example.com"], subject: "Hi", body: "Hello" } }] }) { id } }',
+    );
+    await goTo(carl, 'Tasks');
+    const row = carl.locator(`tr[data-task="${created.createTask.id}"]`);
+    await row.getByText('WAITING FOR APPROVAL').waitFor();
+
+    await ann.getByRole('button', { name: 'Kill switch' }).click();
+    const dialog = ann.getByRole('dialog', { name: 'Engage the kill switch?' });
+    await dialog.waitFor();
+    await checkPage(ann, 'kill-switch-confirm');
+    await dialog.getByLabel(/Why/).fill('Suspicious mail volume');
+    await dialog.getByRole('button', { name: 'Engage' }).click();
+
+    for (const page of [ann, carl]) {
+      const banner = page.getByTestId('kill-switch-banner');
+      await banner.waitFor();
+      await expect(banner.textContent()).resolves.toMatch(
+        /engaged by ann@acme\.dev\.widgetdc at .*Suspicious mail volume/,
+      );
+    }
+    await row.getByText('PAUSED').waitFor({ timeout: 60_000 });
+    for (const label of ['Approvals', 'Tasks']) {
+      await goTo(carl, label);
+      await carl.getByTestId('kill-switch-banner').waitFor();
+      if (label === 'Tasks') await row.getByText('PAUSED').waitFor();
+      await checkPage(carl, `kill-switch-${label.toLowerCase()}`);
+    }
+    await expect(carl.getByTestId('kill-switch-banner').textContent()).resolves.toContain(
+      'An Admin can release it.',
+    );
+
+    // An Admin releases it from the banner; the banner goes everywhere.
+    const ada = await newPage();
+    await signIn(ada, 'ada', ['Admin']);
+    await ada.getByRole('button', { name: 'Release the kill switch' }).click();
+    await carl.getByTestId('kill-switch-banner').waitFor({ state: 'detached' });
+    await ann.getByTestId('kill-switch-banner').waitFor({ state: 'detached' });
+  });
+
+  it('uploads a document with a progress bar and shows it READY when ingestion ends', async () => {
+    await goTo(carl, 'Knowledge');
+    await checkPage(carl, 'knowledge-empty');
+    await carl.getByLabel('Upload documents').setInputFiles({
+      name: 'onboarding-policy.md',
+      mimeType: 'text/markdown',
+      buffer: Buffer.from(
+        '# Onboarding policy\n\nNew joiners get a laptop on day one. Passwords are at least 14 characters.\n',
+      ),
+    });
+    const row = carl.locator('tr[data-document="onboarding-policy.md"]');
+    await row.waitFor();
+    await row.getByText('READY').waitFor({ timeout: 120_000 });
+    await expect(row.locator('td').nth(2).textContent()).resolves.toMatch(/^[1-9]\d*$/);
+    await checkPage(carl, 'knowledge-ready');
+  });
+
+  it('shows the audit log with filters, verifies the chain and offers the export', async () => {
+    const auditor = await newPage();
+    await signIn(auditor, 'aud', ['Auditor']);
+    await goTo(auditor, 'Audit log');
+    await auditor.getByRole('cell', { name: 'governance.engageKillSwitch' }).first().waitFor();
+    await auditor.getByLabel('Action').fill('agent.createTask');
+    await auditor.getByRole('button', { name: 'Apply filters' }).click();
+    await auditor.getByRole('cell', { name: 'governance.engageKillSwitch' }).waitFor({ state: 'detached' });
+    await auditor.getByRole('cell', { name: 'agent.createTask' }).first().waitFor();
+    await auditor.getByRole('button', { name: 'Verify the chain' }).click();
+    await expect(auditor.getByTestId('verification').textContent()).resolves.toMatch(
+      /^Chain intact: \d+ rows checked/,
+    );
+    const download = auditor.waitForEvent('download');
+    await auditor.getByRole('button', { name: 'Export JSON Lines' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^audit-.*\.jsonl$/);
+    await checkPage(auditor, 'audit');
+    // Tasks are not the Auditor's: the page says which roles it needs.
+    await goTo(auditor, 'Tasks');
+    await auditor
+      .getByRole('alert')
+      .getByText(/forbidden/i)
+      .waitFor();
+    await checkPage(auditor, 'tasks-forbidden');
+  });
+
+  it('lists dead letters of a topic for Admins, with an empty state', async () => {
+    const ada = await newPage();
+    await signIn(ada, 'ada', ['Admin']);
+    await goTo(ada, 'Dead letters');
+    await ada.getByText(/^No dead letters on /).waitFor();
+    await checkPage(ada, 'dead-letters');
+  });
+
+  it('decides an approval from the widget embedded in a host page (same origin until CORS_ORIGINS lands)', async () => {
+    const host = await newPage();
+    await host.goto(`${platform.origin}/console/examples/host.html?user=ann&tenant=${TENANT}`);
+    await host.getByText('Nothing waits for your decision.').waitFor();
+    const token = await platform.token('carl', ['Contributor'], TENANT);
+    const created = await platform.graphql<{ createTask: { id: string } }>(
+      token,
+      'mutation { createTask(input: { goal: "Mail the auditors", steps: [{ tool: "email.send", input: { to: ["audit@example.com"], subject: "Q3", body: "Attached" } }] }) { id } }',
+    );
+    // Arrives live, inside the widget's shadow root.
+    const item = host.locator('widgetdc-approvals li', { hasText: 'Mail the auditors' });
+    await item.waitFor();
+    await expect(item.textContent()).resolves.toContain('audit@example.com');
+    await checkPage(host, 'widget-host');
+    await item.getByLabel('Comment').fill('From the widget');
+    await item.getByRole('button', { name: 'Approve' }).click();
+    await host.locator('#decisions li', { hasText: /^Approved .* \(now APPROVED\)$/ }).waitFor();
+    await host.getByText('Nothing waits for your decision.').waitFor();
+    const until = Date.now() + 60_000;
+    let status = '';
+    while (Date.now() < until && status !== 'COMPLETED') {
+      const data = await platform.graphql<{ task: { status: string } }>(
+        token,
+        `{ task(id: "${created.createTask.id}") { status } }`,
+      );
+      status = data.task.status;
+      if (status !== 'COMPLETED') await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(status).toBe('COMPLETED');
+  });
+});

@@ -1,0 +1,85 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { startEmbeddedDatabase } from '#kernel/db/embedded-database.ts';
+import { ConflictError, ValidationError } from '#kernel/errors.ts';
+import { type BackupManifest, brokenChainRows, differences, readState } from './manifest.ts';
+import { checkedManifest, manifestPath, sha256File } from './native.ts';
+
+/**
+ * Backs up the embedded database: a copy of PGlite's data folder (gzipped tar) taken while this
+ * process holds it, so no write can land in the middle. The platform must be stopped first: PGlite
+ * has one session, owned by `npm start` while it runs.
+ */
+export async function backupEmbedded(options: {
+  dataDir: string;
+  file: string;
+  log: (line: string) => void;
+}): Promise<BackupManifest> {
+  const { dataDir, file, log } = options;
+  if (!existsSync(join(dataDir, 'pgdata'))) {
+    throw new ValidationError(`${dataDir} holds no embedded database (no pgdata folder): nothing to back up`);
+  }
+  // Refuses (naming the process) while npm start holds the folder.
+  const db = await startEmbeddedDatabase({ dataDir });
+  try {
+    log(`reading the embedded database in ${dataDir}`);
+    const state = await readState(db.pglite);
+    log(`copying its data folder (${Object.values(state.rows).reduce((a, b) => a + b, 0)} rows)`);
+    const blob = await db.pglite.dumpDataDir('gzip');
+    await writeFile(file, Buffer.from(await blob.arrayBuffer()));
+    const manifest: BackupManifest = {
+      format: 'pglite-datadir',
+      file: basename(file),
+      takenAt: new Date().toISOString(),
+      bytes: (await stat(file)).size,
+      sha256: await sha256File(file),
+      ...state,
+    };
+    await writeFile(manifestPath(file), `${JSON.stringify(manifest, null, 2)}\n`);
+    return manifest;
+  } finally {
+    await db.close();
+  }
+}
+
+/** Restores an embedded backup into a data folder that holds no database yet, then checks it. */
+export async function restoreEmbedded(options: {
+  dataDir: string;
+  file: string;
+  log: (line: string) => void;
+}): Promise<{ manifest: BackupManifest; restoredRows: number }> {
+  const { dataDir, file, log } = options;
+  const manifest = await checkedManifest(file);
+  if (manifest.format !== 'pglite-datadir') {
+    throw new ValidationError(
+      `${file} is a ${manifest.format} backup: restore it into a PostgreSQL server (MIGRATION_DATABASE_URL)`,
+    );
+  }
+  const target = join(dataDir, 'pgdata');
+  if (existsSync(target) && (await readdir(target)).length > 0) {
+    throw new ConflictError(
+      `${dataDir} already holds an embedded database: restore into another folder (WIDGETDC_DATA_DIR=<new folder> npm run restore -- ${file}) so nothing stored is lost`,
+    );
+  }
+  await mkdir(dataDir, { recursive: true });
+  log(`restoring ${file} (taken ${manifest.takenAt}, schema ${manifest.schemaVersion}) into ${dataDir}`);
+  const pglite = await PGlite.create({
+    dataDir: target,
+    loadDataDir: new Blob([await readFile(file)]),
+    extensions: { vector },
+  });
+  try {
+    const state = await readState(pglite);
+    const problems = [...differences(manifest, state)];
+    const broken = await brokenChainRows(pglite);
+    if (broken.length > 0) problems.push(`${broken.length} audit rows do not verify (first ${broken[0]})`);
+    if (problems.length > 0)
+      throw new Error(`the restored database differs from the backup:\n  ${problems.join('\n  ')}`);
+    return { manifest, restoredRows: Object.values(state.rows).reduce((a, b) => a + b, 0) };
+  } finally {
+    await pglite.close();
+  }
+}

@@ -1,0 +1,121 @@
+import type { TenantScope } from '#kernel/db/tenant-context.ts';
+import { ATTR_SEARCH_HITS, ATTR_SEARCH_MODE } from '#kernel/telemetry/attributes.ts';
+import type { SearchConfig } from '../config.ts';
+import type { Embedder } from '../embeddings/embedder.ts';
+import type { SearchFilter } from './filter.ts';
+import { type FusedHit, fuse } from './fusion.ts';
+import { keywordSearch } from './keyword-search.ts';
+import { loadPassages, type Passage } from './passages.ts';
+import { identityReranker, type Reranker } from './reranker.ts';
+import { StageClock } from './stages.ts';
+import { vectorSearch } from './vector-search.ts';
+
+/** How a search retrieves. */
+export type SearchMode = 'HYBRID' | 'KEYWORD' | 'VECTOR';
+
+/** A checked search request. */
+export interface SearchRequest {
+  readonly query: string;
+  readonly first: number;
+  readonly filter: SearchFilter;
+  readonly mode: SearchMode;
+}
+
+/** One hit as `SearchHit` shows it. */
+export interface SearchHitView extends Passage, Omit<FusedHit, 'id'> {}
+
+/** What a search needs. */
+export interface SearchServiceOptions {
+  readonly embedder: Embedder;
+  readonly config: SearchConfig;
+  readonly reranker?: Reranker;
+}
+
+/**
+ * Hybrid retrieval: the query's embedding (by the embedder the chunks were embedded with), then, in
+ * one tenant transaction, the keyword list and the vector list, fused by reciprocal rank, reranked
+ * (identity by default) and loaded with their documents and snippets. Each stage is a span and a
+ * timing on the clock.
+ */
+export class SearchService {
+  readonly #embedder: Embedder;
+  readonly #config: SearchConfig;
+  readonly #reranker: Reranker;
+
+  constructor(options: SearchServiceOptions) {
+    this.#embedder = options.embedder;
+    this.#config = options.config;
+    this.#reranker = options.reranker ?? identityReranker;
+  }
+
+  /** The embedder queries are embedded with. */
+  get embedder(): Embedder {
+    return this.#embedder;
+  }
+
+  /** Runs `request` in the caller's tenant; stages are timed on `clock`. */
+  async search(
+    scope: TenantScope,
+    request: SearchRequest,
+    clock = new StageClock(),
+  ): Promise<SearchHitView[]> {
+    const { query, first, filter, mode } = request;
+    const limit = Math.max(this.#config.candidates, first);
+    const vector =
+      mode === 'KEYWORD'
+        ? undefined
+        : await clock.run('embedding', async () => (await this.#embedder.embed([query]))[0]!);
+    return scope.run(async (em) => {
+      const keyword =
+        mode === 'VECTOR'
+          ? []
+          : await clock.run('keyword', async (span) => {
+              const hits = await keywordSearch(em, query, filter, limit);
+              span.setAttribute(ATTR_SEARCH_HITS, hits.length);
+              return hits;
+            });
+      const nearest = !vector
+        ? []
+        : await clock.run('vector', async (span) => {
+            const hits = await vectorSearch(em, vector, this.#embedder.model, filter, limit, {
+              efSearch: this.#config.efSearch,
+              maxScanTuples: this.#config.maxScanTuples,
+            });
+            span.setAttribute(ATTR_SEARCH_HITS, hits.length);
+            return hits;
+          });
+      const depth = Math.max(first, this.#reranker.depth);
+      const fused = await clock.run('fusion', (span) => {
+        span.setAttribute(ATTR_SEARCH_MODE, mode.toLowerCase());
+        return fuse(keyword, nearest, {
+          k: this.#config.rrfK,
+          keywordWeight: this.#config.keywordWeight,
+          vectorWeight: this.#config.vectorWeight,
+        }).slice(0, depth);
+      });
+      const passages = await clock.run('passages', () =>
+        loadPassages(
+          em,
+          fused.map((h) => h.id),
+          query,
+        ),
+      );
+      let ranked = fused.filter((h) => passages.has(h.id));
+      if (this.#reranker !== identityReranker) {
+        const candidates = ranked.map((h) => {
+          const { chunk } = passages.get(h.id)!;
+          return { ...h, text: chunk.text, headingPath: chunk.headingPath };
+        });
+        ranked = (await clock.run('rerank', () => this.#reranker.rerank(query, candidates))).filter((h) =>
+          passages.has(h.id),
+        );
+      }
+      return ranked.slice(0, first).map(({ id, score, keywordRank, vectorRank }) => ({
+        ...passages.get(id)!,
+        score,
+        keywordRank,
+        vectorRank,
+      }));
+    });
+  }
+}
