@@ -61,7 +61,7 @@ async function sampled(pids: Record<string, number>, work: () => Promise<void>) 
 /** A text document of `bytes`, streamed in 1 MiB pieces and never held whole by this process. */
 function* textPieces(bytes: number, seed: string) {
   const line = Buffer.from(
-    `${seed} The quick brown fox jumps over the lazy dog. `.repeat(20).slice(0, 999) + '\n',
+    `${`${seed} The quick brown fox jumps over the lazy dog. `.repeat(20).slice(0, 999)}\n`,
   );
   const piece = Buffer.concat(Array.from({ length: Math.ceil(MIB / line.length) }, () => line)).subarray(
     0,

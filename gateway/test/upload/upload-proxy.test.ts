@@ -258,6 +258,18 @@ describe('POST /documents through the gateway', () => {
       status: 415,
       body: { errors: [{ extensions: { code: 'UNSUPPORTED_MEDIA_TYPE', found: 'image/png' } }] },
     });
+    const badTag = await upload('title=x&language=not%20a%20tag', bytes, { token: carl });
+    expect(badTag).toMatchObject({
+      status: 400,
+      body: {
+        errors: [
+          {
+            message: 'input.language must be a BCP 47 language tag such as "en" or "pt-BR" (got "not a tag")',
+            extensions: { code: 'BAD_USER_INPUT' },
+          },
+        ],
+      },
+    });
     const untitled = await upload('', bytes, { token: carl });
     expect(untitled).toMatchObject({
       status: 400,

@@ -7,7 +7,7 @@ import type { RequestContext } from '#kernel/graphql/context.ts';
 import { assertHasRole, type Role } from '#kernel/graphql/roles.ts';
 import type { SubgraphRouteDeps } from '#kernel/graphql/subgraph.ts';
 import type { Document } from '../domain/document.entity.ts';
-import { type DocumentFields, submitBytes, tooLarge } from '../domain/ingest.service.ts';
+import { type DocumentFields, submitBytes, tooLarge, validated } from '../domain/ingest.service.ts';
 import { readUpload } from './read-upload.ts';
 
 /** Path of the streamed upload, on the knowledge subgraph and on the gateway alike. */
@@ -133,6 +133,8 @@ async function handle(options: UploadRouteOptions, req: IncomingMessage, res: Se
   try {
     assertHasRole(ctx.identity, options.roles, 'Uploading a document');
     fields = fieldsOf(req);
+    // Title, source, language and metadata are refused before the body is read, not after.
+    validated(fields);
   } catch (error) {
     if (error instanceof AppError) return refuse(error, { path: req.url }, true);
     throw error;
