@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '#kernel/config.ts';
 import { ConfigError } from '#kernel/errors.ts';
 import { restoreEmbedded } from './lib/backup/embedded.ts';
-import { checkedManifest, restoreServer } from './lib/backup/native.ts';
+import { checkedManifest } from './lib/backup/manifest.ts';
+import { restoreServer } from './lib/backup/native.ts';
 
 const { positionals } = parseArgs({ allowPositionals: true, options: {} });
 const config = loadConfig();

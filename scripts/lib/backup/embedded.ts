@@ -1,12 +1,17 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { startEmbeddedDatabase } from '#kernel/db/embedded-database.ts';
 import { ConflictError, ValidationError } from '#kernel/errors.ts';
-import { type BackupManifest, brokenChainRows, differences, readState } from './manifest.ts';
-import { checkedManifest, manifestPath, sha256File } from './native.ts';
+import {
+  assertRestored,
+  type BackupManifest,
+  checkedManifest,
+  readState,
+  writeManifest,
+} from './manifest.ts';
 
 /**
  * Backs up the embedded database: a copy of PGlite's data folder (gzipped tar) taken while this
@@ -30,16 +35,7 @@ export async function backupEmbedded(options: {
     log(`copying its data folder (${Object.values(state.rows).reduce((a, b) => a + b, 0)} rows)`);
     const blob = await db.pglite.dumpDataDir('gzip');
     await writeFile(file, Buffer.from(await blob.arrayBuffer()));
-    const manifest: BackupManifest = {
-      format: 'pglite-datadir',
-      file: basename(file),
-      takenAt: new Date().toISOString(),
-      bytes: (await stat(file)).size,
-      sha256: await sha256File(file),
-      ...state,
-    };
-    await writeFile(manifestPath(file), `${JSON.stringify(manifest, null, 2)}\n`);
-    return manifest;
+    return await writeManifest(file, 'pglite-datadir', state);
   } finally {
     await db.close();
   }
@@ -72,13 +68,7 @@ export async function restoreEmbedded(options: {
     extensions: { vector },
   });
   try {
-    const state = await readState(pglite);
-    const problems = [...differences(manifest, state)];
-    const broken = await brokenChainRows(pglite);
-    if (broken.length > 0) problems.push(`${broken.length} audit rows do not verify (first ${broken[0]})`);
-    if (problems.length > 0)
-      throw new Error(`the restored database differs from the backup:\n  ${problems.join('\n  ')}`);
-    return { manifest, restoredRows: Object.values(state.rows).reduce((a, b) => a + b, 0) };
+    return { manifest, restoredRows: await assertRestored(pglite, manifest) };
   } finally {
     await pglite.close();
   }

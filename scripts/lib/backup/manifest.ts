@@ -1,6 +1,11 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type pg from 'pg';
 import { MIGRATIONS_TABLE } from '#kernel/db/migrate.ts';
 import { PLATFORM_SCHEMAS } from '#kernel/db/roles.ts';
+import { ValidationError } from '#kernel/errors.ts';
 
 /** Where one tenant's audit chain ended when the backup was taken. */
 export interface ChainHead {
@@ -107,4 +112,64 @@ export function differences(
     }
   }
   return out;
+}
+
+/** The SHA-256 (hex) of a file, streamed. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Where a backup's manifest lives: beside it. */
+export const manifestPath = (file: string) => `${file}.manifest.json`;
+
+/** Reads and checks a backup's manifest and checksum before anything is changed. */
+export async function checkedManifest(file: string): Promise<BackupManifest> {
+  const raw = await readFile(manifestPath(file), 'utf8').catch(() => {
+    throw new ValidationError(`${manifestPath(file)} is missing: a backup is restored with its manifest`);
+  });
+  const manifest = JSON.parse(raw) as BackupManifest;
+  const actual = await sha256File(file);
+  if (actual !== manifest.sha256) {
+    throw new ValidationError(
+      `${file} is corrupt: its SHA-256 is ${actual}, the manifest says ${manifest.sha256}`,
+    );
+  }
+  return manifest;
+}
+
+/** Writes the manifest of the backup in `file` beside it, from the state read with the backup's snapshot. */
+export async function writeManifest(
+  file: string,
+  format: BackupManifest['format'],
+  state: Awaited<ReturnType<typeof readState>>,
+): Promise<BackupManifest> {
+  const manifest: BackupManifest = {
+    format,
+    file: basename(file),
+    takenAt: new Date().toISOString(),
+    bytes: (await stat(file)).size,
+    sha256: await sha256File(file),
+    ...state,
+  };
+  await writeFile(manifestPath(file), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+/**
+ * Checks a restored database against the backup's manifest (schema version, every table's rows, every
+ * tenant's chain head) and every audit row's hash; throws naming each difference. Returns the rows.
+ */
+export async function assertRestored(
+  db: Queryable | pg.ClientBase,
+  manifest: BackupManifest,
+): Promise<number> {
+  const state = await readState(db);
+  const problems = [...differences(manifest, state)];
+  const broken = await brokenChainRows(db);
+  if (broken.length > 0) problems.push(`${broken.length} audit rows do not verify (first ${broken[0]})`);
+  if (problems.length > 0)
+    throw new Error(`the restored database differs from the backup:\n  ${problems.join('\n  ')}`);
+  return Object.values(state.rows).reduce((a, b) => a + b, 0);
 }

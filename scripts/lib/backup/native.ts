@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import pg from 'pg';
 import { APP_ROLE, OWNER_ROLE, PLATFORM_SCHEMAS } from '#kernel/db/roles.ts';
 import { ConfigError, ConflictError, ValidationError } from '#kernel/errors.ts';
-import { type BackupManifest, brokenChainRows, differences, readState } from './manifest.ts';
+import {
+  assertRestored,
+  type BackupManifest,
+  checkedManifest,
+  readState,
+  writeManifest,
+} from './manifest.ts';
 import { ensureClientTools, runTool } from './pg-tools.ts';
 
 /**
@@ -14,16 +16,6 @@ import { ensureClientTools, runTool } from './pg-tools.ts';
  * leakproof so that row-level security lets keyword search use its GIN index.)
  */
 export const OUTSIDE_THE_DUMP = ['alter function pg_catalog.ts_match_vq(tsvector, tsquery) leakproof'];
-
-/** The SHA-256 (hex) of a file, streamed. */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** Where a backup's manifest lives: beside it. */
-export const manifestPath = (file: string) => `${file}.manifest.json`;
 
 async function serverMajor(client: pg.Client): Promise<number> {
   const { rows } = await client.query<{ v: string }>(`select current_setting('server_version_num') as v`);
@@ -74,34 +66,10 @@ export async function backupServer(options: {
       },
     );
     await client.query('commit');
-    const manifest: BackupManifest = {
-      format: 'pg_dump-custom',
-      file: basename(file),
-      takenAt: new Date().toISOString(),
-      bytes: (await stat(file)).size,
-      sha256: await sha256File(file),
-      ...state,
-    };
-    await writeFile(manifestPath(file), `${JSON.stringify(manifest, null, 2)}\n`);
-    return manifest;
+    return await writeManifest(file, 'pg_dump-custom', state);
   } finally {
     await client.end();
   }
-}
-
-/** Reads and checks a backup's manifest and checksum before anything is changed. */
-export async function checkedManifest(file: string): Promise<BackupManifest> {
-  const raw = await readFile(manifestPath(file), 'utf8').catch(() => {
-    throw new ValidationError(`${manifestPath(file)} is missing: a backup is restored with its manifest`);
-  });
-  const manifest = JSON.parse(raw) as BackupManifest;
-  const actual = await sha256File(file);
-  if (actual !== manifest.sha256) {
-    throw new ValidationError(
-      `${file} is corrupt: its SHA-256 is ${actual}, the manifest says ${manifest.sha256}`,
-    );
-  }
-  return manifest;
 }
 
 /**
@@ -157,13 +125,7 @@ export async function restoreServer(options: {
       },
     );
     for (const statement of OUTSIDE_THE_DUMP) await client.query(statement);
-    const state = await readState(client);
-    const problems = [...differences(manifest, state)];
-    const broken = await brokenChainRows(client);
-    if (broken.length > 0) problems.push(`${broken.length} audit rows do not verify (first ${broken[0]})`);
-    if (problems.length > 0)
-      throw new Error(`the restored database differs from the backup:\n  ${problems.join('\n  ')}`);
-    return { manifest, restoredRows: Object.values(state.rows).reduce((a, b) => a + b, 0) };
+    return { manifest, restoredRows: await assertRestored(client, manifest) };
   } finally {
     await client.end();
   }
