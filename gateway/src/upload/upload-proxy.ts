@@ -129,8 +129,6 @@ export function createUploadProxy(options: UploadProxyOptions): UploadProxy {
         method: 'POST',
         headers,
         body: req,
-        // One connection per upload: a refused upload's unread body never meets the next request.
-        reset: true,
       });
       answered = true;
       res.writeHead(response.statusCode, {
