@@ -147,32 +147,49 @@ async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined
   throw new Error(`timed out waiting for ${what}; ${summary()}`);
 }
 
+/** Free ports for every process, picked now (another test's process may still take one first). */
+async function pickPorts(): Promise<Record<string, number>> {
+  const ports: Record<string, number> = {};
+  for (const name of [
+    'GATEWAY_PORT',
+    'KNOWLEDGE_PORT',
+    'AGENT_PORT',
+    'GOVERNANCE_PORT',
+    'AUDIT_PORT',
+    'DEV_ISSUER_PORT',
+  ])
+    ports[name] = await freePort();
+  return ports;
+}
+
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'wtdc-otel-'));
-  const ports = {
-    GATEWAY_PORT: await freePort(),
-    KNOWLEDGE_PORT: await freePort(),
-    AGENT_PORT: await freePort(),
-    GOVERNANCE_PORT: await freePort(),
-    AUDIT_PORT: await freePort(),
-    DEV_ISSUER_PORT: await freePort(),
-  };
-  env = {
-    ...process.env,
-    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-    WIDGETDC_DATA_DIR: dataDir,
-    NODE_OPTIONS: '',
-    OTEL_EXPORTER_OTLP_ENDPOINT: await startCollector(),
-    OTEL_METRICS_EXPORTER: 'none',
-    OTEL_BSP_SCHEDULE_DELAY: '200',
-  };
-  gatewayUrl = `http://127.0.0.1:${ports.GATEWAY_PORT}/graphql`;
-  if ((globalThis as { WIDGETDC_TEST_DB?: string }).WIDGETDC_TEST_DB !== 'pglite') {
+  const collector = await startCollector();
+  if ((globalThis as { WIDGETDC_TEST_DB?: string }).WIDGETDC_TEST_DB !== 'pglite')
     db = await createTestDatabase();
-    env.DATABASE_URL = db.appUrl;
-    env.MIGRATION_DATABASE_URL = db.migrationUrl;
+  // A port picked free can be taken by a process of a test running beside this one before npm start
+  // binds it: then start again on other ports (a fresh data folder each time).
+  for (let attempt = 1; ; attempt++) {
+    dataDir = await mkdtemp(join(tmpdir(), 'wtdc-otel-'));
+    const ports = await pickPorts();
+    env = {
+      ...process.env,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      WIDGETDC_DATA_DIR: dataDir,
+      NODE_OPTIONS: '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector,
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      ...(db ? { DATABASE_URL: db.appUrl, MIGRATION_DATABASE_URL: db.migrationUrl } : {}),
+    };
+    gatewayUrl = `http://127.0.0.1:${ports.GATEWAY_PORT}/graphql`;
+    try {
+      await startPlatform();
+      return;
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+      await rm(dataDir, { recursive: true, force: true });
+    }
   }
-  await startPlatform();
 }, PLATFORM_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -262,7 +279,8 @@ describe('one trace across processes', () => {
       const TRACE = 'query ($id: ID!) { trace(id: $id) { services spanCount roots { name service } } }';
       const stored = await eventually(async () => {
         const found = (await graphql(TRACE, acme, { id: traceId })).data?.trace;
-        return found?.services?.includes('worker') && found.services.includes('governance')
+        // Each process exports in its own batches: wait until all three have stored theirs.
+        return found && ['gateway', 'governance', 'worker'].every((s) => found.services?.includes(s))
           ? found
           : undefined;
       }, 'the stored trace');

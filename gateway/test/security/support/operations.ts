@@ -13,8 +13,11 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
+  type OperationDefinitionNode,
   parse,
 } from 'graphql';
+import { measureCost } from '#kernel/graphql/limits/cost.ts';
+import { DEFAULT_OPERATION_LIMITS } from '#kernel/graphql/limits/operation-limits.ts';
 import { declaredRoles, type Role } from '#kernel/graphql/roles.ts';
 import { agentSubgraph } from '../../../../subgraphs/agent/src/subgraph.ts';
 import { auditSubgraph } from '../../../../subgraphs/audit/src/subgraph.ts';
@@ -175,11 +178,23 @@ export function selection(type: GraphQLNamedType, depth = 3): string {
   return `{ ${parts.join(' ')} }`;
 }
 
-/** An operation calling `field` with the given variables (declared with the field's argument types). */
+/**
+ * An operation calling `field` with the given variables (declared with the field's argument types),
+ * selecting to `depth` — or shallower when that selection would cost more than the gateway admits
+ * (a self-nesting type such as a trace's spans and their children), so an attack meets the check it
+ * is aimed at rather than the cost limit.
+ */
 export function operationFor(root: RootField, variables: Record<string, unknown>, depth = 3): string {
   const used = root.field.args.filter((a: GraphQLArgument) => a.name in variables);
   const decl = used.map((a) => `$${a.name}: ${a.type.toString()}`).join(', ');
   const args = used.map((a) => `${a.name}: $${a.name}`).join(', ');
-  const sel = selection(getNamedType(root.field.type), depth);
-  return `${root.operation} Attack${decl ? `(${decl})` : ''} { ${root.name}${args ? `(${args})` : ''} ${sel} }`;
+  const at = (d: number) =>
+    `${root.operation} Attack${decl ? `(${decl})` : ''} { ${root.name}${args ? `(${args})` : ''} ${selection(getNamedType(root.field.type), d)} }`;
+  for (let d = depth; d > 1; d--) {
+    const document = parse(at(d));
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    const { listSize, maxCost } = DEFAULT_OPERATION_LIMITS;
+    if (measureCost(root.schema, document, operation, variables, listSize) <= maxCost) return at(d);
+  }
+  return at(1);
 }
