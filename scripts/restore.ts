@@ -17,7 +17,8 @@ const started = Date.now();
 try {
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new ConfigError(['usage: npm run restore -- <backup file>']);
-  const { format } = await checkedManifest(file);
+  const checked = await checkedManifest(file);
+  const { format } = checked;
   if (format === 'pg_dump-custom' && !config.database.migrationUrl) {
     throw new ConfigError([
       'MIGRATION_DATABASE_URL must name the (new, empty) database to restore this server backup into, as a superuser',
@@ -25,8 +26,8 @@ try {
   }
   const { manifest, restoredRows } =
     format === 'pg_dump-custom'
-      ? await restoreServer({ url: config.database.migrationUrl!, file, log })
-      : await restoreEmbedded({ dataDir: config.dataDir, file, log });
+      ? await restoreServer({ url: config.database.migrationUrl!, file, manifest: checked, log })
+      : await restoreEmbedded({ dataDir: config.dataDir, file, manifest: checked, log });
   log(
     `restore done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${restoredRows} rows in ${Object.keys(manifest.rows).length} tables, ` +
       `schema ${manifest.schemaVersion}, ${manifest.chainHeads.length} audit chains verified up to the backup's heads`,

@@ -5,13 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { startEmbeddedDatabase } from '#kernel/db/embedded-database.ts';
 import { ConflictError, ValidationError } from '#kernel/errors.ts';
-import {
-  assertRestored,
-  type BackupManifest,
-  checkedManifest,
-  readState,
-  writeManifest,
-} from './manifest.ts';
+import { assertRestored, type BackupManifest, readState, writeManifest } from './manifest.ts';
 
 /**
  * Backs up the embedded database: a copy of PGlite's data folder (gzipped tar) taken while this
@@ -45,15 +39,11 @@ export async function backupEmbedded(options: {
 export async function restoreEmbedded(options: {
   dataDir: string;
   file: string;
+  /** The backup's manifest, its checksum already checked (`checkedManifest`). */
+  manifest: BackupManifest;
   log: (line: string) => void;
 }): Promise<{ manifest: BackupManifest; restoredRows: number }> {
-  const { dataDir, file, log } = options;
-  const manifest = await checkedManifest(file);
-  if (manifest.format !== 'pglite-datadir') {
-    throw new ValidationError(
-      `${file} is a ${manifest.format} backup: restore it into a PostgreSQL server (MIGRATION_DATABASE_URL)`,
-    );
-  }
+  const { dataDir, file, manifest, log } = options;
   const target = join(dataDir, 'pgdata');
   if (existsSync(target) && (await readdir(target)).length > 0) {
     throw new ConflictError(

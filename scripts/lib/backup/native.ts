@@ -1,13 +1,7 @@
 import pg from 'pg';
 import { APP_ROLE, OWNER_ROLE, PLATFORM_SCHEMAS } from '#kernel/db/roles.ts';
-import { ConfigError, ConflictError, ValidationError } from '#kernel/errors.ts';
-import {
-  assertRestored,
-  type BackupManifest,
-  checkedManifest,
-  readState,
-  writeManifest,
-} from './manifest.ts';
+import { ConfigError, ConflictError } from '#kernel/errors.ts';
+import { assertRestored, type BackupManifest, readState, writeManifest } from './manifest.ts';
 import { ensureClientTools, runTool } from './pg-tools.ts';
 
 /**
@@ -79,15 +73,11 @@ export async function backupServer(options: {
 export async function restoreServer(options: {
   url: string;
   file: string;
+  /** The backup's manifest, its checksum already checked (`checkedManifest`). */
+  manifest: BackupManifest;
   log: (line: string) => void;
 }): Promise<{ manifest: BackupManifest; restoredRows: number }> {
-  const { url, file, log } = options;
-  const manifest = await checkedManifest(file);
-  if (manifest.format !== 'pg_dump-custom') {
-    throw new ValidationError(
-      `${file} is a ${manifest.format} backup: restore it into the embedded database (no DATABASE_URL)`,
-    );
-  }
+  const { url, file, manifest, log } = options;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
