@@ -2,7 +2,7 @@
 // Backs up the platform database with a manifest beside it (time, size, SHA-256, schema version, every
 // table's rows, every tenant's audit chain head): a real server with pg_dump's custom format from one
 // snapshot (MIGRATION_DATABASE_URL, a superuser: the application role sees one tenant at a time), or,
-// without DATABASE_URL, the embedded database's data folder (stop npm start first).
+// without DATABASE_URL, the embedded database's data folder (copied by npm start while it runs).
 // --dir names each backup by its time; --keep deletes all but the newest n there; --every repeats
 // (docker-compose.yml's backup service runs `--dir /backups --keep 14 --every 1440`).
 import { readdir, rm } from 'node:fs/promises';

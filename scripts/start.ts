@@ -13,6 +13,7 @@ import { ConfigError } from '#kernel/errors.ts';
 import { createLogger } from '#kernel/logger.ts';
 import { ROOT_DIR } from '../gateway/src/compose.ts';
 import { CONSOLE_DIST, CONSOLE_PATH } from '../gateway/src/console/console-routes.ts';
+import { serveLiveBackups } from './lib/backup/live.ts';
 import { DEMO_TENANT, seedDemoTenant } from './lib/seed.ts';
 import { SUBGRAPH_NAMES } from './lib/services.ts';
 import { Supervisor } from './lib/supervisor.ts';
@@ -28,6 +29,7 @@ const config = loadConfig();
 const logger = createLogger('start', config.log);
 const supervisor = new Supervisor(logger);
 let database: EmbeddedDatabase | undefined;
+let stopBackups: (() => Promise<void>) | undefined;
 let issuer: DevIssuer | undefined;
 let stopping: Promise<void> | undefined;
 
@@ -35,6 +37,7 @@ const stop = (exitCode: number) => {
   stopping ??= (async () => {
     await supervisor.stopAll();
     await issuer?.close();
+    await stopBackups?.();
     await database?.close();
     logger.info('stopped');
   })();
@@ -68,6 +71,8 @@ try {
     database = await startEmbeddedDatabase({ dataDir: config.dataDir });
     await migrate({ url: database.url, logger: logger.child('migrate') });
     await database.seal();
+    // npm run backup asks this process for a consistent copy while the platform runs.
+    stopBackups = await serveLiveBackups(database, config.dataDir);
     env.DATABASE_URL = database.url;
     env.DB_POOL_MAX ??= String(EMBEDDED_POOL_MAX);
     // PGlite's one session hands a NOTIFY to whichever connection runs next, not to the relay's
@@ -123,6 +128,8 @@ try {
     // Loaded only when needed: esbuild is a dev dependency.
     const { buildConsole } = await import('../console/build.ts');
     const built = await buildConsole({ quiet: true });
+    // esbuild's service process would otherwise live as long as the platform.
+    await (await import('esbuild')).stop();
     logger.info(`built the console in ${built.ms} ms (npm run build:console)`);
   }
   const gateway = await supervisor.start('gateway', join(ROOT_DIR, 'gateway', 'src', 'index.ts'), env);

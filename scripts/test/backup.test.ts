@@ -12,6 +12,7 @@ import { startEmbeddedDatabase } from '#kernel/db/embedded-database.ts';
 import { migrate } from '#kernel/db/migrate.ts';
 import { APP_ROLE, TENANT_SETTING } from '#kernel/db/roles.ts';
 import { createTestDatabase, NATIVE_ADMIN_URL, type TestDatabase } from '#testing/test-database.ts';
+import { serveLiveBackups } from '../lib/backup/live.ts';
 import type { BackupManifest } from '../lib/backup/manifest.ts';
 import { brokenChainRows, readState } from '../lib/backup/manifest.ts';
 
@@ -206,7 +207,7 @@ onServer?.('npm run backup / restore on a PostgreSQL server', () => {
 });
 
 onEmbedded?.('npm run backup / restore of the embedded database', () => {
-  it('copies the data folder, restores it into an empty folder only, and refuses while npm start holds it', async () => {
+  it('copies the data folder, restores it into an empty folder only, and refuses while another process (not npm start) holds it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wtdc-embedded-backup-'));
     try {
       const dataDir = join(dir, 'data');
@@ -258,6 +259,81 @@ onEmbedded?.('npm run backup / restore of the embedded database', () => {
         expect(state.rows).toEqual(manifest.rows);
         expect(state.chainHeads).toEqual(manifest.chainHeads);
         expect(await brokenChainRows(back.pglite)).toEqual([]);
+      } finally {
+        await back.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('backs up while npm start holds the folder and writes continue: the copy holds exactly what had committed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wtdc-live-backup-'));
+    try {
+      const dataDir = join(dir, 'data');
+      // As npm start does: migrate, seal the session as the application role, serve backups.
+      const db = await startEmbeddedDatabase({ dataDir });
+      await migrate({ url: db.url });
+      const superuser = new pg.Client({ connectionString: db.url });
+      await superuser.connect();
+      const tenants = await seedTenants((sql, params) => superuser.query(sql, params as unknown[]));
+      await superuser.end();
+      await db.seal();
+      const stopServing = await serveLiveBackups(db, dataDir);
+      const app = new pg.Client({ connectionString: db.url });
+      await app.connect();
+      const env = { WIDGETDC_DATA_DIR: dataDir, DATABASE_URL: '', MIGRATION_DATABASE_URL: '' };
+      const file = join(dir, 'live.pglite.tar.gz');
+      let manifest: BackupManifest;
+      let committed: number;
+      try {
+        for (const t of tenants) await write(app, t, 4, 'before');
+        // Writers keep going during the backup.
+        let writing = true;
+        let written = 8;
+        const writer = (async () => {
+          let n = 0;
+          while (writing) {
+            await write(app, tenants[n++ % 2]!, 1, 'during');
+            written++;
+          }
+        })();
+        const backup = await run('backup.ts', ['--out', file], env);
+        writing = false;
+        await writer;
+        committed = written;
+        expect(backup.output).toMatch(/npm start \(process \d+\) holds .*: asking it for the backup/);
+        expect(backup.output).toContain('the copy opens');
+        expect(backup.output).toContain('backup done in');
+        expect(backup.code).toBe(0);
+        manifest = JSON.parse(await readFile(`${file}.manifest.json`, 'utf8')) as BackupManifest;
+        expect(manifest.format).toBe('pglite-datadir');
+        const rows = manifest.rows['audit.audit_events']!;
+        expect(rows).toBeGreaterThanOrEqual(8);
+        expect(rows).toBeLessThanOrEqual(committed);
+        // Every audit row has its ledger row: no half-written transaction is in the copy.
+        expect(manifest.rows['platform.processed_events']).toBe(rows);
+        for (const t of tenants) await write(app, t, 3, 'after');
+      } finally {
+        await app.end();
+        await stopServing();
+        await db.close();
+      }
+      // The serving process is gone: a backup now opens the folder itself, as before.
+      const into = join(dir, 'restored');
+      const restored = await run('restore.ts', [file], { ...env, WIDGETDC_DATA_DIR: into });
+      expect(restored.output).toContain('restore done in');
+      expect(restored.code).toBe(0);
+      const back = await startEmbeddedDatabase({ dataDir: into });
+      try {
+        const state = await readState(back.pglite);
+        expect(state.rows).toEqual(manifest.rows);
+        expect(state.chainHeads).toEqual(manifest.chainHeads);
+        expect(await brokenChainRows(back.pglite)).toEqual([]);
+        const after = await back.pglite.query<{ n: number }>(
+          `select count(*)::int as n from audit.audit_events where action = 'note.after'`,
+        );
+        expect(after.rows).toEqual([{ n: 0 }]);
       } finally {
         await back.close();
       }

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -257,6 +257,20 @@ describe('npm start', () => {
         expect(verified.data?.verifyAuditChain).toMatchObject({ ok: true });
         expect(verified.data?.verifyAuditChain?.checkpoints).toBeGreaterThanOrEqual(1);
         expect((await childPids(child.pid!)).length).toBe(PLATFORM_PROCESSES);
+
+        if (!env.DATABASE_URL) {
+          // npm run backup while the platform runs: npm start copies its own database.
+          const file = join(dataDir, 'running.pglite.tar.gz');
+          const backup = await run(process.execPath, [join(ROOT_DIR, 'scripts', 'backup.ts'), '--out', file], {
+            env,
+          });
+          expect(backup.stdout).toMatch(/npm start \(process \d+\) holds .*: asking it for the backup/);
+          expect(backup.stdout).toContain('backup done in');
+          const manifest = JSON.parse(await readFile(`${file}.manifest.json`, 'utf8')) as {
+            rows: Record<string, number>;
+          };
+          expect(manifest.rows['agent.tasks']).toBeGreaterThanOrEqual(2);
+        }
       } finally {
         expect(await stop(child, 'SIGTERM')).toBe(0);
       }

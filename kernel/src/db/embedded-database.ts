@@ -95,7 +95,8 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   throw new ConflictError(`Could not lock ${lockFile}; another process keeps taking it`);
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this machine is running (a lock's or a control file's holder). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -5,12 +5,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { startEmbeddedDatabase } from '#kernel/db/embedded-database.ts';
 import { ConflictError, ValidationError } from '#kernel/errors.ts';
+import { requestLiveBackup } from './live.ts';
 import { assertRestored, type BackupManifest, readState, writeManifest } from './manifest.ts';
 
 /**
- * Backs up the embedded database: a copy of PGlite's data folder (gzipped tar) taken while this
- * process holds it, so no write can land in the middle. The platform must be stopped first: PGlite
- * has one session, owned by `npm start` while it runs.
+ * Backs up the embedded database: a copy of PGlite's data folder (gzipped tar). While `npm start`
+ * runs, the process that holds the folder makes the copy (`live.ts`); otherwise this process opens
+ * the folder and copies it, so no write can land in the middle. Any other holder (a migration, say)
+ * is refused, naming it.
  */
 export async function backupEmbedded(options: {
   dataDir: string;
@@ -21,7 +23,9 @@ export async function backupEmbedded(options: {
   if (!existsSync(join(dataDir, 'pgdata'))) {
     throw new ValidationError(`${dataDir} holds no embedded database (no pgdata folder): nothing to back up`);
   }
-  // Refuses (naming the process) while npm start holds the folder.
+  const live = await requestLiveBackup(dataDir, file, log);
+  if (live) return live;
+  // Refuses (naming the process) while another process holds the folder.
   const db = await startEmbeddedDatabase({ dataDir });
   try {
     log(`reading the embedded database in ${dataDir}`);
