@@ -261,9 +261,13 @@ describe('npm start', () => {
         if (!env.DATABASE_URL) {
           // npm run backup while the platform runs: npm start copies its own database.
           const file = join(dataDir, 'running.pglite.tar.gz');
-          const backup = await run(process.execPath, [join(ROOT_DIR, 'scripts', 'backup.ts'), '--out', file], {
-            env,
-          });
+          const backup = await run(
+            process.execPath,
+            [join(ROOT_DIR, 'scripts', 'backup.ts'), '--out', file],
+            {
+              env,
+            },
+          );
           expect(backup.stdout).toMatch(/npm start \(process \d+\) holds .*: asking it for the backup/);
           expect(backup.stdout).toContain('backup done in');
           const manifest = JSON.parse(await readFile(`${file}.manifest.json`, 'utf8')) as {
