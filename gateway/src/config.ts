@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, type Env, httpUrl, parseEnv, port, text } from '#kernel/config.ts';
+import type { ApolloStudioSettings } from './studio/apollo-studio.ts';
 
 /** The subgraphs the gateway routes to; the same names key supergraph.yaml, docker-compose services and log prefixes. */
 export const SUBGRAPH_NAMES = ['knowledge', 'agent', 'governance', 'audit'] as const;
@@ -19,7 +20,12 @@ export interface GatewayConfig {
   apolloTelemetry: boolean;
   /** Browser origins allowed to call the gateway (`CORS_ORIGINS`); none by default. */
   corsOrigins: string[];
+  /** Usage and schema reporting to Apollo GraphOS (`APOLLO_KEY` with `APOLLO_GRAPH_REF`); off by default. */
+  apolloStudio?: ApolloStudioSettings;
 }
+
+/** Apollo's graph ref: a graph id and a variant (`my-graph@current`). */
+const GRAPH_REF = /^[A-Za-z0-9][A-Za-z0-9_-]*@[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** `CORS_ORIGINS`: comma-separated origins (`https://app.example.com`, `http://localhost:5173`). */
 const origins = () =>
@@ -47,6 +53,30 @@ const schema = z
     ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [urlVariable(name), httpUrl()])),
     WIDGETDC_APOLLO_TELEMETRY: bool(false),
     CORS_ORIGINS: origins(),
+    APOLLO_KEY: text(),
+    APOLLO_GRAPH_REF: text(),
+    APOLLO_USAGE_REPORTING_ENDPOINT: httpUrl(),
+    APOLLO_SCHEMA_REPORTING_ENDPOINT: httpUrl(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.APOLLO_KEY && !env.APOLLO_GRAPH_REF)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APOLLO_GRAPH_REF'],
+        message: 'must be set with APOLLO_KEY: the graph and variant to report to, as my-graph@current',
+      });
+    if (env.APOLLO_GRAPH_REF && !env.APOLLO_KEY)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APOLLO_KEY'],
+        message: "must be set with APOLLO_GRAPH_REF: the graph's API key from Apollo Studio",
+      });
+    if (env.APOLLO_GRAPH_REF && !GRAPH_REF.test(env.APOLLO_GRAPH_REF))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APOLLO_GRAPH_REF'],
+        message: `must be a graph id and a variant, as my-graph@current (got "${env.APOLLO_GRAPH_REF}")`,
+      });
   })
   .transform((env): GatewayConfig => {
     const subgraphUrls: Partial<Record<SubgraphName, string>> = {};
@@ -59,6 +89,20 @@ const schema = z
       subgraphUrls,
       apolloTelemetry: env.WIDGETDC_APOLLO_TELEMETRY,
       corsOrigins: env.CORS_ORIGINS,
+      ...(env.APOLLO_KEY && env.APOLLO_GRAPH_REF
+        ? {
+            apolloStudio: {
+              key: env.APOLLO_KEY,
+              graphRef: env.APOLLO_GRAPH_REF,
+              ...(env.APOLLO_USAGE_REPORTING_ENDPOINT
+                ? { usageEndpoint: env.APOLLO_USAGE_REPORTING_ENDPOINT }
+                : {}),
+              ...(env.APOLLO_SCHEMA_REPORTING_ENDPOINT
+                ? { schemaEndpoint: env.APOLLO_SCHEMA_REPORTING_ENDPOINT }
+                : {}),
+            },
+          }
+        : {}),
     };
   });
 

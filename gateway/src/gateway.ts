@@ -22,6 +22,7 @@ import type { LivePubSub } from './live/live-pubsub.ts';
 import { createGatewayPipeline } from './pipeline/gateway-pipeline.ts';
 import { inOperationSpan } from './pipeline/use-tracing.ts';
 import { probeSubgraphs } from './readiness.ts';
+import { type ApolloStudioSettings, apolloStudioPlugins } from './studio/apollo-studio.ts';
 import { createSubgraphFetcher } from './subgraph-fetcher.ts';
 import { loadSubgraphFetcherConfig } from './subgraph-fetcher-config.ts';
 import { createEventExecutor } from './subscriptions/federated-events.ts';
@@ -67,6 +68,8 @@ export interface GatewayOptions {
   live?: LivePubSub;
   /** Serves the console at `/console` with these sign-in settings; not served when absent. */
   console?: ConsoleSignIn;
+  /** Usage and schema reports to Apollo GraphOS; nothing is sent when absent. */
+  apolloStudio?: ApolloStudioSettings;
   /** Browser origins allowed by CORS; none when absent. */
   corsOrigins?: readonly string[];
 }
@@ -151,6 +154,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const overHttp = apolloPipeline(pipeline);
   const apollo = new ApolloServer<GatewayContext>({
     gateway: inOperationSpans(gateway),
+    // Apollo's own messages (its reporting plugins among them) go to the gateway's log.
+    logger: { debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error },
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError,
@@ -161,7 +166,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     parseOptions: overHttp.parseOptions,
     // Apollo's guard against fragment-expansion blow-ups during validation.
     maxRecursiveSelections: true,
-    plugins: [overHttp.plugin, introspectionPlugin(), ...refusalAudit(options)],
+    plugins: [
+      overHttp.plugin,
+      introspectionPlugin(),
+      ...refusalAudit(options),
+      ...apolloStudioPlugins<GatewayContext>(options.apolloStudio, logger.child('apollo-studio')),
+    ],
+    // The key comes from the gateway's validated configuration, never from a stray environment variable.
+    ...(options.apolloStudio
+      ? { apollo: { key: options.apolloStudio.key, graphRef: options.apolloStudio.graphRef } }
+      : {}),
     // Our onShutdown owns signals; Apollo's own handler races it and re-sends the signal mid-close.
     stopOnTerminationSignals: false,
   });

@@ -43,6 +43,7 @@ const gateway = await startGateway({
   auditOrm,
   console: loadConsoleSignIn(config.auth, config.nodeEnv),
   corsOrigins: own.corsOrigins,
+  ...(own.apolloStudio ? { apolloStudio: own.apolloStudio } : {}),
 });
 // Domain events reach subscribers through the `live-fanout` group, run here so that an in-process
 // pub/sub works; with Redis, replicas share the group and Redis pub/sub reaches every replica.

@@ -12,6 +12,7 @@ import { knowledgeSubgraph } from '../../../subgraphs/knowledge/src/subgraph.ts'
 import { SUPERGRAPH_FILE } from '../../src/compose.ts';
 import type { SubgraphName } from '../../src/config.ts';
 import { type RunningGateway, startGateway } from '../../src/gateway.ts';
+import type { ApolloStudioSettings } from '../../src/studio/apollo-studio.ts';
 
 /** The whole graph in this process: a test database, an issuer, four subgraphs and the gateway. */
 export interface TestPlatform {
@@ -48,6 +49,8 @@ export interface TestPlatformOptions {
   knowledge?: SubgraphDefinition;
   /** Whether the gateway answers introspection (default false, as in production). */
   introspection?: boolean;
+  /** Reports to Apollo GraphOS (a fake one in tests); none when absent. */
+  apolloStudio?: ApolloStudioSettings;
 }
 
 /** Starts the platform on free ports; by default tenants register on first use as in development. */
@@ -94,6 +97,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     apolloTelemetry: false,
     logger: logger.child('gateway'),
     auditOrm,
+    ...(options.apolloStudio ? { apolloStudio: options.apolloStudio } : {}),
   });
   return {
     db,

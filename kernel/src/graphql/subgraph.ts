@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import {
-  ApolloServerPluginInlineTraceDisabled,
-  ApolloServerPluginLandingPageDisabled,
-} from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import type { EntitySchema, MikroORM } from '@mikro-orm/postgresql';
 import { parse } from 'graphql';
@@ -131,10 +129,12 @@ export async function createSubgraphApollo(
     maxRecursiveSelections: true,
     // Our onShutdown owns signals; Apollo's own handler races it and re-sends the signal mid-close.
     stopOnTerminationSignals: false,
-    // Inline traces feed Apollo Studio only; our traces go to OpenTelemetry.
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
-      ApolloServerPluginInlineTraceDisabled(),
+      // Federated tracing for Apollo Studio: field timings (ftv1) only when the caller asks with
+      // `apollo-federation-include-trace` (the gateway, when it reports to Studio), error messages
+      // masked. Our own traces go to OpenTelemetry.
+      ApolloServerPluginInlineTrace({ includeErrors: { masked: true } }),
       pipeline.plugin,
       // Whole-request refusals (parse, validation, variables, limits) are audited too (ADR 0013).
       useRefusalAudit<RequestContext>({ service: definition.name, callerOf, logger: options.logger }),
