@@ -1,9 +1,11 @@
 // Subscription benchmark: 1,000 graphql-ws subscribers of one tenant on one gateway; each event is a
 // domain event committed to the outbox (as a mutation does), moved by the relay to its stream, pushed
 // by the gateway's live-fanout consumer to the live pub/sub and through each subscription's federated
-// plan to every socket. Measured: from the publishing transaction's commit to each subscriber's receipt.
+// plan to every socket. Measured: from the publishing transaction's commit to each subscriber's receipt,
+// the subscribers running in a process of their own (bench/subscription-clients.ts).
 // Run: node bench/subscriptions.ts [--subscribers 1000] [--events 40] [--interval 250] [--transport redis|postgres]
 // [--pubsub in-process|redis] [--db pglite|postgres]. Target: p99 ≤ 50 ms.
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -27,7 +29,6 @@ import { startLiveFanout } from '../gateway/src/live/live-fanout.ts';
 import type { LivePubSub } from '../gateway/src/live/live-pubsub.ts';
 import { createRedisPubSub } from '../gateway/src/live/redis-pubsub.ts';
 import { startTestPlatform } from '../gateway/test/support/platform.ts';
-import { connectWs, type TestWsClient } from '../gateway/test/support/ws-client.ts';
 
 const REDIS_URL = process.env.WIDGETDC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TARGET_P99_MS = 50;
@@ -114,41 +115,48 @@ async function main() {
   });
   const orm = await createOrm({ url: platform.db.appUrl, entities: [], poolMax: 2 });
 
-  // Receipt times per event id, filled as the sockets receive.
+  // The subscribers run in a process of their own (bench/subscription-clients.ts), as real clients
+  // do: receipt times are wall clock there, commit times wall clock here.
+  const now = () => performance.timeOrigin + performance.now();
   const committed = new Map<string, number>();
-  const received = new Map<string, number[]>();
-  const clients: TestWsClient[] = [];
   const token = await platform.issuer.token(tenant, 'watcher', ['Reader']);
-  progress(`connecting ${options.subscribers} subscribers`);
-  for (let i = 0; i < options.subscribers; i += 50) {
-    const batch = Array.from({ length: Math.min(50, options.subscribers - i) }, () =>
-      connectWs(gateway.wsUrl, { authorization: `Bearer ${token}` }),
-    );
-    await Promise.all(batch.map((c) => c.acknowledged));
-    for (const client of batch) {
-      client.subscribe('k', 'subscription { killSwitchChanged { eventId engaged at } }');
-      clients.push(client);
-      (async () => {
-        for (;;) {
-          const message = await client.next('k');
-          const now = performance.now();
-          if (message.type !== 'next') return;
-          const id = (message.payload as { data: { killSwitchChanged: { eventId: string } } }).data
-            .killSwitchChanged.eventId;
-          const times = received.get(id);
-          if (times) times.push(now);
-          else received.set(id, [now]);
+  progress(`connecting ${options.subscribers} subscribers (in a process of their own)`);
+  const clients = fork(new URL('./subscription-clients.ts', import.meta.url), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const fromClients = <T>(pick: (message: unknown) => T | undefined) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (message: unknown) => {
+        if (message && typeof message === 'object' && 'error' in message) {
+          clients.off('message', onMessage);
+          reject(new Error(`subscribers: ${(message as { error: string }).error}`));
+          return;
         }
-      })();
-    }
-    progress('.');
-  }
+        if (message && typeof message === 'object' && 'progress' in message) progress('.');
+        const picked = pick(message);
+        if (picked === undefined) return;
+        clients.off('message', onMessage);
+        resolve(picked);
+      };
+      clients.on('message', onMessage);
+      clients.once('exit', (code) => reject(new Error(`the subscribers' process exited (${code})`)));
+    });
+  await fromClients((m) => (m === 'ready' ? true : undefined));
+  clients.send({
+    connect: {
+      url: gateway.wsUrl,
+      token,
+      count: options.subscribers,
+      query: 'subscription { killSwitchChanged { eventId engaged at } }',
+    },
+  });
+  await fromClients((m) => (m === 'connected' ? true : undefined));
   // One raw pub/sub listener beside the sockets: when each event reached the gateway's pub/sub.
   const atPubSub = new Map<string, number>();
   const raw = live.subscribe(tenantId, 'killswitch.changed');
   await raw.ready;
   (async () => {
-    for await (const message of raw) atPubSub.set(message.eventId, performance.now());
+    for await (const message of raw) atPubSub.set(message.eventId, now());
   })();
   // Every subscription listens once a probe reaches them all (the server subscribes asynchronously).
   while (
@@ -171,14 +179,28 @@ async function main() {
       }),
     );
     // withTenant has committed when it resolves.
-    committed.set(envelope.id, performance.now());
+    committed.set(envelope.id, now());
     progress(`\r  event ${i + 1}/${options.events}`);
     await sleep(options.intervalMs);
   }
   const deadline = Date.now() + 30_000;
+  let received = new Map<string, number[]>();
+  const report = async () => {
+    const answer = fromClients((m) =>
+      m && typeof m === 'object' && 'received' in m
+        ? (m as { received: Record<string, number[]> })
+        : undefined,
+    );
+    clients.send('report');
+    received = new Map(Object.entries((await answer).received));
+  };
   const complete = () =>
     [...committed.keys()].every((id) => (received.get(id)?.length ?? 0) >= options.subscribers);
-  while (!complete() && Date.now() < deadline) await sleep(50);
+  await report();
+  while (!complete() && Date.now() < deadline) {
+    await sleep(250);
+    await report();
+  }
   progress('\n');
 
   const latencies: number[] = [];
@@ -221,7 +243,7 @@ async function main() {
   );
 
   await raw.return();
-  for (const client of clients) client.close();
+  clients.send('close');
   await fanout.close();
   await relay.close();
   await gateway.close();
