@@ -6,6 +6,7 @@ import {
   ATTR_GRAPHQL_OPERATION_TYPE,
   ATTR_GRAPHQL_TRANSPORT,
   ATTR_TENANT_ID,
+  ATTR_USER_ID,
 } from '#kernel/telemetry/attributes.ts';
 
 /** Name of the gateway's tracer. */
@@ -34,6 +35,7 @@ export function useTracing<TContext extends { identity: Identity }>(): Operation
           ...(name ? { [ATTR_GRAPHQL_OPERATION_NAME]: name } : {}),
           [ATTR_GRAPHQL_TRANSPORT]: transport,
           [ATTR_TENANT_ID]: context.identity.tenantId,
+          [ATTR_USER_ID]: context.identity.subjectId,
         },
       });
       operationSpans.set(context, span);

@@ -17,6 +17,7 @@ import {
   ATTR_GRAPHQL_OPERATION_TYPE,
   ATTR_GRAPHQL_TRANSPORT,
   ATTR_TENANT_ID,
+  ATTR_USER_ID,
 } from '#kernel/telemetry/attributes.ts';
 import type { GatewayContext } from '../context.ts';
 import { GATEWAY_TRACER } from '../pipeline/use-tracing.ts';
@@ -73,6 +74,7 @@ export async function traceSubscribeMessage<T>(
     attributes: {
       [ATTR_GRAPHQL_TRANSPORT]: 'websocket',
       [ATTR_TENANT_ID]: contextValue.identity.tenantId,
+      [ATTR_USER_ID]: contextValue.identity.subjectId,
     },
   });
   const ctx = trace.setSpan(context.active(), span);
@@ -102,7 +104,7 @@ function useOperationAttributes(): Plugin<object> {
     span.setAttributes({
       [ATTR_GRAPHQL_OPERATION_TYPE]: operation.operation,
       ...(operation.name ? { [ATTR_GRAPHQL_OPERATION_NAME]: operation.name.value } : {}),
-      ...(identity ? { [ATTR_TENANT_ID]: identity.tenantId } : {}),
+      ...(identity ? { [ATTR_TENANT_ID]: identity.tenantId, [ATTR_USER_ID]: identity.subjectId } : {}),
     });
   };
   const spanOf = (args: ExecutionArgs): { span: Span | undefined; ctx: Context } => {

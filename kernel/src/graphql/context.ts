@@ -8,7 +8,7 @@ import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { type TenantScope, tenantScope } from '../db/tenant-context.ts';
 import type { TenantDirectory } from '../db/tenant-directory.ts';
 import { AppError } from '../errors.ts';
-import { ATTR_TENANT_ID } from '../telemetry/attributes.ts';
+import { ATTR_TENANT_ID, ATTR_USER_ID } from '../telemetry/attributes.ts';
 import { toGraphQLError } from './errors.ts';
 
 /** What every subgraph resolver receives: a verified identity and its tenant-bound database scope. */
@@ -62,7 +62,9 @@ export function createContextFactory(options: ContextFactoryOptions) {
       const identity = await options.verifier(bearerToken(headers.authorization));
       await options.tenants.ensureRegistered(identity);
       // The request's spans (and the trace store's tenant) belong to the verified tenant.
-      trace.getActiveSpan()?.setAttribute(ATTR_TENANT_ID, identity.tenantId);
+      trace
+        .getActiveSpan()
+        ?.setAttributes({ [ATTR_TENANT_ID]: identity.tenantId, [ATTR_USER_ID]: identity.subjectId });
       return requestContext(identity, options, requestIdOf(headers), headers.authorization);
     } catch (error) {
       throw error instanceof AppError ? toGraphQLError(error) : error;

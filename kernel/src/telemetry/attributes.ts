@@ -64,3 +64,7 @@ export const ATTR_LLM_TIME_TO_FIRST_TOKEN_MS = 'widgetdc.llm.time_to_first_token
 export const ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT = 'gen_ai.embeddings.dimension.count';
 /** How many texts one embedding call turned into vectors. */
 export const ATTR_EMBEDDINGS_INPUT_COUNT = 'widgetdc.embeddings.input_count';
+/** `user.id`: the verified caller (the token's object id), on each service's request span and its descendants. */
+export const ATTR_USER_ID = 'user.id';
+/** `session.id`: the agent task a span works for (Langfuse's session). */
+export const ATTR_SESSION_ID = 'session.id';

@@ -22,6 +22,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { langfuseSettings, langfuseSpanProcessor, TraceIdentityPropagator } from './langfuse.ts';
 
 /** The module a process is started with (`node --import <it> <entry>`) to be traced. */
 export const TELEMETRY_REGISTER_MODULE = fileURLToPath(new URL('./register.ts', import.meta.url));
@@ -115,6 +116,11 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
   const spanProcessors = [...(options.spanProcessors ?? [])];
   // The exporters read OTEL_EXPORTER_OTLP_{,TRACES_,METRICS_}{ENDPOINT,HEADERS,TIMEOUT,COMPRESSION}.
   if (otlp.traces) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  // Langfuse (LANGFUSE_PUBLIC_KEY / _SECRET_KEY / _BASE_URL) gets every span too, mapped for its views.
+  const langfuse = langfuseSettings(env);
+  if (langfuse) spanProcessors.push(langfuseSpanProcessor(langfuse));
+  // First, so every processor sees a span's inherited user and session.
+  spanProcessors.unshift(new TraceIdentityPropagator());
   const sdk = new NodeSDK({
     ...(env.OTEL_SERVICE_NAME ? {} : { serviceName: options.serviceName }),
     spanProcessors,

@@ -1,5 +1,7 @@
+import { trace } from '@opentelemetry/api';
 import { KillSwitchChanged } from '#contracts/events/governance.ts';
 import { defineConsumer } from '#events/consumer/consumer.ts';
+import { ATTR_SESSION_ID } from '#kernel/telemetry/attributes.ts';
 import { loadAgentConfig } from '../config.ts';
 import { applyKillSwitch } from '../domain/kill-switch.service.ts';
 import { KillSwitchStateSchema } from '../domain/kill-switch-state.entity.ts';
@@ -37,6 +39,8 @@ export function createAgentRunner(deps: RunnerDependencies) {
     entities: RUNNER_ENTITIES,
     async handle(event, ctx) {
       if (event.type === 'task.step_ready') {
+        // The task is the session of everything its step does (model calls included).
+        trace.getActiveSpan()?.setAttribute(ATTR_SESSION_ID, event.payload.taskId);
         await advanceTask(event.payload.taskId, deps, ctx);
         return;
       }
