@@ -140,7 +140,8 @@ describe('runners killed while planning', () => {
     startRunner();
     await eventually(
       async () =>
-        ((await agent.execute(alice, TASK, { id })).data?.task as { status: string }).status === 'COMPLETED',
+        ((await agent.execute(alice, TASK, { id })).data?.task as { status: string } | undefined)?.status ===
+        'COMPLETED',
       'the task to complete on the third runner',
       90_000,
     );
