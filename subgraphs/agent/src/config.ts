@@ -22,6 +22,17 @@ export const DEFAULT_PLANNER_MAX_TOKENS = 100_000;
 /** Longest time one task's model calls and tool calls may take, added up. */
 export const DEFAULT_PLANNER_MAX_TIME_MS = 600_000;
 
+/** An integer setting from `min` to `max`, with one message naming it for every way to get it wrong. */
+function boundedInt(name: string, min: number, max: number, fallback: number) {
+  const message = `${name} must be an integer from ${min} to ${max}`;
+  return z.coerce
+    .number({ message })
+    .int({ message })
+    .min(min, { message })
+    .max(max, { message })
+    .default(fallback);
+}
+
 const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
 
 const schema = z.object({
@@ -58,24 +69,14 @@ const schema = z.object({
     .default('https://graph.microsoft.com/v1.0'),
   AGENT_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(DEFAULT_STEP_MAX_ATTEMPTS),
   AGENT_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(DEFAULT_STEP_TIMEOUT_MS),
-  AGENT_PLANNER_MAX_STEPS: z.coerce
-    .number({ message: 'AGENT_PLANNER_MAX_STEPS must be an integer from 1 to 50' })
-    .int({ message: 'AGENT_PLANNER_MAX_STEPS must be an integer from 1 to 50' })
-    .min(1, { message: 'AGENT_PLANNER_MAX_STEPS must be an integer from 1 to 50' })
-    .max(50, { message: 'AGENT_PLANNER_MAX_STEPS must be an integer from 1 to 50' })
-    .default(DEFAULT_PLANNER_MAX_STEPS),
-  AGENT_PLANNER_MAX_TOKENS: z.coerce
-    .number({ message: 'AGENT_PLANNER_MAX_TOKENS must be an integer from 1 to 10000000' })
-    .int({ message: 'AGENT_PLANNER_MAX_TOKENS must be an integer from 1 to 10000000' })
-    .min(1, { message: 'AGENT_PLANNER_MAX_TOKENS must be an integer from 1 to 10000000' })
-    .max(10_000_000, { message: 'AGENT_PLANNER_MAX_TOKENS must be an integer from 1 to 10000000' })
-    .default(DEFAULT_PLANNER_MAX_TOKENS),
-  AGENT_PLANNER_MAX_TIME_MS: z.coerce
-    .number({ message: 'AGENT_PLANNER_MAX_TIME_MS must be an integer from 100 to 86400000' })
-    .int({ message: 'AGENT_PLANNER_MAX_TIME_MS must be an integer from 100 to 86400000' })
-    .min(100, { message: 'AGENT_PLANNER_MAX_TIME_MS must be an integer from 100 to 86400000' })
-    .max(86_400_000, { message: 'AGENT_PLANNER_MAX_TIME_MS must be an integer from 100 to 86400000' })
-    .default(DEFAULT_PLANNER_MAX_TIME_MS),
+  AGENT_PLANNER_MAX_STEPS: boundedInt('AGENT_PLANNER_MAX_STEPS', 1, 50, DEFAULT_PLANNER_MAX_STEPS),
+  AGENT_PLANNER_MAX_TOKENS: boundedInt('AGENT_PLANNER_MAX_TOKENS', 1, 10_000_000, DEFAULT_PLANNER_MAX_TOKENS),
+  AGENT_PLANNER_MAX_TIME_MS: boundedInt(
+    'AGENT_PLANNER_MAX_TIME_MS',
+    100,
+    86_400_000,
+    DEFAULT_PLANNER_MAX_TIME_MS,
+  ),
 });
 
 /** Bounds of one task the LLM planner plans; each one hit fails the task, naming it. */

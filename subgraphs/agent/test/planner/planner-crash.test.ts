@@ -2,7 +2,7 @@
 // the middle of a step the model proposed (after the step's effect, before its commit). Other
 // runners of the group take the task over from the stored steps and conversation: the abandoned
 // model turn is asked again, and no step is planned or performed twice.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -18,9 +18,9 @@ import { eventually, REDIS_URL, workerIdentityEnv } from '../../../../events/tes
 import { loadAgentConfig } from '../../src/config.ts';
 import { createAgentSubgraph } from '../../src/subgraph.ts';
 import { testTools } from '../fixtures/test-tools.ts';
+import { spawnRunner } from '../runner/support.ts';
 import { call, goalOf, type Script, scripted, toolResults } from './scripted-model.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 const prefix = `wtdc-planner-crash:${randomBytes(5).toString('hex')}:`;
 const hangFile = join(tmpdir(), `wtdc-planner-hang-${randomBytes(5).toString('hex')}`);
 const children = new Set<ChildProcess>();
@@ -56,43 +56,16 @@ afterAll(async () => {
 });
 
 function startRunner(): ChildProcess {
-  const child = spawn(
-    join(ROOT, 'node_modules', '.bin', 'node'),
-    [
-      'scripts/worker.ts',
-      '--group',
-      'agent-runner',
-      '--concurrency',
-      '2',
-      '--consumers',
-      join(ROOT, 'subgraphs/agent/test/fixtures/test-tools.ts'),
-    ],
+  return spawnRunner(
     {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        NODE_OPTIONS: '',
-        DATABASE_URL: db.appUrl,
-        DB_POOL_MAX: '4',
-        REDIS_URL,
-        EVENTS_STREAM_PREFIX: prefix,
-        EVENTS_CLAIM_IDLE_MS: '1500',
-        EVENTS_RELAY_POLL_MS: '100',
-        EVENTS_RETRY_BACKOFF_MS: '20',
-        TEST_HANG_FILE: hangFile,
-        LLM_PROVIDER: 'openai',
-        LLM_ENDPOINT: model.baseUrl,
-        LLM_MODEL: 'crash',
-        LLM_MAX_RETRIES: '0',
-        LOG_LEVEL: 'error',
-        ...identity.env,
-      },
+      databaseUrl: db.appUrl,
+      prefix,
+      hangFile,
+      identityEnv: identity.env,
+      env: { LLM_PROVIDER: 'openai', LLM_ENDPOINT: model.baseUrl, LLM_MODEL: 'crash', LLM_MAX_RETRIES: '0' },
     },
+    children,
   );
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
 }
 
 async function kill(child: ChildProcess): Promise<void> {

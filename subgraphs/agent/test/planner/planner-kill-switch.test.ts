@@ -1,71 +1,32 @@
 // The kill switch and the LLM planner: no model call starts while the switch is engaged, a model
 // call in flight is aborted through the runner's AbortSignal (native PostgreSQL: see the runner's
 // kill-switch suite for why not on PGlite), and released tasks resume their conversation.
-import type { MikroORM } from '@mikro-orm/postgresql';
-import type { StreamTransport } from '#events/transport/transport.ts';
 import type { Identity } from '#kernel/auth/identity.ts';
-import { createOrm } from '#kernel/db/orm.ts';
-import { type FakeChatServer, startFakeChatServer } from '#testing/fake-chat-server.ts';
-import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '#testing/test-database.ts';
-import { startTestIssuer, type TestIssuer } from '#testing/test-identity.ts';
-import { eventually, makeTransport } from '../../../../events/test/support.ts';
-import { graphTaskLookup } from '../../../governance/src/domain/task-lookup.ts';
-import { governanceSubgraph } from '../../../governance/src/subgraph.ts';
-import { loadAgentConfig } from '../../src/config.ts';
-import { createAgentRunner, RUNNER_ENTITIES } from '../../src/consumers/runner.ts';
-import { createPlanner } from '../../src/planner/planner.ts';
-import { createAgentSubgraph } from '../../src/subgraph.ts';
-import { testTools } from '../fixtures/test-tools.ts';
-import { startWorker } from '../runner/support.ts';
-import { call, goalOf, type Script, scripted, toolResults } from './scripted-model.ts';
+import type { FakeChatServer } from '#testing/fake-chat-server.ts';
+import type { SubgraphHarness } from '#testing/subgraph-harness.ts';
+import { type TestDatabase, testDatabaseKind } from '#testing/test-database.ts';
+import { eventually } from '../../../../events/test/support.ts';
+import { call, goalOf, type Script, toolResults } from './scripted-model.ts';
+import { type PlannerSuite, startPlannerSuite } from './support.ts';
 
+let suite: PlannerSuite;
 let db: TestDatabase;
-let issuer: TestIssuer;
 let model: FakeChatServer;
 let agent: SubgraphHarness;
 let governance: SubgraphHarness;
-let orm: MikroORM;
-let transport: StreamTransport;
-let running: Awaited<ReturnType<typeof startWorker>>;
-const scripts = new Map<string, Script>();
+let scripts: Map<string, Script>;
 let carl: Identity;
 let ann: Identity;
 let ada: Identity;
 
 beforeAll(async () => {
-  model = await startFakeChatServer(scripted(scripts));
-  const config = loadAgentConfig({
-    LLM_PROVIDER: 'openai',
-    LLM_ENDPOINT: model.baseUrl,
-    LLM_MODEL: 'kill-switch',
-    LLM_MAX_RETRIES: '0',
-  });
-  const tools = testTools(config);
-  issuer = await startTestIssuer();
-  db = await createTestDatabase();
-  agent = await createSubgraphHarness(createAgentSubgraph(config, tools), db);
-  const tasks = graphTaskLookup((ctx, query, variables) => agent.execute(ctx.identity, query, variables));
-  governance = await createSubgraphHarness(governanceSubgraph({ tasks }), db);
+  suite = await startPlannerSuite();
+  ({ db, model, agent, governance, scripts } = suite);
   carl = await agent.identity('acme', 'carl', ['Contributor']);
   ann = await agent.identity('acme', 'ann', ['Approver']);
   ada = await agent.identity('acme', 'ada', ['Admin']);
-  orm = await createOrm({ url: db.appUrl, entities: RUNNER_ENTITIES, poolMax: 6 });
-  transport = makeTransport('redis', db);
-  const runner = createAgentRunner({ tools, steps: config.steps, planner: createPlanner(config) });
-  running = await startWorker(orm, transport, runner, issuer, db.appUrl);
 });
-afterAll(async () => {
-  await running?.close();
-  await transport?.destroy(['task.step_ready', 'killswitch.changed']);
-  await transport?.close();
-  await orm?.close();
-  await governance?.close();
-  await agent?.close();
-  await db?.close();
-  await issuer?.close();
-  await model?.close();
-});
+afterAll(() => suite?.close());
 
 const TASK = 'query ($id: ID!) { task(id: $id) { status answer steps { tool status attempts } } }';
 type Task = {

@@ -2,96 +2,46 @@
 // planner talking to a local chat-completions server, agent-approvals) and governance's approvals,
 // on one database and event bus. The chat client is the real one; the model is scripted.
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { StreamTransport } from '#events/transport/transport.ts';
 import type { Identity } from '#kernel/auth/identity.ts';
-import { createOrm } from '#kernel/db/orm.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
-import { type FakeChatServer, startFakeChatServer } from '#testing/fake-chat-server.ts';
+import type { FakeChatServer } from '#testing/fake-chat-server.ts';
 import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
-import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
-import { startTestIssuer, type TestIssuer } from '#testing/test-identity.ts';
-import { eventually, makeTransport } from '../../../../events/test/support.ts';
-import { createApprovalRequests } from '../../../governance/src/consumers/approval-requests.ts';
-import { ApprovalRequestSchema } from '../../../governance/src/domain/approval-request.entity.ts';
-import { graphTaskLookup } from '../../../governance/src/domain/task-lookup.ts';
-import { governanceSubgraph } from '../../../governance/src/subgraph.ts';
+import type { TestDatabase } from '#testing/test-database.ts';
+import { eventually } from '../../../../events/test/support.ts';
 import { type AgentConfig, loadAgentConfig } from '../../src/config.ts';
-import { agentApprovals } from '../../src/consumers/approvals.ts';
-import { createAgentRunner, RUNNER_ENTITIES } from '../../src/consumers/runner.ts';
-import { createPlanner, type Planner } from '../../src/planner/planner.ts';
+import type { Planner } from '../../src/planner/planner.ts';
 import { createAgentSubgraph } from '../../src/subgraph.ts';
 import { testTools } from '../fixtures/test-tools.ts';
-import { startWorker } from '../runner/support.ts';
-import { call, goalOf, type Script, scripted, toolResults } from './scripted-model.ts';
+import { call, goalOf, type Script, toolResults } from './scripted-model.ts';
+import { type PlannerSuite, startPlannerSuite } from './support.ts';
 
+let suite: PlannerSuite;
 let db: TestDatabase;
-let issuer: TestIssuer;
 let model: FakeChatServer;
 let config: AgentConfig;
 let agent: SubgraphHarness;
 let offlineAgent: SubgraphHarness;
 let governance: SubgraphHarness;
 let orm: MikroORM;
-let transport: StreamTransport;
+// Bounds are the runner's: tests that hit one tighten this object, and afterEach puts it back.
 let planner: Planner;
-const workers: { close(): Promise<void> }[] = [];
-const scripts = new Map<string, Script>();
+let scripts: Map<string, Script>;
 let carl: Identity; // Contributor: owns the tasks
 let ann: Identity; // Approver
 let gus: Identity; // Contributor of another tenant
 
 beforeAll(async () => {
-  model = await startFakeChatServer(scripted(scripts));
-  config = loadAgentConfig({
-    LLM_PROVIDER: 'openai',
-    LLM_ENDPOINT: model.baseUrl,
-    LLM_MODEL: 'planner-test',
-    LLM_MAX_RETRIES: '0',
-  });
-  const tools = testTools(config);
-  issuer = await startTestIssuer();
-  db = await createTestDatabase();
-  agent = await createSubgraphHarness(createAgentSubgraph(config, tools), db);
+  suite = await startPlannerSuite({ approvals: true });
+  ({ db, model, config, agent, governance, orm, planner, scripts } = suite);
   const offline = loadAgentConfig({});
   offlineAgent = await createSubgraphHarness(createAgentSubgraph(offline, testTools(offline)), db);
-  const tasks = graphTaskLookup((ctx, query, variables) => agent.execute(ctx.identity, query, variables));
-  governance = await createSubgraphHarness(governanceSubgraph({ tasks }), db);
   carl = await agent.identity('acme', 'carl', ['Contributor']);
   ann = await agent.identity('acme', 'ann', ['Approver']);
   gus = await agent.identity('globex', 'gus', ['Contributor']);
-  orm = await createOrm({
-    url: db.appUrl,
-    entities: [...RUNNER_ENTITIES, ApprovalRequestSchema],
-    poolMax: 8,
-  });
-  transport = makeTransport('redis', db);
-  // Bounds are the runner's: tests that hit one tighten this object and put it back.
-  planner = { model: createPlanner(config)!.model, bounds: { ...config.planner } };
-  const runner = createAgentRunner({ tools, steps: config.steps, planner });
-  workers.push(await startWorker(orm, transport, runner, issuer, db.appUrl));
-  workers.push(await startWorker(orm, transport, agentApprovals, issuer, db.appUrl));
-  workers.push(
-    await startWorker(orm, transport, createApprovalRequests({ ttlMs: 3600_000 }), issuer, db.appUrl),
-  );
 });
 afterAll(async () => {
-  for (const w of workers) await w.close();
-  await transport?.destroy([
-    'task.step_ready',
-    'killswitch.changed',
-    'approval.needed',
-    'approval.requested',
-    'approval.decided',
-    'approval.expired',
-  ]);
-  await transport?.close();
-  await orm?.close();
-  await governance?.close();
   await offlineAgent?.close();
-  await agent?.close();
-  await db?.close();
-  await issuer?.close();
-  await model?.close();
+  await suite?.close();
 });
 afterEach(() => {
   planner.bounds.maxSteps = config.planner.maxSteps;
