@@ -1,4 +1,6 @@
+import type { Actor } from '#events/catalogue.ts';
 import type { ConsumerContext } from '#events/consumer/consumer.ts';
+import { type AuditOutcome, recordAudit } from '#kernel/audit/audit-log.ts';
 import { AppError } from '#kernel/errors.ts';
 import { type ChatMessage, type ChatResult, parseToolArguments, type ToolCall } from '#llm/chat.ts';
 import { announceNext, moveTask, type RunnerDependencies } from '../domain/step-runner.ts';
@@ -36,9 +38,9 @@ export async function planNext(
   deps: RunnerDependencies,
 ): Promise<void> {
   const { em } = ctx;
-  const fail = async (reason: string) => {
+  const fail = (reason: string) => {
     task.plannerError = reason.slice(0, 2000);
-    await moveTask(ctx, task, 'FAILED', `planner: ${reason}`, owner);
+    return moveTask(ctx, task, 'FAILED', `planner: ${reason}`, owner);
   };
   const planner = deps.planner;
   if (!planner) {
@@ -91,17 +93,46 @@ export async function planNext(
   }
   task.plannerElapsedMs += Math.round(performance.now() - started);
   task.plannerModelCalls += 1;
+  // Every model call is audited, as the agent acting for the owner: what it asked for and what came of it.
+  const audited = async (
+    outcome: AuditOutcome,
+    acting: Promise<Actor>,
+    toolCalls: readonly ToolCall[] = [],
+  ) => {
+    const agent = await acting;
+    await recordAudit(em, task.tenantId, {
+      actor: { kind: agent.kind, id: agent.id, name: agent.name, onBehalfOf: owner },
+      action: 'agent.planner.turn',
+      targetType: 'Task',
+      targetId: task.id,
+      outcome,
+      input: {
+        turn: task.plannerModelCalls,
+        model: answer?.model ?? planner.model.model,
+        toolCalls: toolCalls.map((c) => c.name),
+        promptTokens: answer?.usage?.promptTokens ?? 0,
+        completionTokens: answer?.usage?.completionTokens ?? 0,
+      },
+    });
+  };
   if (!answer) {
     const reason = watch.signal.reason;
     if (reason instanceof KillSwitchAbort) {
-      await moveTask(ctx, task, 'PAUSED', 'kill switch engaged while the planner asked the model', owner);
+      await audited(
+        'denied',
+        moveTask(ctx, task, 'PAUSED', 'kill switch engaged while the planner asked the model', owner),
+      );
     } else if (reason instanceof TimeBoundReached) {
-      await fail(
-        `the task reached AGENT_PLANNER_MAX_TIME_MS=${bounds.maxTimeMs} while the model was answering`,
+      await audited(
+        'failed',
+        fail(`the task reached AGENT_PLANNER_MAX_TIME_MS=${bounds.maxTimeMs} while the model was answering`),
       );
     } else {
-      await fail(
-        `the language model failed: ${failure instanceof AppError ? failure.message : 'unexpected error'}`,
+      await audited(
+        'failed',
+        fail(
+          `the language model failed: ${failure instanceof AppError ? failure.message : 'unexpected error'}`,
+        ),
       );
     }
     return;
@@ -110,32 +141,42 @@ export async function planNext(
   task.plannerCompletionTokens += answer.usage?.completionTokens ?? 0;
   const tokens = task.plannerPromptTokens + task.plannerCompletionTokens;
   if (tokens > bounds.maxTokens) {
-    await fail(`the model used ${tokens} tokens, more than AGENT_PLANNER_MAX_TOKENS=${bounds.maxTokens}`);
+    await audited(
+      'failed',
+      fail(`the model used ${tokens} tokens, more than AGENT_PLANNER_MAX_TOKENS=${bounds.maxTokens}`),
+      answer.toolCalls,
+    );
     return;
   }
   if (answer.toolCalls.length === 0) {
     const text = answer.text.trim();
     if (!text) {
-      await fail('the model answered with neither text nor a tool call');
+      await audited('failed', fail('the model answered with neither text nor a tool call'));
       return;
     }
     add({ role: 'assistant', content: text });
     task.answer = text.slice(0, MAX_ANSWER);
-    await moveTask(ctx, task, 'COMPLETED', `the planner answered after ${steps.length} steps`, owner);
+    await audited(
+      'success',
+      moveTask(ctx, task, 'COMPLETED', `the planner answered after ${steps.length} steps`, owner),
+    );
     return;
   }
   const proposed = task.plannerToolCalls + answer.toolCalls.length;
   if (proposed > bounds.maxSteps) {
-    await fail(
-      `the model proposed ${proposed} tool calls, more than AGENT_PLANNER_MAX_STEPS=${bounds.maxSteps}`,
+    await audited(
+      'failed',
+      fail(`the model proposed ${proposed} tool calls, more than AGENT_PLANNER_MAX_STEPS=${bounds.maxSteps}`),
+      answer.toolCalls,
     );
     return;
   }
   // Ids as the model gave them, made unique and non-empty: each tool result must name its call.
-  const calls: ToolCall[] = answer.toolCalls.map((c, i) => ({
+  const proposedCalls = answer.toolCalls;
+  const calls: ToolCall[] = proposedCalls.map((c, i) => ({
     ...c,
     id:
-      c.id && answer.toolCalls.findIndex((o) => o.id === c.id) === i
+      c.id && proposedCalls.findIndex((o) => o.id === c.id) === i
         ? c.id
         : `call_${task.plannerToolCalls + i}`,
   }));
@@ -160,7 +201,7 @@ export async function planNext(
   }
   em.persist(planned);
   await em.flush();
-  await announceNext(ctx, task, owner);
+  await audited('success', announceNext(ctx, task, owner), calls);
 }
 
 /** The registered tool and valid input a model's call names, or the error the model is told. */

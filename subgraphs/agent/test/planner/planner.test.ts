@@ -148,6 +148,15 @@ describe('the LLM planner', () => {
       { action: 'agent.tool.notes.create', actor_kind: 'service' },
       { action: 'agent.tool.test.effect', actor_kind: 'service' },
     ]);
+    // Each model call too, as the agent for carl.
+    const turns = await db.asSuperuser<{ outcome: string; actor_kind: string; on_behalf_of: string }>(
+      `select outcome, actor_kind, on_behalf_of from audit.audit_events
+        where action = 'agent.planner.turn' and target_id = $1 order by seq`,
+      [id],
+    );
+    expect(turns.map((t) => [t.outcome, t.actor_kind, t.on_behalf_of])).toEqual(
+      Array(3).fill(['success', 'service', `carl@acme (${carl.subjectId})`]),
+    );
   });
 
   it('a HIGH tool call waits for approval of its exact arguments, then runs and the model continues', async () => {
