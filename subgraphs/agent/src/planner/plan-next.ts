@@ -88,10 +88,10 @@ export async function planNext(
     );
   } catch (error) {
     failure = error;
-  } finally {
-    await watch.stop();
   }
+  // Measured before the watcher stops: stopping may wait for its current kill-switch poll.
   task.plannerElapsedMs += Math.round(performance.now() - started);
+  await watch.stop();
   task.plannerModelCalls += 1;
   // Every model call is audited, as the agent acting for the owner: what it asked for and what came of it.
   const audited = async (
