@@ -4,7 +4,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
-import type { FakeChatServer } from '#testing/fake-chat-server.ts';
+import { type FakeChatServer, reply } from '#testing/fake-chat-server.ts';
 import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
 import type { TestDatabase } from '#testing/test-database.ts';
 import { eventually } from '../../../../events/test/support.ts';
@@ -249,6 +249,19 @@ describe('the LLM planner', () => {
       [id],
     );
     expect(Number(audited[0]?.n)).toBe(1);
+  });
+  it('fails the task clearly when the model refuses the call, and writes nothing', async () => {
+    const goal = 'Plan with a revoked key';
+    const id = await plan(goal, () => reply.status(401, {}, 'Incorrect API key provided: sk-abc***'));
+    const failed = await until(id, 'FAILED');
+    expect(failed.plannerError).toMatch(/^the language model failed: .*(401|refused)/);
+    expect(failed.plannerError).not.toMatch(/sk-abc/);
+    expect(failed.steps).toEqual([]);
+    const turns = await db.asSuperuser<{ outcome: string }>(
+      `select outcome from audit.audit_events where action = 'agent.planner.turn' and target_id = $1`,
+      [id],
+    );
+    expect(turns).toEqual([{ outcome: 'failed' }]);
   });
 });
 

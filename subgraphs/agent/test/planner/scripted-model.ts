@@ -12,8 +12,8 @@ export interface WireMessage {
   tool_calls?: { id: string; function: { name: string; arguments: string } }[];
 }
 
-/** Decides the model's answer from the conversation (wire messages) so far. */
-export type Script = (messages: WireMessage[]) => FakeAnswer | 'hang';
+/** Decides the model's answer from the conversation (wire messages) so far: an answer, no answer, or any behaviour. */
+export type Script = (messages: WireMessage[]) => FakeAnswer | 'hang' | FakeBehaviour;
 
 /** The user message (goal) of a request. */
 export const goalOf = (request: FakeChatRequest): string =>
@@ -29,6 +29,7 @@ export function scripted(scripts: Map<string, Script>): FakeBehaviour {
     if (!script) return reply.status(400, {}, `no script for goal "${goalOf(request)}"`)(request, res);
     const answer = script(request.body.messages as WireMessage[]);
     if (answer === 'hang') return reply.hang()(request, res);
+    if (typeof answer === 'function') return answer(request, res);
     return reply.answer(answer)(request, res);
   };
 }
