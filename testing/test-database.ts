@@ -101,7 +101,17 @@ async function createServerDatabase(
   const name = `wtdc_test_${randomBytes(6).toString('hex')}`;
   await withClient(adminUrl, (c) => c.query(`create database ${name}`));
   const dbAdminUrl = withDatabase(adminUrl, name);
-  await migrate({ url: dbAdminUrl });
+  // The foundation migration alters the cluster-wide roles: two suites migrating their databases at
+  // once fail with "tuple concurrently updated". The migrator's own lock is per database, so the
+  // suites of every process take this one, in the admin database, around their migration.
+  await withClient(adminUrl, async (c) => {
+    await c.query(`select pg_advisory_lock(hashtext('widgetdc.test-migrate'))`);
+    try {
+      await migrate({ url: dbAdminUrl });
+    } finally {
+      await c.query(`select pg_advisory_unlock(hashtext('widgetdc.test-migrate'))`);
+    }
+  });
   const appUrl = new URL(dbAdminUrl);
   appUrl.username = APP_ROLE;
   appUrl.password = '';

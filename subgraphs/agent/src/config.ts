@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { port } from '#kernel/config.ts';
 import { ConfigError } from '#kernel/errors.ts';
+import { type LlmConfig, loadLlmConfig } from '#llm/config.ts';
 
 /** Default port of the agent subgraph. */
 export const DEFAULT_PORT = 4002;
@@ -13,6 +14,24 @@ export const DEFAULT_STEP_TIMEOUT_MS = 60_000;
 export const DEFAULT_HTTP_MAX_BYTES = 1024 * 1024;
 /** How often an in-flight step looks at the kill switch. */
 export const DEFAULT_KILL_SWITCH_POLL_MS = 200;
+
+/** Most tool calls the LLM planner may propose for one task (malformed ones included). */
+export const DEFAULT_PLANNER_MAX_STEPS = 20;
+/** Most tokens (prompt + completion, all model calls added up) the LLM planner may use for one task. */
+export const DEFAULT_PLANNER_MAX_TOKENS = 100_000;
+/** Longest time one task's model calls and tool calls may take, added up. */
+export const DEFAULT_PLANNER_MAX_TIME_MS = 600_000;
+
+/** An integer setting from `min` to `max`, with one message naming it for every way to get it wrong. */
+function boundedInt(name: string, min: number, max: number, fallback: number) {
+  const message = `${name} must be an integer from ${min} to ${max}`;
+  return z.coerce
+    .number({ message })
+    .int({ message })
+    .min(min, { message })
+    .max(max, { message })
+    .default(fallback);
+}
 
 const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
 
@@ -50,7 +69,25 @@ const schema = z.object({
     .default('https://graph.microsoft.com/v1.0'),
   AGENT_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(DEFAULT_STEP_MAX_ATTEMPTS),
   AGENT_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(DEFAULT_STEP_TIMEOUT_MS),
+  AGENT_PLANNER_MAX_STEPS: boundedInt('AGENT_PLANNER_MAX_STEPS', 1, 50, DEFAULT_PLANNER_MAX_STEPS),
+  AGENT_PLANNER_MAX_TOKENS: boundedInt('AGENT_PLANNER_MAX_TOKENS', 1, 10_000_000, DEFAULT_PLANNER_MAX_TOKENS),
+  AGENT_PLANNER_MAX_TIME_MS: boundedInt(
+    'AGENT_PLANNER_MAX_TIME_MS',
+    100,
+    86_400_000,
+    DEFAULT_PLANNER_MAX_TIME_MS,
+  ),
 });
+
+/** Bounds of one task the LLM planner plans; each one hit fails the task, naming it. */
+export interface PlannerBounds {
+  /** Tool calls the model may propose (`AGENT_PLANNER_MAX_STEPS`). */
+  maxSteps: number;
+  /** Tokens of all its model calls added up (`AGENT_PLANNER_MAX_TOKENS`). */
+  maxTokens: number;
+  /** Time of its model calls and tool calls added up (`AGENT_PLANNER_MAX_TIME_MS`). */
+  maxTimeMs: number;
+}
 
 /** The agent domain's settings. */
 export interface AgentConfig {
@@ -59,18 +96,28 @@ export interface AgentConfig {
   http: { allowedHosts: string[]; maxBytes: number };
   email: { transport: 'offline' | 'graph'; graphSender?: string; graphUrl: string };
   steps: { maxAttempts: number; timeoutMs: number; killSwitchPollMs: number };
+  /** The LLM planner's bounds. */
+  planner: PlannerBounds;
+  /** The language model the planner uses (`LLM_*`, shared with the knowledge subgraph); offline: none. */
+  llm: LlmConfig;
 }
 
 /** Reads and validates the agent settings from `env`; ConfigError names every wrong variable. */
 export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) =>
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) =>
         i.message.startsWith('AGENT_') ? i.message : `${String(i.path[0])}: ${i.message}`,
-      ),
-    );
+      );
+  let llm: LlmConfig | undefined;
+  try {
+    llm = loadLlmConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
   }
+  if (!parsed.success || !llm) throw new ConfigError(problems);
   const v = parsed.data;
   if (v.AGENT_EMAIL_TRANSPORT === 'graph' && !v.AGENT_GRAPH_SENDER) {
     throw new ConfigError(['AGENT_GRAPH_SENDER must be set when AGENT_EMAIL_TRANSPORT=graph']);
@@ -88,5 +135,11 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
       timeoutMs: v.AGENT_STEP_TIMEOUT_MS,
       killSwitchPollMs: DEFAULT_KILL_SWITCH_POLL_MS,
     },
+    planner: {
+      maxSteps: v.AGENT_PLANNER_MAX_STEPS,
+      maxTokens: v.AGENT_PLANNER_MAX_TOKENS,
+      maxTimeMs: v.AGENT_PLANNER_MAX_TIME_MS,
+    },
+    llm,
   };
 }

@@ -12,6 +12,8 @@ import { TaskSchema } from '../domain/task.entity.ts';
 import { TaskStepSchema } from '../domain/task-step.entity.ts';
 import { ToolPolicySchema } from '../domain/tool-policy.entity.ts';
 import { TaskStepReady } from '../events.ts';
+import { createPlanner } from '../planner/planner.ts';
+import { TaskMessageSchema } from '../planner/task-message.entity.ts';
 import { builtInTools } from '../tools/built-in.ts';
 
 /** The consumer group of the task runners. */
@@ -25,6 +27,7 @@ export const RUNNER_ENTITIES = [
   KillSwitchStateSchema,
   NoteSchema,
   SentMailSchema,
+  TaskMessageSchema,
 ];
 
 /**
@@ -57,5 +60,9 @@ export function createAgentRunner(deps: RunnerDependencies) {
 
 const config = loadAgentConfig();
 
-/** The runner of `npm run worker -- --group agent-runner`, with the built-in tools. */
-export const agentRunner = createAgentRunner({ tools: builtInTools(config), steps: config.steps });
+/** The runner of `npm run worker -- --group agent-runner`, with the built-in tools and the LLM planner LLM_* names. */
+export const agentRunner = createAgentRunner({
+  tools: builtInTools(config),
+  steps: config.steps,
+  planner: createPlanner(config),
+});

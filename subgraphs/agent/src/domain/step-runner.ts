@@ -4,6 +4,8 @@ import type { ConsumerContext } from '#events/consumer/consumer.ts';
 import { UnrecoverableError } from '#events/errors.ts';
 import type { AgentConfig } from '../config.ts';
 import { ApprovalNeeded, TaskStatusChanged, TaskStepCompleted, TaskStepReady } from '../events.ts';
+import { planNext } from '../planner/plan-next.ts';
+import type { Planner } from '../planner/planner.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { ToolDefinition, ToolPrincipal } from '../tools/tool.ts';
 import { killSwitchEngaged } from './kill-switch-state.entity.ts';
@@ -14,10 +16,11 @@ import { currentPolicy } from './tool-policy.entity.ts';
 
 const FINISHED: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
-/** What the runner needs: the tools and the step settings. */
+/** What the runner needs: the tools, the step settings, and the LLM planner (none offline). */
 export interface RunnerDependencies {
   tools: ToolRegistry;
   steps: AgentConfig['steps'];
+  planner?: Planner | undefined;
 }
 
 /**
@@ -45,6 +48,10 @@ export async function advanceTask(
   }
   const steps = await em.find(TaskStep, { taskId }, { orderBy: { ordinal: 'asc' } });
   const step = steps.find((s) => !s.finished);
+  if (!step && task.planner === 'LLM') {
+    await planNext(ctx, task, steps, owner, deps);
+    return;
+  }
   if (!step) {
     await move('COMPLETED', `all ${steps.length} steps succeeded`);
     return;
@@ -117,7 +124,9 @@ export async function advanceTask(
   await em.flush();
   const agent = (await completed(ctx, step, owner)).actor;
   await auditToolCall(em, step, agent, owner, 'success');
-  if (steps.at(-1) === step) await move('COMPLETED', `all ${steps.length} steps succeeded`);
+  // A planned task's model sees the result next (planNext), and decides whether it is done.
+  if (steps.at(-1) === step && task.planner !== 'LLM')
+    await move('COMPLETED', `all ${steps.length} steps succeeded`);
   else await announceNext(ctx, task, owner);
 }
 

@@ -47,6 +47,8 @@ const TaskStepSchema = defineEntity({
     approvedAt: p.datetime(3).nullable(),
     startedAt: p.datetime(3).nullable(),
     finishedAt: p.datetime(3).nullable(),
+    /** The model's id of the tool call this step is (steps the LLM planner proposed). */
+    toolCallId: p.text().nullable(),
   },
 });
 
@@ -62,6 +64,7 @@ export class TaskStep extends TaskStepSchema.class {
     tool: string,
     input: Record<string, unknown>,
     maxAttempts: number,
+    toolCallId: string | null = null,
   ): TaskStep {
     const step = new TaskStep();
     step.id = randomUUID();
@@ -75,6 +78,7 @@ export class TaskStep extends TaskStepSchema.class {
     step.attempts = 0;
     step.maxAttempts = maxAttempts;
     step.idempotencyKey = `step:${step.id}`;
+    step.toolCallId = toolCallId;
     return step;
   }
 

@@ -24,6 +24,10 @@ export const MAX_TITLE_LENGTH = 500;
 export const MAX_GOAL_LENGTH = 2000;
 /** Most steps one plan may have. */
 export const MAX_STEPS = 50;
+/** Who plans a task: the caller (its steps are given) or the LLM planner (from its goal). */
+export const TASK_PLANNERS = ['CALLER', 'LLM'] as const;
+/** Who plans a task. */
+export type TaskPlanner = (typeof TASK_PLANNERS)[number];
 
 const TaskSchema = defineEntity({
   name: 'Task',
@@ -40,13 +44,25 @@ const TaskSchema = defineEntity({
     createdByName: p.text(),
     createdAt: p.datetime(3),
     updatedAt: p.datetime(3),
+    planner: p.enum(TASK_PLANNERS),
+    /** The LLM planner's final answer. */
+    answer: p.text().nullable(),
+    /** Why the LLM planner stopped the task (a bound, a model failure). */
+    plannerError: p.text().nullable(),
+    plannerModelCalls: p.integer(),
+    /** Tool calls the model proposed, malformed ones included (the steps bound counts them). */
+    plannerToolCalls: p.integer(),
+    plannerPromptTokens: p.integer(),
+    plannerCompletionTokens: p.integer(),
+    /** Time spent in model calls. */
+    plannerElapsedMs: p.integer(),
   },
 });
 
 /** A unit of work an agent carries out; created PENDING by a verified identity. */
 export class Task extends TaskSchema.class {
   /** Creates a pending task, validating its title. */
-  static open(title: string, creator: Identity, goal?: string): Task {
+  static open(title: string, creator: Identity, goal?: string, planner: TaskPlanner = 'CALLER'): Task {
     const task = new Task();
     const now = new Date();
     task.id = randomUUID();
@@ -58,6 +74,14 @@ export class Task extends TaskSchema.class {
     task.createdByName = creator.displayName;
     task.createdAt = now;
     task.updatedAt = now;
+    task.planner = planner;
+    task.answer = null;
+    task.plannerError = null;
+    task.plannerModelCalls = 0;
+    task.plannerToolCalls = 0;
+    task.plannerPromptTokens = 0;
+    task.plannerCompletionTokens = 0;
+    task.plannerElapsedMs = 0;
     return task;
   }
 

@@ -38,11 +38,45 @@ export async function callTool(
   owner: ToolPrincipal,
   options: CallOptions,
 ): Promise<CallResult> {
-  const controller = new AbortController();
-  const timeout = setTimeout(
-    () => controller.abort(new Error(`${tool.name} took longer than ${options.timeoutMs} ms`)),
-    options.timeoutMs,
+  const watch = watchStep(
+    em,
+    options,
+    () => new Error(`${tool.name} took longer than ${options.timeoutMs} ms`),
   );
+  try {
+    const output = await em.transactional((tx) =>
+      tool.run(step.input, {
+        em: tx,
+        tenantId: step.tenantId,
+        taskId: step.taskId,
+        idempotencyKey: step.idempotencyKey,
+        owner,
+        signal: watch.signal,
+      }),
+    );
+    return { kind: 'succeeded', output };
+  } catch (error) {
+    if (watch.signal.reason instanceof KillSwitchAbort) return { kind: 'killed' };
+    return { kind: 'failed', error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    await watch.stop();
+  }
+}
+
+/** The AbortSignal of one call of a step (a tool's or the planner's model call), and how to stop watching. */
+export interface StepWatch {
+  readonly signal: AbortSignal;
+  stop(): Promise<void>;
+}
+
+/**
+ * An AbortSignal for one call made while a task's row is locked: aborted with `timeout()`'s error
+ * after `timeoutMs`, or with a {@link KillSwitchAbort} when the tenant's kill switch is engaged
+ * meanwhile. `stop()` ends the watching (always call it).
+ */
+export function watchStep(em: EntityManager, options: CallOptions, timeout: () => Error): StepWatch {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(timeout()), options.timeoutMs);
   let watching = true;
   const watcher = (async () => {
     while (watching) {
@@ -52,26 +86,14 @@ export async function callTool(
       if (await killSwitchEngaged(em).catch(() => false)) controller.abort(new KillSwitchAbort());
     }
   })();
-  try {
-    const output = await em.transactional((tx) =>
-      tool.run(step.input, {
-        em: tx,
-        tenantId: step.tenantId,
-        taskId: step.taskId,
-        idempotencyKey: step.idempotencyKey,
-        owner,
-        signal: controller.signal,
-      }),
-    );
-    return { kind: 'succeeded', output };
-  } catch (error) {
-    if (controller.signal.reason instanceof KillSwitchAbort) return { kind: 'killed' };
-    return { kind: 'failed', error: error instanceof Error ? error.message : String(error) };
-  } finally {
-    watching = false;
-    clearTimeout(timeout);
-    await watcher;
-  }
+  return {
+    signal: controller.signal,
+    async stop() {
+      watching = false;
+      clearTimeout(timer);
+      await watcher;
+    },
+  };
 }
 
 /** Writes the audit record of one tool call: the agent's identity acting for the task owner. */

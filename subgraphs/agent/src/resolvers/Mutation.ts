@@ -15,7 +15,11 @@ import type { ToolRegistry } from '../tools/registry.ts';
 /** Mutation fields of the agent subgraph. */
 export const mutationResolvers = (tools: ToolRegistry, config: AgentConfig): MutationResolvers => ({
   createTask(_: unknown, args: { input: CreateTaskInput }, ctx: RequestContext) {
-    return ctx.db.run((em) => createTask(em, tools, ctx.identity, args.input, config.steps.maxAttempts));
+    return ctx.db.run((em) =>
+      createTask(em, tools, ctx.identity, args.input, config.steps.maxAttempts, {
+        llm: config.llm.provider !== 'offline',
+      }),
+    );
   },
 
   cancelTask(_: unknown, args: { id: string }, ctx: RequestContext) {

@@ -12,6 +12,17 @@ export const Task: TaskResolvers = {
   },
   createdBy: (task: TaskEntity) => task.createdByName,
   goal: (task: TaskEntity) => task.goal ?? task.title,
+  plannerUsage: (task: TaskEntity) =>
+    task.planner === 'LLM'
+      ? {
+          modelCalls: task.plannerModelCalls,
+          toolCalls: task.plannerToolCalls,
+          promptTokens: task.plannerPromptTokens,
+          completionTokens: task.plannerCompletionTokens,
+          totalTokens: task.plannerPromptTokens + task.plannerCompletionTokens,
+          modelMs: task.plannerElapsedMs,
+        }
+      : null,
   steps: (task: TaskEntity, _: unknown, ctx: RequestContext) =>
     ctx.db.run((em) => em.find(TaskStep, { taskId: task.id }, { orderBy: { ordinal: 'asc' } })),
 };

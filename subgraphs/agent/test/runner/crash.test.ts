@@ -1,7 +1,7 @@
 // A runner process is SIGKILLed in the middle of a step, after the step's effect and before its
 // commit; another runner process of the group takes the task over. The task must finish with every
 // step's effect exactly once: the finished step is not repeated, the interrupted one is not doubled.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -16,8 +16,8 @@ import { eventually, REDIS_URL, workerIdentityEnv } from '../../../../events/tes
 import { loadAgentConfig } from '../../src/config.ts';
 import { createAgentSubgraph } from '../../src/subgraph.ts';
 import { testTools } from '../fixtures/test-tools.ts';
+import { spawnRunner } from './support.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 const prefix = `wtdc-agent-crash:${randomBytes(5).toString('hex')}:`;
 const hangFile = join(tmpdir(), `wtdc-hang-${randomBytes(5).toString('hex')}`);
 const children = new Set<ChildProcess>();
@@ -49,39 +49,7 @@ afterAll(async () => {
 });
 
 function startRunner(): ChildProcess {
-  const child = spawn(
-    join(ROOT, 'node_modules', '.bin', 'node'),
-    [
-      'scripts/worker.ts',
-      '--group',
-      'agent-runner',
-      '--concurrency',
-      '2',
-      '--consumers',
-      join(ROOT, 'subgraphs/agent/test/fixtures/test-tools.ts'),
-    ],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        NODE_OPTIONS: '',
-        DATABASE_URL: db.appUrl,
-        DB_POOL_MAX: '4',
-        REDIS_URL,
-        EVENTS_STREAM_PREFIX: prefix,
-        EVENTS_CLAIM_IDLE_MS: '1500',
-        EVENTS_RELAY_POLL_MS: '100',
-        EVENTS_RETRY_BACKOFF_MS: '20',
-        TEST_HANG_FILE: hangFile,
-        LOG_LEVEL: 'error',
-        ...identity.env,
-      },
-    },
-  );
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
+  return spawnRunner({ databaseUrl: db.appUrl, prefix, hangFile, identityEnv: identity.env }, children);
 }
 
 const TASK = 'query ($id: ID!) { task(id: $id) { status steps { tool status attempts } } }';
