@@ -5,7 +5,7 @@ import type { ChunkView } from '../search/chunk-view.ts';
 import type { SearchFilter } from '../search/filter.ts';
 import type { SearchService } from '../search/search.service.ts';
 import { StageClock, type StageTiming, traced } from '../search/stages.ts';
-import type { Answerer, AnswerSource } from './answerer.ts';
+import type { Answerer, AnswerOptions, AnswerSource } from './answerer.ts';
 
 /** The stages an answer reports, in this order (0 ms when one did not run). */
 export const ANSWER_STAGES = ['embedding', 'keyword', 'vector', 'fusion', 'passages', 'generation'] as const;
@@ -52,8 +52,16 @@ export class AskService {
     this.#o = options;
   }
 
-  /** Answers `question` from the caller's tenant's documents. */
-  ask(scope: TenantScope, question: string, filter: SearchFilter, signal?: AbortSignal): Promise<AnswerView> {
+  /**
+   * Answers `question` from the caller's tenant's documents; `options.onToken` hears the text as it
+   * is written (askStream), `options.signal` cancels retrieval's wait and the generation.
+   */
+  ask(
+    scope: TenantScope,
+    question: string,
+    filter: SearchFilter,
+    options: AnswerOptions = {},
+  ): Promise<AnswerView> {
     return traced('knowledge.ask', async (traceId) => {
       const started = performance.now();
       const clock = new StageClock();
@@ -73,7 +81,7 @@ export class AskService {
         score: hit.score,
       }));
       const draft = await clock.run('generation', () =>
-        this.#o.answerer.answer(question, sources, signal ? { signal } : {}),
+        this.#o.answerer.answer(question, sources, options),
       );
       const citations: CitationView[] = [];
       for (const citation of draft.citations) {
