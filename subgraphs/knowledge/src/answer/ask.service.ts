@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { type Span, TraceFlags } from '@opentelemetry/api';
 import type { TenantScope } from '#kernel/db/tenant-context.ts';
 import type { Document } from '../domain/document.entity.ts';
 import type { ChunkView } from '../search/chunk-view.ts';
@@ -62,7 +63,9 @@ export class AskService {
     filter: SearchFilter,
     options: AnswerOptions = {},
   ): Promise<AnswerView> {
-    return traced('knowledge.ask', async (traceId) => {
+    return traced('knowledge.ask', async (contextTraceId, span) => {
+      // Only a sampled trace is recorded (span store, OTLP): an unsampled one's id would open nothing.
+      const traceId = isRecorded(span) ? contextTraceId : null;
       const started = performance.now();
       const clock = new StageClock();
       const hits = await this.#o.search.search(
@@ -110,4 +113,9 @@ export class AskService {
       };
     });
   }
+}
+
+/** Whether the span is recorded and exported: a sampler that drops its trace keeps nothing of it. */
+function isRecorded(span: Span): boolean {
+  return span.isRecording() && (span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
 }
