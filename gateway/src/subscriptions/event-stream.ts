@@ -13,10 +13,10 @@ import {
 } from 'graphql';
 import { AppError, UnavailableError } from '#kernel/errors.ts';
 import { toGraphQLError } from '#kernel/graphql/errors.ts';
+import { LIVE_SUBGRAPH } from '../compose.ts';
 import type { GatewayContext } from '../context.ts';
 import type { LivePubSub, LiveSubscription } from '../live/live-pubsub.ts';
 import type { LiveMessage, LiveTopic } from '../live/topics.ts';
-import { LIVE_SUBGRAPH } from '../compose.ts';
 import type { EventExecutor } from './federated-events.ts';
 import type { SubgraphStreams } from './subgraph-stream.ts';
 import { FIELD_FILTERS, FIELD_TOPICS, type SubscriptionField } from './subscription-schema.ts';

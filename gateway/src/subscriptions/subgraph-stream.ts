@@ -67,7 +67,11 @@ export function createSubgraphStreams(options: SubgraphStreamsOptions): Subgraph
         options.logger.warn('subgraph stream unreachable', { service, message: String(error) });
         return { errors: [unavailable(`The ${service} service cannot be reached`)] };
       }
-      if (!response.ok || !response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      if (
+        !response.ok ||
+        !response.body ||
+        !response.headers.get('content-type')?.startsWith('text/event-stream')
+      ) {
         const body = await response.json().catch(() => undefined);
         return { errors: [subgraphRefusal(response.status, body)] };
       }
@@ -98,7 +102,10 @@ export function createSubgraphStreams(options: SubgraphStreamsOptions): Subgraph
               const step = await events.next();
               if (step.done) {
                 end();
-                return { value: { errors: [unavailable(`The ${service} service ended the stream early`)] }, done: false };
+                return {
+                  value: { errors: [unavailable(`The ${service} service ended the stream early`)] },
+                  done: false,
+                };
               }
               if (step.value.event === 'complete') {
                 end();

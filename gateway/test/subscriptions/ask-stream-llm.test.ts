@@ -23,7 +23,12 @@ interface StreamEvent {
   model?: string;
   unanswered?: boolean;
   usage?: { promptTokens: number; completionTokens: number };
-  citations?: { n: number; quote: string; chunk: { text: string }; document: { id: string; title: string } }[];
+  citations?: {
+    n: number;
+    quote: string;
+    chunk: { text: string };
+    document: { id: string; title: string };
+  }[];
 }
 
 /** The number of the prompt's source that names a port. */
@@ -76,7 +81,10 @@ describe('askStream with a chat model (LLM_PROVIDER=openai)', () => {
     // Resolves once the client has received text ending with `text`.
     const clientHas = (text: string) =>
       new Promise<void>((resolve) => {
-        const check = () => (received.join('').endsWith(text) ? resolve() : void (heard = check));
+        const check = () => {
+          if (received.join('').endsWith(text)) resolve();
+          else heard = check;
+        };
         check();
       });
     let n = 0;
@@ -85,7 +93,11 @@ describe('askStream with a chat model (LLM_PROVIDER=openai)', () => {
       n = portSource(request);
       // A marker to a source it was never given ([42]) is taken out before it reaches the client.
       return reply.answer(
-        { pieces: [...pieces, ` [${n}][42].`], usage: { prompt_tokens: 400, completion_tokens: 12 }, model: 'gpt-fake-1' },
+        {
+          pieces: [...pieces, ` [${n}][42].`],
+          usage: { prompt_tokens: 400, completion_tokens: 12 },
+          model: 'gpt-fake-1',
+        },
         // The model writes piece i only once the client has received piece i−1: no buffering on the way.
         { before: (i) => clientHas(pieces[i - 1]!) },
       )(request, res);
@@ -130,7 +142,12 @@ describe('askStream with a chat model (LLM_PROVIDER=openai)', () => {
 
   it('cancels the model’s request when the client goes away mid-answer', async () => {
     const before = fake.requests.length;
-    fake.enqueue(reply.answer({ pieces: ['The server listens', ' on port 5432', ' by default.'] }, { cutAfter: { pieces: 1, how: 'hang' } }));
+    fake.enqueue(
+      reply.answer(
+        { pieces: ['The server listens', ' on port 5432', ' by default.'] },
+        { cutAfter: { pieces: 1, how: 'hang' } },
+      ),
+    );
     const client = clientOf(alice);
     const iterator = client.iterate<{ askStream: StreamEvent }>({
       query: ASK_STREAM,
@@ -147,7 +164,12 @@ describe('askStream with a chat model (LLM_PROVIDER=openai)', () => {
   });
 
   it('cancels the model’s request when the client only completes the subscription', async () => {
-    fake.enqueue(reply.answer({ pieces: ['The server listens', ' on port 5432'] }, { cutAfter: { pieces: 1, how: 'hang' } }));
+    fake.enqueue(
+      reply.answer(
+        { pieces: ['The server listens', ' on port 5432'] },
+        { cutAfter: { pieces: 1, how: 'hang' } },
+      ),
+    );
     const client = clientOf(alice);
     try {
       const iterator = client.iterate<{ askStream: StreamEvent }>({
@@ -161,7 +183,10 @@ describe('askStream with a chat model (LLM_PROVIDER=openai)', () => {
       // The connection is still open and serves the next stream.
       fake.enqueue(reply.answer({ pieces: ['The documents do not answer this question.'] }));
       const next = [];
-      for await (const r of client.iterate<{ askStream: StreamEvent }>({ query: ASK_STREAM, variables: { q: 'What is the port?' } }))
+      for await (const r of client.iterate<{ askStream: StreamEvent }>({
+        query: ASK_STREAM,
+        variables: { q: 'What is the port?' },
+      }))
         next.push(r.data?.askStream.__typename);
       expect(next.at(-1)).toBe('Answer');
     } finally {

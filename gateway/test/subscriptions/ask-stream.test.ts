@@ -23,7 +23,12 @@ interface StreamEvent {
   text: string;
   model?: string;
   unanswered?: boolean;
-  citations?: { n: number; quote: string; chunk: { id: string; text: string }; document: { id: string; title: string } }[];
+  citations?: {
+    n: number;
+    quote: string;
+    chunk: { id: string; text: string };
+    document: { id: string; title: string };
+  }[];
   timings?: { stage: string; ms: number }[];
 }
 
@@ -63,7 +68,10 @@ function clientOf(token: string) {
 async function stream(token: string, q: string, filter?: Record<string, unknown>) {
   const client = clientOf(token);
   try {
-    const results: { data?: { askStream: StreamEvent } | null; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }[] = [];
+    const results: {
+      data?: { askStream: StreamEvent } | null;
+      errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
+    }[] = [];
     for await (const result of client.iterate<{ askStream: StreamEvent }>({
       query: ASK_STREAM,
       variables: { q, ...(filter ? { filter } : {}) },

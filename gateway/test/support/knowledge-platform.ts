@@ -1,10 +1,11 @@
 // The whole graph with a knowledge subgraph of a given configuration and an ingestion worker, for
 // tests of retrieval and answers through the gateway (documents ingested by the real pipeline).
+
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { EventWorker } from '#events/consumer/worker.ts';
 import { OutboxRelay } from '#events/producer/relay.ts';
 import type { StreamTransport } from '#events/transport/transport.ts';
 import { createOrm } from '#kernel/db/orm.ts';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { eventually, makeTransport, testWorkerIdentity } from '../../../events/test/support.ts';
 import { loadKnowledgeConfig } from '../../../subgraphs/knowledge/src/config.ts';
 import { createIngestConsumer } from '../../../subgraphs/knowledge/src/consumers/ingest.ts';

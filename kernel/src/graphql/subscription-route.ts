@@ -55,7 +55,9 @@ export function createSubscriptionRoute(options: SubscriptionRouteOptions) {
   });
   return (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
-      options.logger.error('stream failed', { message: error instanceof Error ? error.message : String(error) });
+      options.logger.error('stream failed', {
+        message: error instanceof Error ? error.message : String(error),
+      });
       if (!res.headersSent) refuse(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
       else res.end();
     });
@@ -84,7 +86,9 @@ export function createSubscriptionRoute(options: SubscriptionRouteOptions) {
     } catch {
       return refuse(res, 400, 'Request body is not valid JSON', 'BAD_REQUEST');
     }
-    const problem = requestShapeProblem(body) ?? (typeof body.query !== 'string' ? { message: 'query must be a string' } : undefined);
+    const problem =
+      requestShapeProblem(body) ??
+      (typeof body.query !== 'string' ? { message: 'query must be a string' } : undefined);
     if (problem) return refuse(res, 400, problem.message, 'BAD_REQUEST');
     let document: DocumentNode;
     try {
@@ -95,7 +99,12 @@ export function createSubscriptionRoute(options: SubscriptionRouteOptions) {
     const invalid = validate(options.schema, document);
     if (invalid.length > 0) return refuse(res, 400, invalid[0]!.message, 'GRAPHQL_VALIDATION_FAILED');
     if (getOperationAST(document, body.operationName)?.operation !== 'subscription') {
-      return refuse(res, 400, `${STREAM_PATH} serves subscriptions only; send queries to /graphql`, 'BAD_REQUEST');
+      return refuse(
+        res,
+        400,
+        `${STREAM_PATH} serves subscriptions only; send queries to /graphql`,
+        'BAD_REQUEST',
+      );
     }
     const controller = new AbortController();
     res.on('close', () => {

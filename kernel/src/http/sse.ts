@@ -30,7 +30,8 @@ export async function* sseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerato
       buffer = '';
     }
   };
-  const value = (line: string, field: string) => line.slice(line[field.length + 1] === ' ' ? field.length + 2 : field.length + 1);
+  const value = (line: string, field: string) =>
+    line.slice(line[field.length + 1] === ' ' ? field.length + 2 : field.length + 1);
   const take = function* (line: string): Generator<SseEvent> {
     if (line === '') {
       if (data.length > 0) yield { event: event || 'message', data: data.join('\n') };
@@ -59,5 +60,8 @@ export async function* sseData(body: AsyncIterable<Uint8Array>): AsyncGenerator<
 
 /** One SSE event as written: `event: <name>` and its data, one `data:` line per line of it. */
 export function sseEvent(event: string, data: string): string {
-  return `event: ${event}\n${data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join('\n')}\n\n`;
+  return `event: ${event}\n${data
+    .split(/\r\n|\r|\n/)
+    .map((line) => `data: ${line}`)
+    .join('\n')}\n\n`;
 }

@@ -322,7 +322,8 @@ describe('one trace across processes', () => {
       let streamedId: string | null | undefined;
       try {
         for await (const result of client.iterate<{ askStream: { traceId?: string | null } }>({
-          query: 'subscription AskStream($q: String!) { askStream(question: $q) { ... on Answer { traceId } } }',
+          query:
+            'subscription AskStream($q: String!) { askStream(question: $q) { ... on Answer { traceId } } }',
           variables: { q: question },
         })) {
           expect(result.errors).toBeUndefined();

@@ -1,8 +1,9 @@
 // Answer.traceId opens the answer's trace (trace(id), ADR 0024) only when that trace is recorded: a
 // sampler that drops it leaves nothing stored or exported under the id, so the answer names none.
+
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { startTelemetry, type Telemetry } from '#kernel/telemetry/sdk.ts';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { useIngestSuite } from '../support.ts';
 
 const exporter = new InMemorySpanExporter();
