@@ -3,6 +3,7 @@
 // by sentence, then the whole answer with its citations; tenants, roles and bad input.
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { sseEvents } from '#kernel/http/sse.ts';
 import { CORPUS } from '../../../subgraphs/knowledge/test/fixtures/corpus.ts';
 import { type KnowledgePlatform, startKnowledgePlatform } from '../support/knowledge-platform.ts';
 
@@ -174,5 +175,55 @@ describe('askStream through the gateway (offline answerer)', () => {
     expect(results[0]!.data ?? null).toBeNull();
     expect(results[0]!.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(results[0]!.errors?.[0]?.message).toContain('Subscription.askStream');
+  });
+
+  it('is served by the knowledge subgraph as GraphQL over SSE, refusing what is not a subscription', async () => {
+    const streamUrl = new URL('/graphql/stream', knowledge.platform.subgraphs.knowledge.url);
+    const post = (body: unknown, token?: string) =>
+      fetch(streamUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const ask = { query: ASK_STREAM, variables: { q: 'What is the default port of the PostgreSQL server?' } };
+    const refused = async (res: Response) => ({
+      status: res.status,
+      error: ((await res.json()) as { errors: { message: string; extensions: { code: string } }[] })
+        .errors[0],
+    });
+    expect(await refused(await post(ask))).toMatchObject({
+      status: 401,
+      error: { extensions: { code: 'UNAUTHENTICATED' } },
+    });
+    expect(await refused(await post({ query: '{ __typename }' }, alice))).toMatchObject({
+      status: 400,
+      error: { message: '/graphql/stream serves subscriptions only; send queries to /graphql' },
+    });
+    expect(await refused(await post({ query: 'subscription { askStream { text } }' }, alice))).toMatchObject({
+      status: 400,
+      error: { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+    });
+    expect((await fetch(streamUrl)).status).toBe(405);
+    // The protocol: `next` events, then `complete`.
+    const res = await post(ask, alice);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const names: string[] = [];
+    for await (const event of sseEvents(res.body!)) names.push(event.event);
+    expect(names.at(-1)).toBe('complete');
+    expect(names.slice(0, -1).every((n) => n === 'next')).toBe(true);
+    expect(names.length).toBeGreaterThan(2);
+    // Sent to /graphql as a plain request, the field says where subscriptions are served.
+    const plain = await fetch(knowledge.platform.subgraphs.knowledge.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${alice}` },
+      body: JSON.stringify(ask),
+    });
+    const body = (await plain.json()) as { errors?: { message: string; extensions: { code: string } }[] };
+    expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(body.errors?.[0]?.message).toContain('/graphql/stream');
   });
 });
