@@ -208,6 +208,16 @@ describe('askStream through the gateway (offline answerer)', () => {
       error: { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
     });
     expect((await fetch(streamUrl)).status).toBe(405);
+    // The operation limits of /graphql apply (zero trust: the caller may not be the gateway).
+    const aliases = Array.from({ length: 30 }, (_, i) => `a${i}: text`).join(' ');
+    expect(
+      await refused(
+        await post(
+          { query: `subscription { askStream(question: "port?") { ... on AnswerPiece { ${aliases} } } }` },
+          alice,
+        ),
+      ),
+    ).toMatchObject({ status: 400, error: { extensions: { code: 'TOO_MANY_ALIASES' } } });
     // The protocol: `next` events, then `complete`.
     const res = await post(ask, alice);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);

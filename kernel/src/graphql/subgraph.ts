@@ -130,7 +130,14 @@ export async function subscriptionRoutes(
   const typeDefs = parse(await readSchema(definition));
   const schema = guardedSchema(typeDefs, definition, options);
   if (!schema.getSubscriptionType()) return {};
-  return { [STREAM_PATH]: createSubscriptionRoute({ schema, context, logger: options.logger }) };
+  return {
+    [STREAM_PATH]: createSubscriptionRoute({
+      schema,
+      context,
+      logger: options.logger,
+      ...(options.limits ? { limits: options.limits } : {}),
+    }),
+  };
 }
 
 /** Builds the subgraph's Apollo Server from its SDL and resolvers (not yet started). */

@@ -1,25 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  type DocumentNode,
-  type ExecutionResult,
-  GraphQLError,
-  type GraphQLSchema,
-  getOperationAST,
-  parse,
-  subscribe,
-  validate,
-} from 'graphql';
+import { type ExecutionResult, GraphQLError, type GraphQLSchema, subscribe } from 'graphql';
 import { requestShapeProblem } from '../http/request-shape.ts';
 import { MAX_BODY_BYTES, readBody } from '../http/server.ts';
 import { sseEvent } from '../http/sse.ts';
 import type { Logger } from '../logger.ts';
 import type { RequestContext } from './context.ts';
 import { createFormatError } from './errors.ts';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './limits/operation-limits.ts';
+import { useOperationLimits } from './limits/use-operation-limits.ts';
+import { createPipeline, isRefusal } from './pipeline/pipeline.ts';
 
 /** Where a subgraph serves its Subscription fields: GraphQL over server-sent events. */
 export const STREAM_PATH = '/graphql/stream';
-/** Most tokens a streamed operation's document may have (the gateway sends planned fetches only). */
-const MAX_TOKENS = 10_000;
 
 /** What a Subscription field's `subscribe` receives: the request's context and its end. */
 export interface StreamContext extends RequestContext {
@@ -34,13 +26,16 @@ export interface SubscriptionRouteOptions {
   /** Verifies the caller's token and registration; throws a GraphQLError carrying the HTTP status. */
   context: (headers: IncomingMessage['headers']) => Promise<RequestContext>;
   logger: Logger;
+  /** The operation limits (the gateway's and `/graphql`'s); {@link DEFAULT_OPERATION_LIMITS} when absent. */
+  limits?: OperationLimits;
 }
 
 type Body = { query: string; variables?: Record<string, unknown>; operationName?: string };
 
 /**
  * `POST /graphql/stream` with `{ query, variables, operationName }` of one subscription: the
- * "distinct connections" mode of the GraphQL over SSE protocol. Each result is an `event: next`
+ * "distinct connections" mode of the GraphQL over SSE protocol, past the same operation limits as
+ * `/graphql`. Each result is an `event: next`
  * (formatted as `/graphql` formats errors), the end an `event: complete`. A request that cannot
  * start (token, body, parse, validation, not a subscription) gets its HTTP status and a JSON
  * `errors` body; one refused by its field (roles, arguments) gets `next` with the errors, then
@@ -49,6 +44,9 @@ type Body = { query: string; variables?: Record<string, unknown>; operationName?
  */
 export function createSubscriptionRoute(options: SubscriptionRouteOptions) {
   const format = createFormatError(options.logger);
+  const pipeline = createPipeline<RequestContext>([
+    useOperationLimits({ limits: options.limits ?? DEFAULT_OPERATION_LIMITS, logger: options.logger }),
+  ]);
   const formatted = (result: ExecutionResult) => ({
     ...(result.data !== undefined ? { data: result.data } : {}),
     ...(result.errors ? { errors: result.errors.map((e) => format(e.toJSON(), e)) } : {}),
@@ -90,15 +88,14 @@ export function createSubscriptionRoute(options: SubscriptionRouteOptions) {
       requestShapeProblem(body) ??
       (typeof body.query !== 'string' ? { message: 'query must be a string' } : undefined);
     if (problem) return refuse(res, 400, problem.message, 'BAD_REQUEST');
-    let document: DocumentNode;
-    try {
-      document = parse(body.query, { maxTokens: MAX_TOKENS });
-    } catch (error) {
-      return refuse(res, 400, (error as Error).message, 'GRAPHQL_PARSE_FAILED');
+    // Parse (token limit), validation and the operation limits: what /graphql applies (zero trust).
+    const prepared = await pipeline.prepare(options.schema, body, ctx, 'http');
+    if (isRefusal(prepared)) {
+      const [first] = prepared;
+      const { http, code } = (first?.extensions ?? {}) as { http?: { status?: number }; code?: string };
+      return refuse(res, http?.status ?? 400, first?.message ?? 'Invalid operation', code ?? 'BAD_REQUEST');
     }
-    const invalid = validate(options.schema, document);
-    if (invalid.length > 0) return refuse(res, 400, invalid[0]!.message, 'GRAPHQL_VALIDATION_FAILED');
-    if (getOperationAST(document, body.operationName)?.operation !== 'subscription') {
+    if (prepared.operation.operation !== 'subscription') {
       return refuse(
         res,
         400,
@@ -106,6 +103,7 @@ export function createSubscriptionRoute(options: SubscriptionRouteOptions) {
         'BAD_REQUEST',
       );
     }
+    const { document } = prepared;
     const controller = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort(new Error('the caller closed the stream'));
