@@ -175,6 +175,11 @@ describe('askStream through the gateway (offline answerer)', () => {
     expect(results[0]!.data ?? null).toBeNull();
     expect(results[0]!.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(results[0]!.errors?.[0]?.message).toContain('Subscription.askStream');
+    // The denial is in the tenant's audit log, as a denied query's is.
+    const denied = await knowledge.platform.db.asSuperuser<{ actor_id: string }>(
+      "select actor_id from audit.audit_events where action = 'knowledge.askStream' and outcome = 'denied'",
+    );
+    expect(denied).toHaveLength(1);
   });
 
   it('is served by the knowledge subgraph as GraphQL over SSE, refusing what is not a subscription', async () => {
