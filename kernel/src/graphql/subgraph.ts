@@ -7,7 +7,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import type { EntitySchema, MikroORM } from '@mikro-orm/postgresql';
-import { type DocumentNode, type GraphQLSchema, parse } from 'graphql';
+import { type DocumentNode, type GraphQLSchema, Kind, parse } from 'graphql';
 import { recordRequestRefusal, useRefusalAudit } from '../audit/refusals.ts';
 import { authOptions } from '../auth/auth-options.ts';
 import { createTokenVerifier, type TokenVerifierOptions } from '../auth/token-verifier.ts';
@@ -128,8 +128,13 @@ export async function subscriptionRoutes(
   context: SubgraphRouteDeps['context'],
 ): Promise<Record<string, SubgraphRoute>> {
   const typeDefs = parse(await readSchema(definition));
+  const declares = typeDefs.definitions.some(
+    (d) =>
+      (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) &&
+      d.name.value === 'Subscription',
+  );
+  if (!declares) return {};
   const schema = guardedSchema(typeDefs, definition, options);
-  if (!schema.getSubscriptionType()) return {};
   return {
     [STREAM_PATH]: createSubscriptionRoute({
       schema,
