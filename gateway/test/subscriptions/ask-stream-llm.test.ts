@@ -2,10 +2,9 @@
 // chat-completions protocol (SSE): the model's tokens reach the graphql-ws client in order while
 // the model is still writing, the citations come checked at the end, and a client that goes away
 // cancels the model's request.
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { type FakeChatRequest, reply, startFakeChatServer } from '#testing/fake-chat-server.ts';
 import { CORPUS } from '../../../subgraphs/knowledge/test/fixtures/corpus.ts';
+import { type AskStreamEvent, askStreamClient } from '../support/ask-stream.ts';
 import { type KnowledgePlatform, startKnowledgePlatform } from '../support/knowledge-platform.ts';
 
 const ASK_STREAM = `subscription Ask($q: String!) {
@@ -16,20 +15,6 @@ const ASK_STREAM = `subscription Ask($q: String!) {
       citations { n quote chunk { text } document { id title } } }
   }
 }`;
-
-interface StreamEvent {
-  __typename: 'AnswerPiece' | 'Answer';
-  text: string;
-  model?: string;
-  unanswered?: boolean;
-  usage?: { promptTokens: number; completionTokens: number };
-  citations?: {
-    n: number;
-    quote: string;
-    chunk: { text: string };
-    document: { id: string; title: string };
-  }[];
-}
 
 /** The number of the prompt's source that names a port. */
 function portSource(request: FakeChatRequest): number {
@@ -66,12 +51,7 @@ afterAll(async () => {
 });
 
 function clientOf(token: string) {
-  return createClient({
-    url: knowledge.platform.gateway.wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-  });
+  return askStreamClient(knowledge.platform.gateway.wsUrl, token);
 }
 
 describe('askStream with a chat model (LLM_PROVIDER=openai)', () => {
@@ -103,9 +83,9 @@ describe('askStream with a chat model (LLM_PROVIDER=openai)', () => {
       )(request, res);
     });
     const client = clientOf(alice);
-    const events: StreamEvent[] = [];
+    const events: AskStreamEvent[] = [];
     try {
-      for await (const result of client.iterate<{ askStream: StreamEvent }>({
+      for await (const result of client.iterate<{ askStream: AskStreamEvent }>({
         query: ASK_STREAM,
         variables: { q: 'What is the default port of the PostgreSQL server?' },
       })) {
@@ -149,7 +129,7 @@ describe('askStream with a chat model (LLM_PROVIDER=openai)', () => {
       ),
     );
     const client = clientOf(alice);
-    const iterator = client.iterate<{ askStream: StreamEvent }>({
+    const iterator = client.iterate<{ askStream: AskStreamEvent }>({
       query: ASK_STREAM,
       variables: { q: 'What is the default port of the PostgreSQL server?' },
     });
@@ -172,7 +152,7 @@ describe('askStream with a chat model (LLM_PROVIDER=openai)', () => {
     );
     const client = clientOf(alice);
     try {
-      const iterator = client.iterate<{ askStream: StreamEvent }>({
+      const iterator = client.iterate<{ askStream: AskStreamEvent }>({
         query: ASK_STREAM,
         variables: { q: 'What is the default port of the PostgreSQL server?' },
       });
@@ -183,7 +163,7 @@ describe('askStream with a chat model (LLM_PROVIDER=openai)', () => {
       // The connection is still open and serves the next stream.
       fake.enqueue(reply.answer({ pieces: ['The documents do not answer this question.'] }));
       const next = [];
-      for await (const r of client.iterate<{ askStream: StreamEvent }>({
+      for await (const r of client.iterate<{ askStream: AskStreamEvent }>({
         query: ASK_STREAM,
         variables: { q: 'What is the port?' },
       }))

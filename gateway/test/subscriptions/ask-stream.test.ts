@@ -1,10 +1,9 @@
 // askStream through the gateway with a real graphql-ws client: the knowledge subgraph's own
 // subscription (GraphQL over SSE between them, ADR 0031), answered by the offline answerer sentence
 // by sentence, then the whole answer with its citations; tenants, roles and bad input.
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { sseEvents } from '#kernel/http/sse.ts';
 import { CORPUS } from '../../../subgraphs/knowledge/test/fixtures/corpus.ts';
+import { type AskStreamEvent, askStreamClient } from '../support/ask-stream.ts';
 import { type KnowledgePlatform, startKnowledgePlatform } from '../support/knowledge-platform.ts';
 
 const ASK_STREAM = `subscription Ask($q: String!, $filter: SearchFilter) {
@@ -18,20 +17,6 @@ const ASK_STREAM = `subscription Ask($q: String!, $filter: SearchFilter) {
     }
   }
 }`;
-
-interface StreamEvent {
-  __typename: 'AnswerPiece' | 'Answer';
-  text: string;
-  model?: string;
-  unanswered?: boolean;
-  citations?: {
-    n: number;
-    quote: string;
-    chunk: { id: string; text: string };
-    document: { id: string; title: string };
-  }[];
-  timings?: { stage: string; ms: number }[];
-}
 
 let knowledge: KnowledgePlatform;
 let alice: string;
@@ -55,14 +40,8 @@ afterAll(async () => {
   await knowledge?.close();
 });
 
-/** A graphql-ws client of `token`'s caller. */
 function clientOf(token: string) {
-  return createClient({
-    url: knowledge.platform.gateway.wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-  });
+  return askStreamClient(knowledge.platform.gateway.wsUrl, token);
 }
 
 /** Every result of one askStream until it completes. */
@@ -70,10 +49,10 @@ async function stream(token: string, q: string, filter?: Record<string, unknown>
   const client = clientOf(token);
   try {
     const results: {
-      data?: { askStream: StreamEvent } | null;
+      data?: { askStream: AskStreamEvent } | null;
       errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
     }[] = [];
-    for await (const result of client.iterate<{ askStream: StreamEvent }>({
+    for await (const result of client.iterate<{ askStream: AskStreamEvent }>({
       query: ASK_STREAM,
       variables: { q, ...(filter ? { filter } : {}) },
     })) {
@@ -157,7 +136,7 @@ describe('askStream through the gateway (offline answerer)', () => {
         });
       }
       const after = [];
-      for await (const r of client.iterate<{ askStream: StreamEvent }>({
+      for await (const r of client.iterate<{ askStream: AskStreamEvent }>({
         query: ASK_STREAM,
         variables: { q: 'Which file controls PostgreSQL client authentication?' },
       }))
