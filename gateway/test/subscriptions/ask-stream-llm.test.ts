@@ -173,4 +173,22 @@ describe('askStream with a chat model (LLM_PROVIDER=openai)', () => {
       await client.dispose();
     }
   });
+
+  it('ends the stream with a clear error when the model service refuses, without its text', async () => {
+    fake.enqueue(reply.status(401, {}, 'Incorrect API key provided: sk-st***'));
+    const client = clientOf(alice);
+    const results = [];
+    try {
+      for await (const r of client.iterate<{ askStream: AskStreamEvent }>({
+        query: ASK_STREAM,
+        variables: { q: 'What is the default port of the PostgreSQL server?' },
+      }))
+        results.push(r);
+    } finally {
+      await client.dispose();
+    }
+    const last = results.at(-1)!;
+    expect(last.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(JSON.stringify(results)).not.toContain('Incorrect API key');
+  });
 });
