@@ -133,7 +133,7 @@ function parse(response: SubgraphResponse): unknown {
  * with a GraphQL error body: pass its message and code on, instead of a bare "403: Forbidden" with
  * the subgraph's URL and raw body in the extensions.
  */
-function subgraphRefusal(status: number, body: unknown): GraphQLError {
+export function subgraphRefusal(status: number, body: unknown): GraphQLError {
   const first = (body as { errors?: { message?: unknown; extensions?: { code?: unknown } }[] } | undefined)
     ?.errors?.[0];
   if (typeof first?.message === 'string' && typeof first.extensions?.code === 'string') {

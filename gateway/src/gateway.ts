@@ -27,6 +27,7 @@ import { createSubgraphFetcher } from './subgraph-fetcher.ts';
 import { loadSubgraphFetcherConfig } from './subgraph-fetcher-config.ts';
 import { createEventExecutor } from './subscriptions/federated-events.ts';
 import { LiveDataSource } from './subscriptions/live-data-source.ts';
+import { createSubgraphStreams } from './subscriptions/subgraph-stream.ts';
 import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './subscriptions/subscription-limits.ts';
 import { loadSubscriptionSchema } from './subscriptions/subscription-schema.ts';
 import { startSubscriptionServer } from './subscriptions/subscription-server.ts';
@@ -208,16 +209,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const live = options.live ?? createInProcessPubSub();
   const probeUrl = urls.governance ?? Object.values(urls)[0];
   if (!probeUrl) throw new Error('the supergraph names no subgraph to confirm tenants with');
+  const events = createEventExecutor({
+    gateway,
+    apiSchema: loadedApiSchema,
+    serviceMap,
+    logger: logger.child('live'),
+  });
   const ws = startSubscriptionServer({
     server: http.server,
     path: GRAPHQL_PATH,
     apiSchema: loadedApiSchema,
-    events: createEventExecutor({
-      gateway,
-      apiSchema: loadedApiSchema,
-      serviceMap,
-      logger: logger.child('live'),
-    }),
+    events,
+    streams: createSubgraphStreams({ urls, events, logger: logger.child('stream') }),
     pipeline,
     tenantCheck: createTenantProbe(probeUrl),
     live,

@@ -33,6 +33,15 @@ const APPROVALS = parse(`
   }
 `);
 
+const ASK_STREAM = parse(`
+  subscription Ask($q: String!) {
+    askStream(question: $q) {
+      ... on AnswerPiece { text }
+      ... on Answer { text citations { n quote document { title } } traceId }
+    }
+  }
+`);
+
 describe('the graph as clients introspect it over HTTP', () => {
   it('includes the subscriptions, so a subscription document validates against it', async () => {
     const res = await platform.post({ query: getIntrospectionQuery() }, token);
@@ -42,12 +51,15 @@ describe('the graph as clients introspect it over HTTP', () => {
     expect(Object.keys(schema.getSubscriptionType()?.getFields() ?? {}).sort()).toEqual([
       'approvalDecided',
       'approvalRequested',
+      'askStream',
       'documentStatusChanged',
       'killSwitchChanged',
       'taskStatusChanged',
       'taskStepCompleted',
     ]);
     expect(validate(schema, APPROVALS)).toEqual([]);
+    // The knowledge subgraph's own subscription (ADR 0031) is there too, its union and final Answer.
+    expect(validate(schema, ASK_STREAM)).toEqual([]);
     // The live subgraph's entity stubs do not shadow the owners' fields.
     expect(printSchema(schema)).toMatch(/type ApprovalRequest \{[^}]*\btool: String\b/);
   });

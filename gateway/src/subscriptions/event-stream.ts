@@ -13,16 +13,20 @@ import {
 } from 'graphql';
 import { AppError, UnavailableError } from '#kernel/errors.ts';
 import { toGraphQLError } from '#kernel/graphql/errors.ts';
+import { LIVE_SUBGRAPH } from '../compose.ts';
 import type { GatewayContext } from '../context.ts';
 import type { LivePubSub, LiveSubscription } from '../live/live-pubsub.ts';
 import type { LiveMessage, LiveTopic } from '../live/topics.ts';
 import type { EventExecutor } from './federated-events.ts';
+import type { SubgraphStreams } from './subgraph-stream.ts';
 import { FIELD_FILTERS, FIELD_TOPICS, type SubscriptionField } from './subscription-schema.ts';
 
 /** What a subscription's execution receives: the connection's verified caller and what serves it. */
 export interface SubscriptionContext extends GatewayContext {
   live: LivePubSub;
   events: EventExecutor;
+  /** Opens the streams of subscription fields other subgraphs declare (askStream). */
+  streams: SubgraphStreams;
   /** Whether the subscription's WebSocket is still open (false once the connection is gone). */
   connectionOpen(): boolean;
 }
@@ -38,7 +42,8 @@ const DELIVERED_KEPT = 100;
 /**
  * graphql-ws's `subscribe`: follows the tenant's topic of the operation's root field (the channel
  * from the verified tenant only; an argument such as `taskId` merely filters within it) and turns
- * each event into a result through the subscription's federated plan.
+ * each event into a result through the subscription's federated plan. A root field declared by
+ * another subgraph than `live` (askStream) is relayed from that subgraph's stream (ADR 0031).
  */
 export async function subscribeToEvents(
   args: ExecutionArgs,
@@ -50,15 +55,22 @@ export async function subscribeToEvents(
   const definition = root && rootType?.getFields()[root.name.value];
   if (!root || !definition)
     return { errors: [new GraphQLError('The operation selects no subscription field')] };
-  const field = root.name.value as SubscriptionField;
   const variables = args.variableValues ?? {};
+  let planned: ReturnType<EventExecutor['plan']>;
+  try {
+    planned = context.events.plan(args.document, args.operationName ?? undefined);
+  } catch (error) {
+    if (error instanceof AppError) return { errors: [toGraphQLError(error)] };
+    throw error;
+  }
+  // A field another subgraph declares is a stream of that subgraph, tied to this one operation.
+  if (planned.source.service !== LIVE_SUBGRAPH.name) return context.streams.open(planned, context, variables);
+  const field = root.name.value as SubscriptionField;
   const filterKey = FIELD_FILTERS[field];
   const argumentValues = getArgumentValues(definition, root, variables);
   const wanted = filterKey ? argumentValues[filterKey] : undefined;
   let subscription: LiveSubscription<LiveTopic>;
-  let planned: ReturnType<EventExecutor['plan']>;
   try {
-    planned = context.events.plan(args.document, args.operationName ?? undefined);
     subscription = context.live.subscribe(context.identity.tenantId, FIELD_TOPICS[field]);
     try {
       await subscription.ready;

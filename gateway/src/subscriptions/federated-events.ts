@@ -11,6 +11,8 @@ import { type DocumentNode, type ExecutionResult, type GraphQLSchema, print } fr
 import type { Logger } from '#kernel/logger.ts';
 import type { GatewayContext } from '../context.ts';
 import type { LiveMessage, LiveTopic } from '../live/topics.ts';
+import type { LiveEventContext } from './live-data-source.ts';
+import { type StreamedFetchContext, StreamedFetchSource } from './streamed-fetch-source.ts';
 
 type QueryPlanner = NonNullable<ReturnType<ApolloGateway['__testing']>['queryPlanner']>;
 type QueryPlan = ReturnType<QueryPlanner['buildQueryPlan']>;
@@ -25,6 +27,19 @@ export interface PlannedSubscription {
   readonly operationName: string | undefined;
   /** Whether the selection reaches beyond the event itself (entity fields of other subgraphs). */
   readonly federated: boolean;
+  /** The plan's primary fetch: the subgraph that declares the root field and what it is sent. */
+  readonly source: {
+    readonly service: string;
+    readonly operation: string;
+    readonly operationName: string | undefined;
+    readonly variableUsages: readonly string[];
+  };
+}
+
+/** One result of a subgraph's own subscription stream, as its primary fetch answered it. */
+export interface StreamedResponse {
+  readonly data?: Record<string, unknown> | null;
+  readonly errors?: readonly unknown[];
 }
 
 /** Plans subscription documents and executes each event through its plan. */
@@ -33,6 +48,16 @@ export interface EventExecutor {
   execute(
     planned: PlannedSubscription,
     message: LiveMessage<LiveTopic>,
+    context: GatewayContext,
+    variables: Readonly<Record<string, unknown>>,
+  ): Promise<ExecutionResult>;
+  /**
+   * Runs the plan for one result of a subgraph-declared subscription (askStream): the primary fetch
+   * is answered by `response`, the rest of the plan fetches as for a query, with the caller's token.
+   */
+  executeStreamed(
+    planned: PlannedSubscription,
+    response: StreamedResponse,
     context: GatewayContext,
     variables: Readonly<Record<string, unknown>>,
   ): Promise<ExecutionResult>;
@@ -56,6 +81,7 @@ export function createEventExecutor(options: {
   const shared = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
   // Built once per loaded supergraph: converting the planner's schemas is far too slow per event.
   const schemas = new WeakMap<QueryPlanner, { supergraph: GraphQLSchema; api: ApiSchema }>();
+  const wrappers = new WeakMap<object, StreamedFetchSource>();
   const planner = () => {
     const found = options.gateway.__testing().queryPlanner;
     if (!found) throw new Error('the gateway has not loaded its supergraph yet');
@@ -81,7 +107,13 @@ export function createEventExecutor(options: {
         node: node.rest ? { kind: 'Sequence', nodes: [node.primary, node.rest] } : node.primary,
       };
       const key = `${print(document)}\0${operationName ?? ''}`;
-      return { plan, key, document, operationName, federated: node.rest !== undefined };
+      const source = {
+        service: node.primary.serviceName,
+        operation: node.primary.operation,
+        operationName: node.primary.operationName,
+        variableUsages: node.primary.variableUsages ?? [],
+      };
+      return { plan, key, document, operationName, federated: node.rest !== undefined, source };
     },
     execute(planned, message, context, variables) {
       // One execution per event for every subscriber with the same operation and variables, and,
@@ -94,18 +126,37 @@ export function createEventExecutor(options: {
       }
       let result = results.get(key);
       if (!result) {
-        result = run(planned, message, context, variables);
+        result = run(planned, { liveMessage: message }, context, variables, options.serviceMap);
         results.set(key, result);
       }
       return result;
     },
+    executeStreamed(planned, response, context, variables) {
+      const streamedFetch = { operation: planned.source.operation, response };
+      return run(planned, { streamedFetch }, context, variables, streamedSources());
+    },
   };
+
+  /** The data sources with the primary fetch of a streamed subscription answered from its result. */
+  function streamedSources(): ServiceMap {
+    const map: ServiceMap = {};
+    for (const [name, source] of Object.entries(options.serviceMap)) {
+      let wrapped = wrappers.get(source);
+      if (!wrapped) {
+        wrapped = new StreamedFetchSource(source);
+        wrappers.set(source, wrapped);
+      }
+      map[name] = wrapped;
+    }
+    return map;
+  }
 
   async function run(
     planned: PlannedSubscription,
-    message: LiveMessage<LiveTopic>,
+    event: LiveEventContext | StreamedFetchContext,
     context: GatewayContext,
     variables: Readonly<Record<string, unknown>>,
+    serviceMap: ServiceMap,
   ): Promise<ExecutionResult> {
     const { supergraph, api } = planner();
     const schema = options.apiSchema();
@@ -119,7 +170,7 @@ export function createEventExecutor(options: {
         variables: { ...variables },
         ...(planned.operationName ? { operationName: planned.operationName } : {}),
       },
-      context: { ...context, liveMessage: message },
+      context: { ...context, ...event },
       logger: options.logger,
       metrics: {},
       document: planned.document,
@@ -131,7 +182,7 @@ export function createEventExecutor(options: {
     };
     const result = await executeQueryPlan(
       planned.plan,
-      options.serviceMap,
+      serviceMap,
       requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
       operationContext,
       supergraph,

@@ -15,6 +15,7 @@ import type { LivePubSub } from '../live/live-pubsub.ts';
 import { TenantConnections, tooManySubscriptions } from './connection-caps.ts';
 import { type SubscriptionContext, subscribeToEvents } from './event-stream.ts';
 import type { EventExecutor } from './federated-events.ts';
+import type { SubgraphStreams } from './subgraph-stream.ts';
 import type { SubscriptionLimits } from './subscription-limits.ts';
 import { createTracedEngine, traceSubscribeMessage } from './subscription-tracing.ts';
 import type { TenantCheck } from './tenant-probe.ts';
@@ -52,6 +53,8 @@ export interface SubscriptionServerOptions {
   apiSchema: () => GraphQLSchema;
   /** Runs each event through the subscription's federated plan. */
   events: EventExecutor;
+  /** Relays the subscription fields other subgraphs serve themselves (askStream). */
+  streams: SubgraphStreams;
   /** The gateway's one operation pipeline (authentication, limits, roles, tracing). */
   pipeline: OperationPipeline<GatewayContext>;
   tenantCheck: TenantCheck;
@@ -159,6 +162,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
           ...context,
           live: options.live,
           events: options.events,
+          streams: options.streams,
           connectionOpen: () => socket.readyState === socket.OPEN,
         };
         const schema = options.apiSchema();

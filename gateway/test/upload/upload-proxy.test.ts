@@ -4,65 +4,24 @@ import { type ClientRequest, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { EventWorker } from '#events/consumer/worker.ts';
-import { OutboxRelay } from '#events/producer/relay.ts';
-import type { StreamTransport } from '#events/transport/transport.ts';
-import { createOrm } from '#kernel/db/orm.ts';
-import { eventually, makeTransport, testWorkerIdentity } from '../../../events/test/support.ts';
-import { loadKnowledgeConfig } from '../../../subgraphs/knowledge/src/config.ts';
-import { createIngestConsumer } from '../../../subgraphs/knowledge/src/consumers/ingest.ts';
-import { HashedTrigramEmbedder } from '../../../subgraphs/knowledge/src/embeddings/hashed-embedder.ts';
-import { createKnowledgeSubgraph, mutationRoles } from '../../../subgraphs/knowledge/src/subgraph.ts';
+import { eventually } from '../../../events/test/support.ts';
+import { mutationRoles } from '../../../subgraphs/knowledge/src/subgraph.ts';
 import { ROOT_DIR } from '../../src/compose.ts';
 import { UPLOAD_PATH, UPLOAD_ROLES } from '../../src/upload/upload-proxy.ts';
-import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
+import { type KnowledgePlatform, startKnowledgePlatform } from '../support/knowledge-platform.ts';
+import type { TestPlatform } from '../support/platform.ts';
 
 const MAX_UPLOAD = 40 * 1024 * 1024;
-const config = loadKnowledgeConfig({
-  EMBEDDINGS_PROVIDER: 'hashed',
-  KNOWLEDGE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD),
-});
-
+let knowledge: KnowledgePlatform;
 let platform: TestPlatform;
-let orm: MikroORM;
-let transport: StreamTransport;
-let relay: OutboxRelay;
-let worker: EventWorker;
 
 beforeAll(async () => {
-  platform = await startTestPlatform({ knowledge: createKnowledgeSubgraph(config) });
-  // The real pipeline behind it: relay and one knowledge-ingest worker.
-  const consumer = createIngestConsumer({ config, embedder: new HashedTrigramEmbedder(512) });
-  orm = await createOrm({ url: platform.db.appUrl, entities: [...consumer.entities!], poolMax: 3 });
-  await consumer.prepare(orm);
-  transport = makeTransport('redis', platform.db);
-  relay = new OutboxRelay({ url: platform.db.appUrl, transport, pollMs: 50 });
-  relay.start();
-  worker = new EventWorker({
-    orm,
-    transport,
-    consumer,
-    consumerName: 'upload-test',
-    concurrency: 1,
-    actorFor: testWorkerIdentity(platform.issuer, 'knowledge-worker').actorFor,
-    retryBackoffMs: 20,
-    blockMs: 100,
-  });
-  await worker.start();
+  // The real pipeline behind it: relay and a knowledge-ingest worker.
+  knowledge = await startKnowledgePlatform({ KNOWLEDGE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD) });
+  platform = knowledge.platform;
 }, 90_000);
 afterAll(async () => {
-  await worker?.close();
-  await relay?.close();
-  await transport?.destroy([
-    'document.uploaded',
-    'document.ingested',
-    'document.failed',
-    'document.status_changed',
-  ]);
-  await transport?.close();
-  await orm?.close();
-  await platform?.close();
+  await knowledge?.close();
 });
 
 /** What the gateway answered an upload. */

@@ -3,7 +3,9 @@ import { guardEntities, isEntity, typeRoles } from './guard/entities-guard.ts';
 import { guardField } from './guard/field-guard.ts';
 import type { GuardOptions } from './guard/guard-options.ts';
 import { guardService } from './guard/service-guard.ts';
+import { guardSubscriptionField } from './guard/subscription-guard.ts';
 import { declaredRoles } from './roles.ts';
+import { STREAM_PATH } from './subscription-route.ts';
 
 export type { GuardOptions } from './guard/guard-options.ts';
 
@@ -15,6 +17,7 @@ const FEDERATION_FIELDS = new Set(['_service']);
  *
  * - Every Query and Mutation field must declare its roles; one that does not is denied to everyone.
  * - `_entities` checks the declaration on each requested entity type the same way.
+ * - Subscription fields check their roles in `subscribe`, before any event source opens.
  * - `_service` answers only the platform's own service identities (`serviceClientIds`).
  * - A mutation runs in one tenant transaction (every `ctx.db.run` of its resolver joins it) that
  *   ends by appending its audit record, so the change and its record commit or fail together; a
@@ -35,6 +38,12 @@ export function guardSchema(schema: GraphQLSchema, options: GuardOptions): Graph
           options,
         );
     }
+  }
+  for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {})) {
+    guardSubscriptionField(field, declaredRoles([field.astNode], `Subscription.${field.name}`), {
+      ...options,
+      streamPath: STREAM_PATH,
+    });
   }
   return schema;
 }

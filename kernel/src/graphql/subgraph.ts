@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import type { EntitySchema, MikroORM } from '@mikro-orm/postgresql';
-import { parse } from 'graphql';
+import { type DocumentNode, type GraphQLSchema, Kind, parse } from 'graphql';
 import { recordRequestRefusal, useRefusalAudit } from '../audit/refusals.ts';
 import { authOptions } from '../auth/auth-options.ts';
 import { createTokenVerifier, type TokenVerifierOptions } from '../auth/token-verifier.ts';
@@ -30,6 +30,7 @@ import type { OperationPlugin } from './pipeline/operation-plugin.ts';
 import { createPipeline } from './pipeline/pipeline.ts';
 import { useHiddenSuggestions } from './pipeline/use-hidden-suggestions.ts';
 import { platformServiceClientIds } from './service-client-ids.ts';
+import { createSubscriptionRoute, STREAM_PATH } from './subscription-route.ts';
 
 /** Whom a subgraph's refusal records name, and the tenant scope they go to. */
 const callerOf = (ctx: RequestContext) => ({
@@ -102,6 +103,46 @@ export async function readSchema(definition: SubgraphDefinition): Promise<string
   return readFile(definition.schema, 'utf8');
 }
 
+/** The subgraph's executable schema behind its role declarations (guardSchema). */
+function guardedSchema(
+  typeDefs: DocumentNode,
+  definition: SubgraphDefinition,
+  options: SubgraphApolloOptions,
+): GraphQLSchema {
+  return guardSchema(buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers }]), {
+    subgraph: definition.name,
+    logger: options.logger,
+    serviceClientIds: options.serviceClientIds ?? [],
+  });
+}
+
+/**
+ * The route serving the subgraph's Subscription fields over SSE ({@link STREAM_PATH}), when its SDL
+ * declares any; the gateway relays them to its WebSocket clients (ADR 0031).
+ */
+export async function subscriptionRoutes(
+  definition: SubgraphDefinition,
+  options: SubgraphApolloOptions,
+  context: SubgraphRouteDeps['context'],
+): Promise<Record<string, SubgraphRoute>> {
+  const typeDefs = parse(await readSchema(definition));
+  const declares = typeDefs.definitions.some(
+    (d) =>
+      (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) &&
+      d.name.value === 'Subscription',
+  );
+  if (!declares) return {};
+  const schema = guardedSchema(typeDefs, definition, options);
+  return {
+    [STREAM_PATH]: createSubscriptionRoute({
+      schema,
+      context,
+      logger: options.logger,
+      ...(options.limits ? { limits: options.limits } : {}),
+    }),
+  };
+}
+
 /** Builds the subgraph's Apollo Server from its SDL and resolvers (not yet started). */
 export async function createSubgraphApollo(
   definition: SubgraphDefinition,
@@ -115,11 +156,7 @@ export async function createSubgraphApollo(
   if (options.production) plugins.push(useHiddenSuggestions());
   const pipeline = apolloPipeline(createPipeline(plugins));
   return new ApolloServer<RequestContext>({
-    schema: guardSchema(buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers }]), {
-      subgraph: definition.name,
-      logger: options.logger,
-      serviceClientIds: options.serviceClientIds ?? [],
-    }),
+    schema: guardedSchema(typeDefs, definition, options),
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: formatLimitErrors(createFormatError(options.logger)),
@@ -174,7 +211,10 @@ export async function startSubgraph(
         if (ctx) await recordRequestRefusal(definition.name, callerOf(ctx), refusal, logger);
       },
       ...(definition.largeBodies ? { largeBodies: definition.largeBodies } : {}),
-      ...(definition.routes ? { routes: definition.routes({ context, logger }) } : {}),
+      routes: {
+        ...(await subscriptionRoutes(definition, options, context)),
+        ...definition.routes?.({ context, logger }),
+      },
       ready: databaseReadiness(orm),
     });
     return {

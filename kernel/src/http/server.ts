@@ -214,7 +214,8 @@ function onlyRootFields(raw: string, allowed: readonly string[]): boolean {
   }
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<string | 'too-large'> {
+/** Reads a request body of at most `max` bytes as text ("too-large" past it). */
+export function readBody(req: IncomingMessage, max: number): Promise<string | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -9,6 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 import { ROOT_DIR } from '../../../gateway/src/compose.ts';
 
@@ -288,6 +290,70 @@ describe('one trace across processes', () => {
       expect(stored.roots).toEqual([{ name: httpSpan.name, service: 'gateway' }]);
       const stranger = await token('initech', 'ivan', 'Admin');
       expect((await graphql(TRACE, stranger, { id: traceId })).data?.trace).toBeNull();
+    },
+    PLATFORM_TIMEOUT_MS,
+  );
+
+  it(
+    'gives ask and askStream answers the id of their own stored trace',
+    async () => {
+      const acme = await token('acme', 'alice', 'Admin');
+      const question = 'What is the default port of the PostgreSQL server?';
+      const asked = (await graphql('query Ask($q: String!) { ask(question: $q) { traceId } }', acme, {
+        q: question,
+      })) as { data?: { ask?: { traceId: string | null } }; errors?: unknown[] };
+      expect(asked.errors).toBeUndefined();
+      const traceId = asked.data?.ask?.traceId;
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      // The id is the request's trace: the gateway's operation span is in it.
+      const operation = await eventually(
+        () => received.find((s) => s.name === 'query Ask' && s.service === 'gateway'),
+        'the gateway operation span of ask',
+      );
+      expect(operation.traceId).toBe(traceId);
+
+      // askStream's answer names the trace of its subscription, through the gateway's stream to knowledge.
+      const client = createClient({
+        url: gatewayUrl.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${acme}` },
+        retryAttempts: 0,
+      });
+      let streamedId: string | null | undefined;
+      try {
+        for await (const result of client.iterate<{ askStream: { traceId?: string | null } }>({
+          query:
+            'subscription AskStream($q: String!) { askStream(question: $q) { ... on Answer { traceId } } }',
+          variables: { q: question },
+        })) {
+          expect(result.errors).toBeUndefined();
+          if (result.data?.askStream.traceId !== undefined) streamedId = result.data.askStream.traceId;
+        }
+      } finally {
+        await client.dispose();
+      }
+      expect(streamedId).toMatch(/^[0-9a-f]{32}$/);
+      expect(streamedId).not.toBe(traceId);
+
+      // trace(id) opens each: the spans the gateway and the knowledge service stored under that id.
+      const TRACE = 'query ($id: ID!) { trace(id: $id) { id services spans { name } } }';
+      for (const id of [traceId, streamedId]) {
+        const stored = (await eventually(async () => {
+          const found = (await graphql(TRACE, acme, { id })).data?.trace as
+            | { id: string; services: string[]; spans: { name: string }[] }
+            | null
+            | undefined;
+          return found &&
+            ['gateway', 'knowledge'].every((s) => found.services.includes(s)) &&
+            found.spans.some((s) => s.name === 'knowledge.ask')
+            ? found
+            : undefined;
+        }, `the stored trace ${id}`)) as { id: string; spans: { name: string }[] };
+        expect(stored.id).toBe(id);
+        expect(stored.spans.map((s) => s.name)).toEqual(
+          expect.arrayContaining(['knowledge.ask', 'knowledge.generation']),
+        );
+      }
     },
     PLATFORM_TIMEOUT_MS,
   );

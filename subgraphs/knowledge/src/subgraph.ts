@@ -15,6 +15,7 @@ import { Chunk } from './resolvers/Chunk.ts';
 import { Document } from './resolvers/Document.ts';
 import { createMutation } from './resolvers/Mutation.ts';
 import { Query } from './resolvers/Query.ts';
+import { AskStreamEventType, createSubscription } from './resolvers/Subscription.ts';
 import { createSearchQueries } from './resolvers/search-queries.ts';
 import type { Reranker } from './search/reranker.ts';
 import { SearchService } from './search/search.service.ts';
@@ -65,6 +66,8 @@ export function createKnowledgeSubgraph(
       JSONObject: JSONObjectScalar,
       Query: { ...Query, ...createSearchQueries({ search, ask }) },
       Mutation: createMutation(config),
+      Subscription: createSubscription({ ask }),
+      AskStreamEvent: AskStreamEventType,
       Document,
       Chunk,
     } as SubgraphDefinition['resolvers'],

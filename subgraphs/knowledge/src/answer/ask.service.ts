@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
+import { type Span, TraceFlags } from '@opentelemetry/api';
 import type { TenantScope } from '#kernel/db/tenant-context.ts';
 import type { Document } from '../domain/document.entity.ts';
 import type { ChunkView } from '../search/chunk-view.ts';
 import type { SearchFilter } from '../search/filter.ts';
 import type { SearchService } from '../search/search.service.ts';
 import { StageClock, type StageTiming, traced } from '../search/stages.ts';
-import type { Answerer, AnswerSource } from './answerer.ts';
+import type { Answerer, AnswerOptions, AnswerSource } from './answerer.ts';
 
 /** The stages an answer reports, in this order (0 ms when one did not run). */
 export const ANSWER_STAGES = ['embedding', 'keyword', 'vector', 'fusion', 'passages', 'generation'] as const;
@@ -52,9 +53,19 @@ export class AskService {
     this.#o = options;
   }
 
-  /** Answers `question` from the caller's tenant's documents. */
-  ask(scope: TenantScope, question: string, filter: SearchFilter, signal?: AbortSignal): Promise<AnswerView> {
-    return traced('knowledge.ask', async (traceId) => {
+  /**
+   * Answers `question` from the caller's tenant's documents; `options.onToken` hears the text as it
+   * is written (askStream), `options.signal` cancels retrieval's wait and the generation.
+   */
+  ask(
+    scope: TenantScope,
+    question: string,
+    filter: SearchFilter,
+    options: AnswerOptions = {},
+  ): Promise<AnswerView> {
+    return traced('knowledge.ask', async (contextTraceId, span) => {
+      // Only a sampled trace is recorded (span store, OTLP): an unsampled one's id would open nothing.
+      const traceId = isRecorded(span) ? contextTraceId : null;
       const started = performance.now();
       const clock = new StageClock();
       const hits = await this.#o.search.search(
@@ -72,9 +83,7 @@ export class AskService {
         text: hit.chunk.text,
         score: hit.score,
       }));
-      const draft = await clock.run('generation', () =>
-        this.#o.answerer.answer(question, sources, signal ? { signal } : {}),
-      );
+      const draft = await clock.run('generation', () => this.#o.answerer.answer(question, sources, options));
       const citations: CitationView[] = [];
       for (const citation of draft.citations) {
         const hit = hits[citation.n - 1];
@@ -102,4 +111,9 @@ export class AskService {
       };
     });
   }
+}
+
+/** Whether the span is recorded and exported: a sampler that drops its trace keeps nothing of it. */
+function isRecorded(span: Span): boolean {
+  return span.isRecording() && (span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
 }

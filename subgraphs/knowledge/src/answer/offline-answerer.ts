@@ -60,19 +60,21 @@ export class OfflineAnswerer implements Answerer {
       seen.add(key);
       chosen.push(candidate);
     }
-    const text = chosen.map((c) => `${c.text} [${c.n}]`).join(' ');
+    // Streamed sentence by sentence: the pieces joined are the text.
+    const pieces = chosen.map((c, i) => `${i > 0 ? ' ' : ''}${c.text} [${c.n}]`);
     const citations = chosen.map((c) => ({ n: c.n, quote: c.text }));
-    return this.#draft(text, citations, false, promptTokens, options);
+    return this.#draft(pieces, citations, false, promptTokens, options);
   }
 
   #draft(
-    text: string,
+    pieces: string | string[],
     citations: AnswerCitation[],
     unanswered: boolean,
     promptTokens: number,
     options: AnswerOptions,
   ): AnswerDraft {
-    options.onToken?.(text);
+    const text = typeof pieces === 'string' ? pieces : pieces.join('');
+    for (const piece of typeof pieces === 'string' ? [pieces] : pieces) options.onToken?.(piece);
     return {
       text,
       citations,
