@@ -30,8 +30,8 @@ interface Answer {
 }
 
 const CHUNK = 'id ordinal text headingPath page document { id title }';
-const SEARCH = `query ($query: String!) { search(query: $query, first: 10) { snippet score chunk { ${CHUNK} } } }`;
-const ASK = `query ($question: String!) { ask(question: $question) {
+const SEARCH = `query Search($query: String!) { search(query: $query, first: 10) { snippet score chunk { ${CHUNK} } } }`;
+const ASK = `query Ask($question: String!) { ask(question: $question) {
   text model unanswered traceId citations { n quote chunk { ${CHUNK} } } timings { stage ms }
 } }`;
 

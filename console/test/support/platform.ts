@@ -29,8 +29,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts the platform and resolves once it printed that it is ready. */
-export async function startPlatform(): Promise<Platform> {
+/** Starts the platform (with `extraEnv` added to its environment) and resolves once it printed that it is ready. */
+export async function startPlatform(extraEnv: NodeJS.ProcessEnv = {}): Promise<Platform> {
   const dataDir = await mkdtemp(join(tmpdir(), 'wtdc-console-test-'));
   const names = [
     'GATEWAY_PORT',
@@ -47,6 +47,7 @@ export async function startPlatform(): Promise<Platform> {
     // The journeys need documents to become READY, not good vectors: the character-trigram embedder
     // starts at once where the TensorFlow one takes tens of seconds on a loaded machine.
     EMBEDDINGS_PROVIDER: 'hashed',
+    ...extraEnv,
   };
   for (const name of names) env[name] = String(await freePort());
   let db: TestDatabase | undefined;
