@@ -65,8 +65,9 @@ export function InDocument({ chunk, quote }: { chunk: ChunkRef; quote?: string }
           Earlier passages
         </button>
       )}
+      {!loaded && error === undefined && <p role="status">Loading the document…</p>}
       <ol class="passages" start={from + 1}>
-        {(passages.length > 0 ? passages : [{ ...chunk }]).map((p) =>
+        {passages.map((p) =>
           p.ordinal === chunk.ordinal ? (
             <li
               key={p.id}
