@@ -48,11 +48,15 @@ export function FlameGraph({
 }) {
   const [selected, setSelected] = useState<string>();
   const [hovered, setHovered] = useState<string>();
+  const [focused, setFocused] = useState<string>();
   const t0 = new Date(start).getTime();
   const total = Math.max(durationMs, 0.001);
   const depth = spans.reduce((max, s) => Math.max(max, s.depth), 0) + 1;
   const byId = new Map(spans.map((s) => [s.spanId, s]));
-  const shown = byId.get(hovered ?? '') ?? byId.get(selected ?? '');
+  const shown = byId.get(hovered ?? focused ?? selected ?? '');
+  // A bar leaving the pointer or focus clears only its own mark (another bar may have taken it meanwhile).
+  const clear = (set: (update: (id: string | undefined) => string | undefined) => void, id: string) =>
+    set((current) => (current === id ? undefined : current));
   const services = [...new Set(spans.map((s) => s.service))];
   const offset = (s: FlameSpan) => new Date(s.start).getTime() - t0;
   const focus = (span: FlameSpan | undefined) => {
@@ -113,9 +117,9 @@ export function FlameGraph({
               style={{ left: `${left * 100}%`, width: `${width * 100}%`, top: `${s.depth * ROW_PX}px` }}
               onClick={() => setSelected(selected === s.spanId ? undefined : s.spanId)}
               onMouseEnter={() => setHovered(s.spanId)}
-              onMouseLeave={() => setHovered(undefined)}
-              onFocus={() => setHovered(s.spanId)}
-              onBlur={() => setHovered(undefined)}
+              onMouseLeave={() => clear(setHovered, s.spanId)}
+              onFocus={() => setFocused(s.spanId)}
+              onBlur={() => clear(setFocused, s.spanId)}
               onKeyDown={(e) => onKey(e, i)}
             >
               {s.name}
