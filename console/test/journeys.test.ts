@@ -244,6 +244,17 @@ describe('the traces page in a browser', () => {
     ).resolves.toBe('true');
     await kim.keyboard.press('ArrowDown');
     await expect(focused()).resolves.not.toBe('knowledge.ask');
+    // One tab stop: the bar last focused; the others leave the tab order.
+    await expect(bars.locator('button[tabindex="0"]').count()).resolves.toBe(1);
+    await kim.keyboard.press('ArrowUp');
+    await expect(focused()).resolves.toBe('knowledge.ask');
+    // The selected span's details list its children as full-size buttons, which reach even the shortest spans.
+    await details
+      .getByRole('button', { name: /^knowledge\.generation/ })
+      .first()
+      .click();
+    await expect(focused()).resolves.toBe('knowledge.generation');
+    await details.getByRole('heading', { name: 'knowledge.generation' }).waitFor();
     await bars.locator('button[data-span="knowledge.embedding"]').first().focus();
     await checkPage(kim, 'trace-flame-graph');
   });

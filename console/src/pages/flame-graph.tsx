@@ -49,6 +49,7 @@ export function FlameGraph({
   const [selected, setSelected] = useState<string>();
   const [hovered, setHovered] = useState<string>();
   const [focused, setFocused] = useState<string>();
+  const [current, setCurrent] = useState<string | undefined>(spans[0]?.spanId);
   const t0 = new Date(start).getTime();
   const total = Math.max(durationMs, 0.001);
   const depth = spans.reduce((max, s) => Math.max(max, s.depth), 0) + 1;
@@ -62,6 +63,11 @@ export function FlameGraph({
   const focus = (span: FlameSpan | undefined) => {
     if (span) document.getElementById(`span-${span.spanId}`)?.focus();
   };
+  const open = (span: FlameSpan) => {
+    setSelected(span.spanId);
+    focus(span);
+  };
+  const tabStop = byId.has(current ?? '') ? current : spans[0]?.spanId;
   const onKey = (e: KeyboardEvent, index: number) => {
     const span = spans[index]!;
     const moves: Record<string, () => FlameSpan | undefined> = {
@@ -110,7 +116,8 @@ export function FlameGraph({
               type="button"
               key={s.spanId}
               id={`span-${s.spanId}`}
-              class={`bar ${serviceClass(s.service)}${s.status === 'ERROR' ? ' failed' : ''}`}
+              class={`bar ${serviceClass(s.service)}${s.status === 'ERROR' ? ' failed' : ''}${tabStop === s.spanId ? ' current' : ''}`}
+              tabIndex={tabStop === s.spanId ? 0 : -1}
               aria-pressed={selected === s.spanId}
               aria-label={`${s.name}, ${s.service}, ${fmt(s.durationMs)}, from +${fmt(offset(s))}${s.status === 'ERROR' ? ', failed' : ''}`}
               data-span={s.name}
@@ -118,7 +125,10 @@ export function FlameGraph({
               onClick={() => setSelected(selected === s.spanId ? undefined : s.spanId)}
               onMouseEnter={() => setHovered(s.spanId)}
               onMouseLeave={() => clear(setHovered, s.spanId)}
-              onFocus={() => setFocused(s.spanId)}
+              onFocus={() => {
+                setFocused(s.spanId);
+                setCurrent(s.spanId);
+              }}
               onBlur={() => clear(setFocused, s.spanId)}
               onKeyDown={(e) => onKey(e, i)}
             >
@@ -127,9 +137,15 @@ export function FlameGraph({
           );
         })}
       </section>
-      <section class="span-details" aria-label="span details" aria-live="polite" data-testid="span-details">
+      <section class="span-details" aria-label="span details" data-testid="span-details">
         {shown ? (
-          <Details span={shown} offsetMs={offset(shown)} />
+          <Details
+            span={shown}
+            offsetMs={offset(shown)}
+            parent={byId.get(shown.parentSpanId ?? '')}
+            inner={spans.filter((c) => c.parentSpanId === shown.spanId)}
+            onOpen={open}
+          />
         ) : (
           <p class="hint">Point at or select a span to see its attributes.</p>
         )}
@@ -138,7 +154,24 @@ export function FlameGraph({
   );
 }
 
-function Details({ span, offsetMs }: { span: FlameSpan; offsetMs: number }) {
+function Details({
+  span,
+  offsetMs,
+  parent,
+  inner,
+  onOpen,
+}: {
+  span: FlameSpan;
+  offsetMs: number;
+  parent: FlameSpan | undefined;
+  inner: FlameSpan[];
+  onOpen(span: FlameSpan): void;
+}) {
+  const go = (s: FlameSpan) => (
+    <button type="button" class="span-link" onClick={() => onOpen(s)}>
+      {s.name} <span class="hint">({fmt(s.durationMs)})</span>
+    </button>
+  );
   return (
     <>
       <h2>{span.name}</h2>
@@ -147,6 +180,17 @@ function Details({ span, offsetMs }: { span: FlameSpan; offsetMs: number }) {
         {span.status}
         {span.statusMessage ? `: ${span.statusMessage}` : ''}
       </p>
+      {parent && <p>Inside {go(parent)}</p>}
+      {inner.length > 0 && (
+        <>
+          <p>Ran inside it:</p>
+          <ul class="span-children">
+            {inner.map((c) => (
+              <li key={c.spanId}>{go(c)}</li>
+            ))}
+          </ul>
+        </>
+      )}
       <table class="attributes">
         <caption>Attributes</caption>
         <tbody>
