@@ -211,9 +211,7 @@ describe('the console in a browser', () => {
     await expect(hit.locator('mark').first().textContent()).resolves.toMatch(/^laptop$/i);
     await expect(hit.textContent()).resolves.toContain('onboarding-policy.md');
     await checkPage(carl, 'knowledge-search');
-
-    // Ask (answer, citations → passage) is in the console, but main has only its SDL so far (the resolver
-    // lands with the retrieval issue); its journey joins this test then.
+    // Ask, its citations in their document and its trace: console/test/journeys.test.ts.
   });
 
   it('shows the audit log with filters, verifies the chain and offers the export', async () => {
@@ -251,7 +249,7 @@ describe('the console in a browser', () => {
     await checkPage(ada, 'dead-letters');
   });
 
-  it('decides an approval from the widget embedded in a host page (same origin until CORS_ORIGINS lands)', async () => {
+  it('decides an approval from the widget embedded in the example host page (same origin; another origin in journeys.test.ts)', async () => {
     const host = await newPage();
     await host.goto(`${platform.origin}/console/examples/host.html?user=ann&tenant=${TENANT}`);
     // Loaded: the kill-switch test's task waits for approval again since the release.
