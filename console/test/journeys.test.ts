@@ -5,10 +5,10 @@
 // decides an approval, and a host origin not in CORS_ORIGINS is refused. Every page passes axe-core and
 // runs under its CSP without violations; screenshots go to console/test/screenshots.
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, launch, screenshot, watchProblems } from './support/browser.ts';
-import { type Platform, startPlatform } from './support/platform.ts';
+import type { Browser, Page } from 'playwright-core';
+import { launch, screenshot } from './support/browser.ts';
+import { checkPage, goTo, pagesOf, signIn as signInAs } from './support/pages.ts';
+import { freePort, type Platform, startPlatform } from './support/platform.ts';
 
 /** A tenant of its own (registered on first use in development). */
 const TENANT = 'globex';
@@ -32,19 +32,10 @@ const TEXT = [
 
 let platform: Platform;
 let browser: Browser;
-const contexts: BrowserContext[] = [];
-const problems: string[][] = [];
+const pages = pagesOf(() => browser);
 /** A host on an origin CORS_ORIGINS names, and one it does not. */
 let allowedHost: Host;
 let refusedHost: Host;
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   const [allowedPort, refusedPort] = [await freePort(), await freePort()];
@@ -55,7 +46,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const context of contexts) await context.close();
+  await pages.close();
   await browser?.close();
   await allowedHost?.close();
   await refusedHost?.close();
@@ -63,40 +54,12 @@ afterAll(async () => {
 });
 
 afterEach(() => {
-  expect(problems.flat()).toEqual([]);
+  expect(pages.problems()).toEqual([]);
 });
 
-async function newPage(watch = true): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  if (watch) problems.push(watchProblems(page));
-  return page;
-}
-
-async function signIn(page: Page, user: string, roles: string[]): Promise<void> {
-  await page.goto(`${platform.origin}/console/`);
-  await page.getByLabel('Tenant').fill(TENANT);
-  await page.getByLabel('User').fill(user);
-  for (const role of ['Reader', 'Contributor', 'Approver', 'Admin', 'Auditor']) {
-    await page.getByLabel(role, { exact: true }).setChecked(roles.includes(role));
-  }
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page
-    .getByTestId('who')
-    .filter({ hasText: `${user}@${TENANT}` })
-    .waitFor();
-}
-
-async function checkPage(page: Page, name: string): Promise<void> {
-  await screenshot(page, name);
-  expect({ page: name, violations: await axeViolations(page) }).toEqual({ page: name, violations: [] });
-}
-
-async function goTo(page: Page, label: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'pages' }).getByRole('link', { name: label }).click();
-  await page.getByRole('heading', { level: 1, name: label }).waitFor();
-}
+const newPage = (watch?: boolean) => pages.newPage(watch);
+const signIn = (page: Page, user: string, roles: string[]) =>
+  signInAs(page, platform.origin, TENANT, user, roles);
 
 /** Prints the time from navigation to the page's first meaningful content (never asserted). */
 async function printRender(page: Page, what: string, started: number): Promise<void> {

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Badge, Empty, ErrorNote, When } from '../ui/common.tsx';
 import { useConsole, useQuery } from '../ui/context.ts';
+import { type Connection, useFilteredPages } from '../ui/filtered-pages.ts';
 import { FlameGraph, type FlameSpan } from './flame-graph.tsx';
 
 interface TraceRow {
@@ -15,7 +16,7 @@ interface TraceRow {
   services: string[];
 }
 interface Page {
-  traces: { edges: { node: TraceRow }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+  traces: Connection<TraceRow>;
 }
 
 const TRACES = `query ($filter: TraceFilter, $after: String) { traces(filter: $filter, first: 25, after: $after) {
@@ -34,11 +35,11 @@ const REFRESH_MS = 1500;
 /** How many times a trace that is not stored is looked for again before the page says so. */
 const MISSING_RETRIES = 10;
 
-interface Filter {
+type Filter = {
   operation: string;
   minDurationMs: string;
   status: string;
-}
+};
 const NO_FILTER: Filter = { operation: '', minDurationMs: '', status: '' };
 
 function filterVariables(f: Filter) {
@@ -56,31 +57,13 @@ const ms = (value: number) => (value < 1000 ? `${value.toFixed(1)} ms` : `${(val
 
 /** The list of traces with filters. */
 export function TracesPage() {
-  const { graph, navigate } = useConsole();
-  const [draft, setDraft] = useState<Filter>(NO_FILTER);
-  const [applied, setApplied] = useState<Filter>(NO_FILTER);
-  const { data, error, loading, reload } = useQuery<Page>(TRACES, filterVariables(applied));
-  const [more, setMore] = useState<TraceRow[]>([]);
-  const [cursor, setCursor] = useState<string | null | undefined>();
-  const [moreError, setMoreError] = useState<unknown>();
-  const rows = [...(data?.traces.edges.map((e) => e.node) ?? []), ...more];
-  const next =
-    cursor === undefined ? data?.traces.pageInfo : { hasNextPage: cursor !== null, endCursor: cursor };
-  const field = (key: keyof Filter) => ({
-    value: draft[key],
-    onInput: (e: Event) => setDraft({ ...draft, [key]: (e.target as HTMLInputElement).value }),
-  });
-  const apply = (e: Event) => {
-    e.preventDefault();
-    setMore([]);
-    setCursor(undefined);
-    setApplied(draft);
-  };
-  const loadMore = () =>
-    graph.request<Page>(TRACES, { ...filterVariables(applied), after: next?.endCursor }).then((d) => {
-      setMore([...more, ...d.traces.edges.map((e) => e.node)]);
-      setCursor(d.traces.pageInfo.hasNextPage ? d.traces.pageInfo.endCursor : null);
-    }, setMoreError);
+  const { navigate } = useConsole();
+  const { field, choice, apply, rows, next, loadMore, error, moreError, loading, reload } = useFilteredPages(
+    TRACES,
+    NO_FILTER,
+    filterVariables,
+    (d: Page) => d.traces,
+  );
   return (
     <section aria-labelledby="traces-title">
       <h1 id="traces-title">Traces</h1>
@@ -99,10 +82,7 @@ export function TracesPage() {
         </label>
         <label>
           Status
-          <select
-            value={draft.status}
-            onChange={(e) => setDraft({ ...draft, status: (e.target as HTMLSelectElement).value })}
-          >
+          <select {...choice('status')}>
             <option value="">any</option>
             <option value="OK">ok</option>
             <option value="ERROR">error</option>
