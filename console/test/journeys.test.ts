@@ -230,6 +230,12 @@ describe('the traces page in a browser', () => {
     await row.waitFor();
     await expect(row.getByRole('link').textContent()).resolves.toBe(OPERATION);
     await expect(row.textContent()).resolves.toContain('knowledge');
+    // The unfiltered rows stay until the filtered page arrives: then every row is an ask.
+    await kim
+      .locator('tbody tr td:first-child')
+      .filter({ hasNotText: /ask/i })
+      .first()
+      .waitFor({ state: 'detached' });
     for (const listed of await kim.locator('tbody tr td:first-child').allTextContents()) {
       expect(listed.toLowerCase()).toContain('ask');
     }
