@@ -68,6 +68,15 @@ export function FlameGraph({
     focus(span);
   };
   const tabStop = byId.has(current ?? '') ? current : spans[0]?.spanId;
+  // Where each bar lies, as fractions of the trace. Starts come in milliseconds and durations finer, so a
+  // child ending with its parent can seem to end up to 1 ms later: each bar is kept inside its parent's
+  // (parents come first in `spans`).
+  const extent = new Map<string, { left: number; right: number }>();
+  for (const s of spans) {
+    const outer = extent.get(s.parentSpanId ?? '') ?? { left: 0, right: 1 };
+    const left = Math.min(Math.max(offset(s) / total, outer.left), outer.right);
+    extent.set(s.spanId, { left, right: Math.max(Math.min(left + s.durationMs / total, outer.right), left) });
+  }
   const onKey = (e: KeyboardEvent, index: number) => {
     const span = spans[index]!;
     const moves: Record<string, () => FlameSpan | undefined> = {
@@ -109,8 +118,8 @@ export function FlameGraph({
         style={{ height: `${depth * ROW_PX}px` }}
       >
         {spans.map((s, i) => {
-          const left = Math.min(Math.max(offset(s) / total, 0), 1);
-          const width = Math.min(s.durationMs / total, 1 - left);
+          const { left, right } = extent.get(s.spanId)!;
+          const width = right - left;
           return (
             <button
               type="button"
