@@ -8,6 +8,7 @@ import { AuditPage } from './pages/audit.tsx';
 import { DeadLettersPage } from './pages/dead-letters.tsx';
 import { KnowledgePage } from './pages/knowledge.tsx';
 import { TaskPage, TasksPage } from './pages/tasks.tsx';
+import { TracePage, TracesPage } from './pages/traces.tsx';
 import { PAGES, routeOf } from './routes.ts';
 import { SignIn } from './sign-in.tsx';
 import { ErrorNote } from './ui/common.tsx';
@@ -99,6 +100,8 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
         {route.page === 'tasks' && <TasksPage />}
         {route.page === 'task' && <TaskPage id={route.id!} />}
         {route.page === 'knowledge' && <KnowledgePage />}
+        {route.page === 'traces' && <TracesPage />}
+        {route.page === 'trace' && <TracePage id={route.id!} />}
         {route.page === 'audit' && <AuditPage />}
         {route.page === 'dead-letters' && <DeadLettersPage />}
       </main>

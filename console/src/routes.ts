@@ -3,6 +3,7 @@ export const PAGES = [
   { key: 'approvals', label: 'Approvals', path: '/console/approvals' },
   { key: 'tasks', label: 'Tasks', path: '/console/tasks' },
   { key: 'knowledge', label: 'Knowledge', path: '/console/knowledge' },
+  { key: 'traces', label: 'Traces', path: '/console/traces' },
   { key: 'audit', label: 'Audit log', path: '/console/audit' },
   { key: 'dead-letters', label: 'Dead letters', path: '/console/dead-letters' },
 ] as const;
@@ -20,6 +21,7 @@ export function routeOf(path: string): Route {
     .split('/')
     .filter(Boolean);
   if (parts[0] === 'tasks' && parts[1]) return { page: 'task', id: decodeURIComponent(parts[1]) };
+  if (parts[0] === 'traces' && parts[1]) return { page: 'trace', id: decodeURIComponent(parts[1]) };
   const page = PAGES.find((p) => p.key === parts[0]);
   return { page: page?.key ?? 'approvals' };
 }

@@ -2,66 +2,35 @@
 // needing approval appearing live in the inbox, a second user approving it, the task completing on the
 // tasks page, the kill switch's banner everywhere with the tasks paused. Every page passes axe-core
 // (no serious or critical violations) and runs under the console's own strict CSP without violations.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, launch, screenshot, watchProblems } from './support/browser.ts';
+import type { Browser, Page } from 'playwright-core';
+import { launch } from './support/browser.ts';
+import { checkPage, goTo, pagesOf, signIn as signInAs } from './support/pages.ts';
 import { type Platform, startPlatform } from './support/platform.ts';
 
 /** A tenant of its own (registered on first use in development): the seeded demo tenant has pending work. */
 const TENANT = 'acme';
 let platform: Platform;
 let browser: Browser;
-const contexts: BrowserContext[] = [];
+const pages = pagesOf(() => browser);
 beforeAll(async () => {
   platform = await startPlatform();
   browser = await launch();
 }, 300_000);
 
 afterAll(async () => {
-  for (const context of contexts) await context.close();
+  await pages.close();
   await browser?.close();
   await platform?.stop();
 });
 
 afterEach(() => {
   // No page may throw or be refused anything by its Content-Security-Policy.
-  expect(problems.flat()).toEqual([]);
+  expect(pages.problems()).toEqual([]);
 });
 
-const problems: string[][] = [];
-
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  problems.push(watchProblems(page));
-  return page;
-}
-
-/** Signs in through the console's development sign-in form. */
-async function signIn(page: Page, user: string, roles: string[]): Promise<void> {
-  await page.goto(`${platform.origin}/console/`);
-  await page.getByLabel('Tenant').fill(TENANT);
-  await page.getByLabel('User').fill(user);
-  for (const role of ['Reader', 'Contributor', 'Approver', 'Admin', 'Auditor']) {
-    await page.getByLabel(role, { exact: true }).setChecked(roles.includes(role));
-  }
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page
-    .getByTestId('who')
-    .filter({ hasText: `${user}@${TENANT}` })
-    .waitFor();
-}
-
-/** Checks the page with axe-core and saves its screenshot. */
-async function checkPage(page: Page, name: string): Promise<void> {
-  await screenshot(page, name);
-  expect({ page: name, violations: await axeViolations(page) }).toEqual({ page: name, violations: [] });
-}
-
-async function goTo(page: Page, label: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'pages' }).getByRole('link', { name: label }).click();
-  await page.getByRole('heading', { level: 1, name: label }).waitFor();
-}
+const newPage = (watch?: boolean) => pages.newPage(watch);
+const signIn = (page: Page, user: string, roles: string[]) =>
+  signInAs(page, platform.origin, TENANT, user, roles);
 
 let carl: Page;
 let ann: Page;
@@ -211,9 +180,7 @@ describe('the console in a browser', () => {
     await expect(hit.locator('mark').first().textContent()).resolves.toMatch(/^laptop$/i);
     await expect(hit.textContent()).resolves.toContain('onboarding-policy.md');
     await checkPage(carl, 'knowledge-search');
-
-    // Ask (answer, citations → passage) is in the console, but main has only its SDL so far (the resolver
-    // lands with the retrieval issue); its journey joins this test then.
+    // Ask, its citations in their document and its trace: console/test/journeys.test.ts.
   });
 
   it('shows the audit log with filters, verifies the chain and offers the export', async () => {
@@ -251,7 +218,7 @@ describe('the console in a browser', () => {
     await checkPage(ada, 'dead-letters');
   });
 
-  it('decides an approval from the widget embedded in a host page (same origin until CORS_ORIGINS lands)', async () => {
+  it('decides an approval from the widget embedded in the example host page (same origin; another origin in journeys.test.ts)', async () => {
     const host = await newPage();
     await host.goto(`${platform.origin}/console/examples/host.html?user=ann&tenant=${TENANT}`);
     // Loaded: the kill-switch test's task waits for approval again since the release.

@@ -1,7 +1,8 @@
 // Audit: the hash-chained log with filters, chain verification with its result, and export (JSON Lines).
 import { useState } from 'preact/hooks';
 import { Badge, Empty, ErrorNote, When } from '../ui/common.tsx';
-import { useConsole, useQuery } from '../ui/context.ts';
+import { useConsole } from '../ui/context.ts';
+import { type Connection, useFilteredPages } from '../ui/filtered-pages.ts';
 
 interface AuditRow {
   id: string;
@@ -39,14 +40,14 @@ const VERIFY = `query ($from: DateTime, $to: DateTime) { verifyAuditChain(from: 
 const EXPORT =
   'query ($from: DateTime!, $to: DateTime!) { exportAuditEvents(from: $from, to: $to) { jsonLines count } }';
 
-interface Filter {
+type Filter = {
   actor: string;
   action: string;
   targetType: string;
   outcome: string;
   from: string;
   to: string;
-}
+};
 const NO_FILTER: Filter = { actor: '', action: '', targetType: '', outcome: '', from: '', to: '' };
 
 /** A `datetime-local` value as RFC 3339 in UTC, or undefined. */
@@ -66,43 +67,15 @@ function filterVariables(f: Filter) {
 
 export function AuditPage() {
   const { graph } = useConsole();
-  const [draft, setDraft] = useState<Filter>(NO_FILTER);
-  const [applied, setApplied] = useState<Filter>(NO_FILTER);
-  const { data, error, loading, reload } = useQuery<{
-    auditEvents: {
-      edges: { node: AuditRow }[];
-      pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    };
-  }>(EVENTS, filterVariables(applied));
-  const [more, setMore] = useState<AuditRow[]>([]);
-  const [cursor, setCursor] = useState<string | null | undefined>();
+  const { applied, field, choice, apply, rows, next, loadMore, error, moreError, loading, reload } =
+    useFilteredPages(
+      EVENTS,
+      NO_FILTER,
+      filterVariables,
+      (d: { auditEvents: Connection<AuditRow> }) => d.auditEvents,
+    );
   const [verification, setVerification] = useState<Verification>();
   const [actionError, setActionError] = useState<unknown>();
-  const rows = [...(data?.auditEvents.edges.map((e) => e.node) ?? []), ...more];
-  const next =
-    cursor === undefined ? data?.auditEvents.pageInfo : { hasNextPage: cursor !== null, endCursor: cursor };
-  const field = (key: keyof Filter) => ({
-    value: draft[key],
-    onInput: (e: Event) => setDraft({ ...draft, [key]: (e.target as HTMLInputElement).value }),
-  });
-  const apply = (e: Event) => {
-    e.preventDefault();
-    setMore([]);
-    setCursor(undefined);
-    setApplied(draft);
-  };
-  const loadMore = () =>
-    graph
-      .request<{
-        auditEvents: {
-          edges: { node: AuditRow }[];
-          pageInfo: { hasNextPage: boolean; endCursor: string | null };
-        };
-      }>(EVENTS, { ...filterVariables(applied), after: next?.endCursor })
-      .then((d) => {
-        setMore([...more, ...d.auditEvents.edges.map((e) => e.node)]);
-        setCursor(d.auditEvents.pageInfo.hasNextPage ? d.auditEvents.pageInfo.endCursor : null);
-      }, setActionError);
   const verify = () =>
     graph
       .request<{ verifyAuditChain: Verification }>(VERIFY, {
@@ -144,10 +117,7 @@ export function AuditPage() {
         </label>
         <label>
           Outcome
-          <select
-            value={draft.outcome}
-            onChange={(e) => setDraft({ ...draft, outcome: (e.target as HTMLSelectElement).value })}
-          >
+          <select {...choice('outcome')}>
             <option value="">any</option>
             <option value="SUCCESS">success</option>
             <option value="DENIED">denied</option>
@@ -198,6 +168,7 @@ export function AuditPage() {
         </div>
       )}
       {actionError !== undefined && <ErrorNote error={actionError} />}
+      {moreError !== undefined && <ErrorNote error={moreError} />}
       {error !== undefined && <ErrorNote error={error} retry={reload} />}
       {!loading && !error && rows.length === 0 && <Empty title="No audit records match these filters." />}
       {rows.length > 0 && (

@@ -1,6 +1,7 @@
 // Knowledge: the tenant's documents with live ingestion status, and uploads with a progress bar
-// (the GraphQL `ingestDocument` mutation, the file sent as base64).
-import { useState } from 'preact/hooks';
+// (the GraphQL `ingestDocument` mutation, the file sent as base64) that then follow their document's
+// status live (`documentStatusChanged`) until READY or FAILED.
+import { useRef, useState } from 'preact/hooks';
 import { GraphQLFailure } from '../api/graphql.ts';
 import { Badge, Empty, ErrorNote, When } from '../ui/common.tsx';
 import { useConsole, useHasRole, useLive, useQuery } from '../ui/context.ts';
@@ -24,6 +25,9 @@ const DOCUMENTS = `{ documents(first: 50) { edges { node {
 } } } }`;
 const INGEST = 'mutation ($input: IngestDocumentInput!) { ingestDocument(input: $input) { id status } }';
 const CHANGED = 'subscription { documentStatusChanged { documentId to } }';
+interface StatusChange {
+  documentStatusChanged: { documentId: string; to: string };
+}
 const SETTLED = new Set(['READY', 'FAILED']);
 
 /** The MIME type the knowledge pipeline expects for a file the browser could not type. */
@@ -43,9 +47,9 @@ function base64(bytes: ArrayBuffer): string {
   return btoa(binary);
 }
 
-/** Posts `ingestDocument` with upload progress (fetch reports none; XMLHttpRequest does). */
+/** Posts `ingestDocument` with upload progress (fetch reports none; XMLHttpRequest does); resolves with the document. */
 function upload(token: string, file: File, content: string, onProgress: (fraction: number) => void) {
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<{ id: string; status: string }>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/graphql');
     xhr.setRequestHeader('content-type', 'application/json');
@@ -54,11 +58,13 @@ function upload(token: string, file: File, content: string, onProgress: (fractio
     xhr.onerror = () => reject(new GraphQLFailure('The upload did not reach the gateway.', 'NETWORK'));
     xhr.onload = () => {
       const body = JSON.parse(xhr.responseText || '{}') as {
+        data?: { ingestDocument: { id: string; status: string } };
         errors?: { message: string; extensions?: { code?: string } }[];
       };
       const first = body.errors?.[0];
       if (first) reject(new GraphQLFailure(first.message, first.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
-      else resolve();
+      else if (!body.data) reject(new GraphQLFailure(`The gateway answered HTTP ${xhr.status}.`, 'NETWORK'));
+      else resolve(body.data.ingestDocument);
     };
     xhr.send(
       JSON.stringify({
@@ -137,27 +143,51 @@ export function KnowledgePage() {
   );
 }
 
+/** One file sent from this page: its upload progress, then its document's live status. */
+interface Sent {
+  name: string;
+  fraction: number;
+  documentId?: string;
+  status?: string;
+}
+
 function Upload({ onUploaded }: { onUploaded(): void }) {
   const { session } = useConsole();
   const allowed = useHasRole('Contributor', 'Admin');
-  const [progress, setProgress] = useState<{ name: string; fraction: number } | undefined>();
+  const [sent, setSent] = useState<Sent[]>([]);
+  // Uploads are appended in order, so a file's index in the list is known before the state updates.
+  const count = useRef(0);
   const [error, setError] = useState<unknown>();
+  useLive<StatusChange>(CHANGED, ({ documentStatusChanged: { documentId, to } }) =>
+    setSent((all) => all.map((s) => (s.documentId === documentId ? { ...s, status: to } : s))),
+  );
   if (!allowed) return <p class="hint">Uploading needs the Contributor or Admin role.</p>;
+  const update = (index: number, change: Partial<Sent>) =>
+    setSent((all) => all.map((s, i) => (i === index ? { ...s, ...change } : s)));
   const send = async (files: FileList | null) => {
     setError(undefined);
     for (const file of Array.from(files ?? [])) {
+      const index = count.current++;
+      setSent((all) => [...all, { name: file.name, fraction: 0 }]);
       try {
-        setProgress({ name: file.name, fraction: 0 });
         const content = base64(await file.arrayBuffer());
-        await upload(await session.token(), file, content, (fraction) =>
-          setProgress({ name: file.name, fraction }),
+        const document = await upload(await session.token(), file, content, (fraction) =>
+          update(index, { fraction }),
+        );
+        // A push may have come before the answer: keep a later status than the mutation's.
+        setSent((all) =>
+          all.map((s, i) =>
+            i === index
+              ? { ...s, fraction: 1, documentId: document.id, status: s.status ?? document.status }
+              : s,
+          ),
         );
         onUploaded();
       } catch (e) {
+        update(index, { status: 'NOT SENT' });
         setError(e);
       }
     }
-    setProgress(undefined);
   };
   return (
     <div class="upload">
@@ -169,11 +199,19 @@ function Upload({ onUploaded }: { onUploaded(): void }) {
         accept=".txt,.md,.html,.htm,.pdf,.docx,text/plain,text/markdown,text/html,application/pdf"
         onChange={(e) => void send((e.target as HTMLInputElement).files)}
       />
-      {progress && (
-        <p>
-          <label for="upload-progress">Sending {progress.name}</label>
-          <progress id="upload-progress" max={1} value={progress.fraction} />
-        </p>
+      {sent.length > 0 && (
+        <ul class="uploads" aria-label="uploads" aria-live="polite">
+          {sent.map((s, i) => (
+            <li key={i} data-upload={s.name}>
+              <label for={`upload-progress-${i}`}>
+                {s.fraction < 1 ? `Sending ${s.name}` : `Sent ${s.name}`}
+              </label>{' '}
+              <progress id={`upload-progress-${i}`} max={1} value={s.fraction} />{' '}
+              <span class="hint">{Math.round(s.fraction * 100)}%</span>{' '}
+              {s.status && <Badge value={s.status} />}
+            </li>
+          ))}
+        </ul>
       )}
       {error !== undefined && <ErrorNote error={error} />}
     </div>

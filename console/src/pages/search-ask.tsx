@@ -1,10 +1,13 @@
 // Search and ask over the tenant's READY documents: hits with their matched words highlighted, and an
-// answer with its citations (each opens the cited passage in its document) and the stage timings.
+// answer with its citations (each opens the cited passage in its document), the stage timings and a
+// link to its trace.
 import { useState } from 'preact/hooks';
 import { Empty, ErrorNote } from '../ui/common.tsx';
-import { useConsole } from '../ui/context.ts';
+import { useConsole, useHasRole } from '../ui/context.ts';
+import { InDocument } from './in-document.tsx';
 
-interface ChunkRef {
+/** A chunk as search and ask select it. */
+export interface ChunkRef {
   id: string;
   ordinal: number;
   text: string;
@@ -23,12 +26,13 @@ interface Answer {
   unanswered: boolean;
   citations: { n: number; quote: string; chunk: ChunkRef }[];
   timings: { stage: string; ms: number }[];
+  traceId: string | null;
 }
 
 const CHUNK = 'id ordinal text headingPath page document { id title }';
-const SEARCH = `query ($query: String!) { search(query: $query, first: 10) { snippet score chunk { ${CHUNK} } } }`;
-const ASK = `query ($question: String!) { ask(question: $question) {
-  text model unanswered citations { n quote chunk { ${CHUNK} } } timings { stage ms }
+const SEARCH = `query Search($query: String!) { search(query: $query, first: 10) { snippet score chunk { ${CHUNK} } } }`;
+const ASK = `query Ask($question: String!) { ask(question: $question) {
+  text model unanswered traceId citations { n quote chunk { ${CHUNK} } } timings { stage ms }
 } }`;
 
 const ENTITIES: Record<string, string> = {
@@ -52,30 +56,6 @@ export function Snippet({ html }: { html: string }) {
     else if (part) out.push(marked ? <mark>{unescapeHtml(part)}</mark> : unescapeHtml(part));
   }
   return <p class="snippet">{out}</p>;
-}
-
-/** A passage with the quoted words marked. */
-function Passage({ chunk, quote }: { chunk: ChunkRef; quote?: string }) {
-  const at = quote ? chunk.text.indexOf(quote) : -1;
-  return (
-    <section class="passage" aria-label={`passage of ${chunk.document.title}`} data-testid="passage">
-      <h3>
-        {chunk.document.title}
-        {chunk.headingPath ? ` › ${chunk.headingPath}` : ''}
-        {chunk.page !== null ? `, page ${chunk.page}` : ''}{' '}
-        <span class="hint">(passage {chunk.ordinal + 1})</span>
-      </h3>
-      {at < 0 || !quote ? (
-        <p>{chunk.text}</p>
-      ) : (
-        <p>
-          {chunk.text.slice(0, at)}
-          <mark>{quote}</mark>
-          {chunk.text.slice(at + quote.length)}
-        </p>
-      )}
-    </section>
-  );
 }
 
 /** The answer's text with each `[n]` a button that opens the cited passage. */
@@ -178,10 +158,9 @@ export function SearchAsk() {
         <div class="answer" data-testid="answer">
           <h3>Answer</h3>
           <AnswerText text={answer.text} onCite={setCited} />
-          <p class="hint">
-            {answer.model} ·{' '}
-            {answer.timings.map((t, i) => `${i > 0 ? ', ' : ''}${t.stage} ${t.ms.toFixed(1)} ms`).join('')}
-          </p>
+          <p class="hint">Written by {answer.model}.</p>
+          <Timings timings={answer.timings} />
+          {answer.traceId && <TraceLink id={answer.traceId} />}
           {answer.citations.length > 0 && (
             <ol class="citations" aria-label="sources">
               {answer.citations.map((c) => (
@@ -194,9 +173,44 @@ export function SearchAsk() {
               ))}
             </ol>
           )}
-          {citation && <Passage chunk={citation.chunk} quote={citation.quote} />}
+          {citation && <InDocument key={citation.n} chunk={citation.chunk} quote={citation.quote} />}
         </div>
       )}
     </section>
+  );
+}
+
+/** The answer's stage timings (each stage is a span of its trace). */
+function Timings({ timings }: { timings: Answer['timings'] }) {
+  return (
+    <dl class="timings" aria-label="stage timings" data-testid="timings">
+      {timings.map((t) => (
+        <div key={t.stage}>
+          <dt>{t.stage}</dt>
+          <dd>{t.ms.toFixed(1)} ms</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** The answer's trace: a link to its flame graph for those who may read traces. */
+function TraceLink({ id }: { id: string }) {
+  const { navigate } = useConsole();
+  const allowed = useHasRole('Auditor', 'Admin');
+  if (!allowed) return <p class="hint">Trace {id} (Auditors and Admins can open its flame graph).</p>;
+  const path = `/console/traces/${id}`;
+  return (
+    <p>
+      <a
+        href={path}
+        onClick={(e) => {
+          e.preventDefault();
+          navigate(path);
+        }}
+      >
+        Open the trace of this answer
+      </a>
+    </p>
   );
 }

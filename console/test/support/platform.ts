@@ -21,7 +21,8 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -29,8 +30,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts the platform and resolves once it printed that it is ready. */
-export async function startPlatform(): Promise<Platform> {
+/** Starts the platform (with `extraEnv` added to its environment) and resolves once it printed that it is ready. */
+export async function startPlatform(extraEnv: NodeJS.ProcessEnv = {}): Promise<Platform> {
   const dataDir = await mkdtemp(join(tmpdir(), 'wtdc-console-test-'));
   const names = [
     'GATEWAY_PORT',
@@ -47,6 +48,7 @@ export async function startPlatform(): Promise<Platform> {
     // The journeys need documents to become READY, not good vectors: the character-trigram embedder
     // starts at once where the TensorFlow one takes tens of seconds on a loaded machine.
     EMBEDDINGS_PROVIDER: 'hashed',
+    ...extraEnv,
   };
   for (const name of names) env[name] = String(await freePort());
   let db: TestDatabase | undefined;

@@ -1,6 +1,6 @@
 // trace(id) and traces(filter) answer from the spans every process stored (kernel span store), for
 // Auditors and Admins of the trace's tenant only.
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { startTelemetry, type Telemetry } from '#kernel/telemetry/sdk.ts';
 import { TenantSpanStore } from '#kernel/telemetry/span-store.ts';
@@ -148,5 +148,37 @@ describe('traces', () => {
     });
     const negative = await audit.execute(admin, TRACES, { filter: { minDurationMs: -1 } });
     expect(negative.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('names the outer of two operation spans that start in the same microsecond, in the list and the trace', async () => {
+    // The gateway's operation span and @apollo/gateway's `gateway.request` both carry the operation type and
+    // often start in the same microsecond; the parent lasts longer, and must be the one named every time.
+    const owner = await audit.identity('initech', 'ivy', ['Admin']);
+    const tracer = trace.getTracer('test');
+    const at = new Date('2026-12-01T10:00:00.000Z');
+    const id = tracer.startActiveSpan('POST', { startTime: at }, (root) => {
+      const op = tracer.startSpan('query Ask', { startTime: at });
+      op.setAttributes({ 'widgetdc.tenant.id': owner.tenantId, 'graphql.operation.type': 'query' });
+      const inner = tracer.startSpan(
+        'gateway.request',
+        { startTime: at, attributes: { 'graphql.operation.type': 'query' } },
+        trace.setSpan(context.active(), op),
+      );
+      // Ended (so stored) parent first: without a tie-break the first row stored would win.
+      op.end(new Date(at.getTime() + 6));
+      inner.end(new Date(at.getTime() + 5));
+      root.end(new Date(at.getTime() + 7));
+      return root.spanContext().traceId;
+    });
+    await store.forceFlush();
+    const one = await audit.execute(owner, TRACE, { id });
+    expect(one.data?.trace).toMatchObject({ operation: 'query Ask' });
+    const operations = async (operation: string) => {
+      const listed = await audit.execute(owner, TRACES, { filter: { operation } });
+      const page = listed.data?.traces as { edges: { node: { operation: string } }[] } | undefined;
+      return page?.edges.map((e) => e.node.operation);
+    };
+    await expect(operations('ask')).resolves.toEqual(['query Ask']);
+    await expect(operations('gateway.request')).resolves.toEqual([]);
   });
 });

@@ -77,7 +77,8 @@ const SUMMARY = `
          case when bool_or(status = 'ERROR') then 'ERROR' when bool_or(status = 'OK') then 'OK' else 'UNSET' end
            as status,
          (array_agg(name order by (attributes->>'graphql.operation.type' is not null) desc,
-                    (attributes->>'messaging.operation.type' is not null) desc, (parent_span_id is null) desc, started_at))[1]
+                    (attributes->>'messaging.operation.type' is not null) desc, (parent_span_id is null) desc, started_at,
+                    duration_us desc, span_id))[1]
            as operation,
          array_agg(distinct service order by service) as services
     from observability.spans`;

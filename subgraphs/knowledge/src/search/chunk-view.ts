@@ -45,3 +45,17 @@ export async function findChunk(em: EntityManager, id: string): Promise<ChunkVie
   );
   return rows[0] ? chunkView(rows[0]) : null;
 }
+
+/** A window of a document's chunks in order, from `fromOrdinal`, at most `first` (caller's tenant by RLS). */
+export async function chunksOf(
+  em: EntityManager,
+  documentId: string,
+  fromOrdinal: number,
+  first: number,
+): Promise<ChunkView[]> {
+  const rows = await em.execute<ChunkRow[]>(
+    `select ${CHUNK_COLUMNS} from knowledge.chunks c where c.document_id = ? and c.ordinal >= ? order by c.ordinal limit ?`,
+    [documentId, fromOrdinal, first],
+  );
+  return rows.map(chunkView);
+}
