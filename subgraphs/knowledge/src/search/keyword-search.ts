@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { documentConditions, type SearchFilter } from './filter.ts';
 
-/** A keyword hit: the chunk and its ts_rank_cd. */
+/** A keyword hit: the chunk and its rank score (ts_rank_cd for all-words matches, ts_rank for any-word ones). */
 export interface KeywordHit {
   readonly id: string;
   readonly rank: number;
@@ -18,11 +18,40 @@ async function configurations(em: EntityManager, filter: SearchFilter): Promise<
   return rows.map((r) => r.cfg).sort();
 }
 
+/** A query's words for the any-word pass: what it asks for, and what it excludes (`-word`). */
+export interface AnyWords {
+  /** The wanted words joined by ` or ` (websearch syntax), or '' when there are none. */
+  readonly wanted: string;
+  /** The excluded words joined by ` or `, or ''. */
+  readonly excluded: string;
+}
+
 /**
- * Full-text search: the query parsed by `websearch_to_tsquery` ("quoted phrases", -exclusions,
- * OR) once per text-search configuration of the tenant's searchable documents, each matched
- * against the chunks of that configuration (constant queries, so the planner can combine GIN
- * index scans on `tsv`), ranked by `ts_rank_cd` (cover density, length-normalised), best `limit` first.
+ * The words of a websearch query for the any-word pass: quotes dropped (a phrase's words count one
+ * by one), `-word` kept apart as an exclusion, the operator `or` dropped. Each word stays whole, so
+ * the configuration's parser still sees `apt-get` or `/etc/fstab` as it does in the all-words pass.
+ */
+export function anyWords(query: string): AnyWords {
+  const wanted: string[] = [];
+  const excluded: string[] = [];
+  for (const raw of query.split(/\s+/)) {
+    const negated = raw.startsWith('-');
+    const word = raw.replace(/^-+/, '').replaceAll('"', '');
+    if (!/[\p{L}\p{N}]/u.test(word) || word.toLowerCase() === 'or') continue;
+    (negated ? excluded : wanted).push(word);
+  }
+  return { wanted: wanted.join(' or '), excluded: excluded.join(' or ') };
+}
+
+/**
+ * Full-text search in two passes. First the chunks holding every word: the query parsed by
+ * `websearch_to_tsquery` ("quoted phrases", -exclusions, OR) once per text-search configuration of
+ * the tenant's searchable documents, each matched against the chunks of that configuration (constant
+ * queries, so the planner can combine GIN index scans on `tsv`), ranked by `ts_rank_cd` (cover density,
+ * length-normalised). A question in natural language rarely has all its words in one passage, so
+ * when that leaves fewer than `limit` hits, a second pass matches chunks holding any of the words
+ * (exclusions still apply), ranked by `ts_rank` (term frequency; heading words, weight B, count
+ * more) after the all-words hits. Best `limit` first.
  */
 export async function keywordSearch(
   em: EntityManager,
@@ -32,18 +61,42 @@ export async function keywordSearch(
 ): Promise<KeywordHit[]> {
   const configs = await configurations(em, filter);
   if (configs.length === 0) return [];
+  const all = await matching(em, configs, 'all', query, '', filter, limit);
+  if (all.length >= limit) return all;
+  const words = anyWords(query);
+  if (!words.wanted) return all;
+  const found = new Set(all.map((h) => h.id));
+  const any = await matching(em, configs, 'any', words.wanted, words.excluded, filter, limit);
+  return [...all, ...any.filter((h) => !found.has(h.id))].slice(0, limit);
+}
+
+/** One pass: the chunks matching `text` (and none of `excluded`) in their own configuration, ranked. */
+async function matching(
+  em: EntityManager,
+  configs: readonly string[],
+  pass: 'all' | 'any',
+  text: string,
+  excluded: string,
+  filter: SearchFilter,
+  limit: number,
+): Promise<KeywordHit[]> {
   const docs = documentConditions(filter);
-  const matches = configs.map(
-    () => '(c.ts_config = ?::regconfig and c.tsv @@ websearch_to_tsquery(?::regconfig, ?))',
-  );
+  const tsquery = (cfg: string) =>
+    excluded
+      ? `(websearch_to_tsquery(${cfg}, ?) && !!websearch_to_tsquery(${cfg}, ?))`
+      : `websearch_to_tsquery(${cfg}, ?)`;
+  const args = excluded ? [text, excluded] : [text];
+  const configArgs = (cfg: string) => (excluded ? [cfg, cfg, text, cfg, excluded] : [cfg, cfg, text]);
+  const matches = configs.map(() => `(c.ts_config = ?::regconfig and c.tsv @@ ${tsquery('?::regconfig')})`);
+  const rank = pass === 'all' ? 'ts_rank_cd' : 'ts_rank';
   const rows = await em.execute<{ id: string; rank: number }[]>(
-    `select c.id, ts_rank_cd(c.tsv, websearch_to_tsquery(c.ts_config, ?), 1) as rank
+    `select c.id, ${rank}(c.tsv, ${tsquery('c.ts_config')}, 1) as rank
        from knowledge.chunks c
        join knowledge.documents d on d.id = c.document_id
       where (${matches.join(' or ')}) and ${docs.sql}
       order by rank desc, c.id
       limit ?`,
-    [query, ...configs.flatMap((cfg) => [cfg, cfg, query]), ...docs.params, limit],
+    [...args, ...configs.flatMap(configArgs), ...docs.params, limit],
   );
   return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
 }
