@@ -27,18 +27,18 @@ export interface AnyWords {
 }
 
 /**
- * The words of a websearch query for the any-word pass: quotes dropped (a phrase's words count one
- * by one), `-word` kept apart as an exclusion, the operator `or` dropped. Each word stays whole, so
- * the configuration's parser still sees `apt-get` or `/etc/fstab` as it does in the all-words pass.
+ * The words of a websearch query for the any-word pass: each word or "quoted phrase" an
+ * alternative, `-word` kept apart as an exclusion, the operator `or` dropped. Words stay whole, so
+ * the configuration's parser still reads `apt-get` or `/etc/fstab` as it does in the all-words pass.
  */
 export function anyWords(query: string): AnyWords {
   const wanted: string[] = [];
   const excluded: string[] = [];
-  for (const raw of query.split(/\s+/)) {
-    const negated = raw.startsWith('-');
-    const word = raw.replace(/^-+/, '').replaceAll('"', '');
-    if (!/[\p{L}\p{N}]/u.test(word) || word.toLowerCase() === 'or') continue;
-    (negated ? excluded : wanted).push(word);
+  for (const [, negated, phrase, word] of query.matchAll(/(-?)(?:"([^"]*)"?|([^\s"]+))/g)) {
+    const unit = phrase !== undefined ? phrase.trim() : word!.replace(/^-+/, '');
+    if (!/[\p{L}\p{N}]/u.test(unit) || (phrase === undefined && unit.toLowerCase() === 'or')) continue;
+    const term = phrase !== undefined && /\s/.test(unit) ? `"${unit}"` : unit;
+    (negated || word?.startsWith('-') ? excluded : wanted).push(term);
   }
   return { wanted: wanted.join(' or '), excluded: excluded.join(' or ') };
 }
