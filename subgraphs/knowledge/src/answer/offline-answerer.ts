@@ -60,6 +60,10 @@ export class OfflineAnswerer implements Answerer {
       seen.add(key);
       chosen.push(candidate);
     }
+    // The best sentence is often the one that names the subject, and the next one gives the
+    // specifics (the command, the value, the exception): it follows as context, quoted and cited.
+    const next = best.find((c) => c.n === top.n && c.order === top.order + 1);
+    if (next && !seen.has(next.text.toLowerCase().replace(/\s+/g, ' '))) chosen.splice(1, 0, next);
     const text = chosen.map((c) => `${c.text} [${c.n}]`).join(' ');
     const citations = chosen.map((c) => ({ n: c.n, quote: c.text }));
     return this.#draft(text, citations, false, promptTokens, options);
