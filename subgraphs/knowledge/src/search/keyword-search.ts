@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { isStopWord } from '../answer/terms.ts';
 import { documentConditions, type SearchFilter } from './filter.ts';
 
 /** A keyword hit: the chunk and its rank score (ts_rank_cd for all-words matches, ts_rank for any-word ones). */
@@ -18,40 +19,67 @@ async function configurations(em: EntityManager, filter: SearchFilter): Promise<
   return rows.map((r) => r.cfg).sort();
 }
 
-/** A query's words for the any-word pass: what it asks for, and what it excludes (`-word`). */
-export interface AnyWords {
-  /** The wanted words joined by ` or ` (websearch syntax), or '' when there are none. */
-  readonly wanted: string;
-  /** The excluded words joined by ` or `, or ''. */
-  readonly excluded: string;
+/** A query's words for the relaxed passes: what it asks for, and what it excludes (`-word`). */
+export interface QueryWords {
+  /** Each word or "quoted phrase" (quotes kept), stop words left out. */
+  readonly wanted: readonly string[];
+  /** The excluded words and phrases. */
+  readonly excluded: readonly string[];
 }
 
+/** Most words whose pairs the at-least-two pass ORs (n words make n(n-1)/2 pairs). */
+const MAX_PAIR_WORDS = 12;
+
 /**
- * The words of a websearch query for the any-word pass: each word or "quoted phrase" an
- * alternative, `-word` kept apart as an exclusion, the operator `or` dropped. Words stay whole, so
- * the configuration's parser still reads `apt-get` or `/etc/fstab` as it does in the all-words pass.
+ * The words of a websearch query for the relaxed passes: each word or "quoted phrase" a unit,
+ * `-word` kept apart as an exclusion, the operator `or` and stop words dropped (a stop word would
+ * turn a pair into a single word). Words stay whole, so the configuration's parser still reads
+ * `apt-get` or `/etc/fstab` as it does in the all-words pass.
  */
-export function anyWords(query: string): AnyWords {
+export function queryWords(query: string): QueryWords {
   const wanted: string[] = [];
   const excluded: string[] = [];
   for (const [, negated, phrase, word] of query.matchAll(/(-?)(?:"([^"]*)"?|([^\s"]+))/g)) {
     const unit = phrase !== undefined ? phrase.trim() : word!.replace(/^-+/, '');
-    if (!/[\p{L}\p{N}]/u.test(unit) || (phrase === undefined && unit.toLowerCase() === 'or')) continue;
+    if (!/[\p{L}\p{N}]/u.test(unit)) continue;
+    const bare = unit.toLowerCase().replace(/[^\p{L}\p{N}]+$/u, '');
+    if (phrase === undefined && (bare === 'or' || isStopWord(bare))) continue;
     const term = phrase !== undefined && /\s/.test(unit) ? `"${unit}"` : unit;
-    (negated || word?.startsWith('-') ? excluded : wanted).push(term);
+    const list = negated || word?.startsWith('-') ? excluded : wanted;
+    if (!list.includes(term)) list.push(term);
   }
-  return { wanted: wanted.join(' or '), excluded: excluded.join(' or ') };
+  return { wanted, excluded };
 }
 
 /**
- * Full-text search in two passes. First the chunks holding every word: the query parsed by
- * `websearch_to_tsquery` ("quoted phrases", -exclusions, OR) once per text-search configuration of
- * the tenant's searchable documents, each matched against the chunks of that configuration (constant
- * queries, so the planner can combine GIN index scans on `tsv`), ranked by `ts_rank_cd` (cover density,
- * length-normalised). A question in natural language rarely has all its words in one passage, so
- * when that leaves fewer than `limit` hits, a second pass matches chunks holding any of the words
- * (exclusions still apply), ranked by `ts_rank` (term frequency; heading words, weight B, count
- * more) after the all-words hits. Best `limit` first.
+ * The relaxed queries (websearch syntax) tried after the all-words one, strictest first: chunks
+ * holding at least two of the words (every pair ORed, when there are three to {@link MAX_PAIR_WORDS}
+ * words), then chunks holding any of them.
+ */
+export function relaxedQueries(words: QueryWords): string[] {
+  const { wanted } = words;
+  const out: string[] = [];
+  if (wanted.length >= 3 && wanted.length <= MAX_PAIR_WORDS) {
+    const pairs: string[] = [];
+    for (let i = 0; i < wanted.length; i++)
+      for (let j = i + 1; j < wanted.length; j++) pairs.push(`${wanted[i]} ${wanted[j]}`);
+    out.push(pairs.join(' or '));
+  }
+  if (wanted.length >= 2) out.push(wanted.join(' or '));
+  return out;
+}
+
+/**
+ * Full-text search in passes, strictest first, each only while fewer than `limit` chunks were found.
+ * First the chunks holding every word: the query parsed by `websearch_to_tsquery` ("quoted phrases",
+ * -exclusions, OR) once per text-search configuration of the tenant's searchable documents, each
+ * matched against the chunks of that configuration (constant queries, so the planner can combine GIN
+ * index scans on `tsv`), ranked by `ts_rank_cd` (cover density, length-normalised). A question in
+ * natural language rarely has all its words in one passage, so then the chunks holding at least two of
+ * its words, then any of them (exclusions still apply), each ranked by `ts_rank` (term frequency;
+ * heading words, weight B, count more) after the hits of the stricter passes. Every pass ranks all the
+ * chunks it matches, so the loose any-word pass, the costly one on a large tenant, runs only when the
+ * stricter ones cannot fill the list (ADR 0032).
  */
 export async function keywordSearch(
   em: EntityManager,
@@ -61,13 +89,20 @@ export async function keywordSearch(
 ): Promise<KeywordHit[]> {
   const configs = await configurations(em, filter);
   if (configs.length === 0) return [];
-  const all = await matching(em, configs, 'all', query, '', filter, limit);
-  if (all.length >= limit) return all;
-  const words = anyWords(query);
-  if (!words.wanted) return all;
-  const found = new Set(all.map((h) => h.id));
-  const any = await matching(em, configs, 'any', words.wanted, words.excluded, filter, limit);
-  return [...all, ...any.filter((h) => !found.has(h.id))].slice(0, limit);
+  const hits = await matching(em, configs, 'all', query, '', filter, limit);
+  const words = queryWords(query);
+  const found = new Set(hits.map((h) => h.id));
+  for (const relaxed of relaxedQueries(words)) {
+    if (hits.length >= limit) break;
+    const excluded = words.excluded.join(' or ');
+    for (const hit of await matching(em, configs, 'any', relaxed, excluded, filter, limit)) {
+      if (hits.length < limit && !found.has(hit.id)) {
+        found.add(hit.id);
+        hits.push(hit);
+      }
+    }
+  }
+  return hits;
 }
 
 /** One pass: the chunks matching `text` (and none of `excluded`) in their own configuration, ranked. */
