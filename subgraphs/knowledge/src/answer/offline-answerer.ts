@@ -11,6 +11,8 @@ export const MAX_ANSWER_SENTENCES = 3;
 const RUNNER_UP_SHARE = 0.75;
 /** Words of a source's title and heading path count this much of a word in the sentence itself. */
 const HEADING_SHARE = 0.5;
+/** Words of the next sentence (which follows the best one into the answer) count this much. */
+const NEXT_SHARE = 0.5;
 
 /** Options of {@link OfflineAnswerer}. */
 export interface OfflineAnswererOptions {
@@ -108,11 +110,15 @@ export class OfflineAnswerer implements Answerer {
     );
     const total = [...weight.values()].reduce((a, b) => a + b, 0);
     return sentences
-      .map((s) => {
+      .map((s, i) => {
+        const next = sentences[i + 1]?.n === s.n ? sentences[i + 1]!.terms : undefined;
         let covered = 0;
         for (const t of asked) {
           if (s.terms.has(t)) covered += weight.get(t)!;
-          else if (s.heading.has(t)) covered += HEADING_SHARE * weight.get(t)!;
+          else {
+            const share = Math.max(s.heading.has(t) ? HEADING_SHARE : 0, next?.has(t) ? NEXT_SHARE : 0);
+            covered += share * weight.get(t)!;
+          }
         }
         return { n: s.n, order: s.order, text: s.text, score: covered / total };
       })
