@@ -27,8 +27,8 @@ export interface QueryWords {
   readonly excluded: readonly string[];
 }
 
-/** Most words whose pairs the at-least-two pass ORs (n words make n(n-1)/2 pairs). */
-const MAX_PAIR_WORDS = 12;
+/** Most word combinations one relaxed pass ORs (a tier with more is skipped). */
+const MAX_COMBINATIONS = 40;
 
 /**
  * The words of a websearch query for the relaxed passes: each word or "quoted phrase" a unit,
@@ -51,19 +51,39 @@ export function queryWords(query: string): QueryWords {
   return { wanted, excluded };
 }
 
+/** The combinations of `size` of `items`, in order. */
+function combinations<T>(items: readonly T[], size: number): T[][] {
+  if (size === 0) return [[]];
+  const out: T[][] = [];
+  for (let i = 0; i + size <= items.length; i++) {
+    for (const rest of combinations(items.slice(i + 1), size - 1)) out.push([items[i]!, ...rest]);
+  }
+  return out;
+}
+
+/** How many combinations of `size` out of `n` there are. */
+function choose(n: number, size: number): number {
+  let c = 1;
+  for (let i = 1; i <= size; i++) c = (c * (n - size + i)) / i;
+  return c;
+}
+
 /**
  * The relaxed queries (websearch syntax) tried after the all-words one, strictest first: chunks
- * holding at least two of the words (every pair ORed, when there are three to {@link MAX_PAIR_WORDS}
- * words), then chunks holding any of them.
+ * holding all but one of the n words, then all but two, … down to two (each tier every combination
+ * of that many words ORed; a tier of more than {@link MAX_COMBINATIONS} combinations is skipped), then
+ * chunks holding any of them.
  */
 export function relaxedQueries(words: QueryWords): string[] {
   const { wanted } = words;
   const out: string[] = [];
-  if (wanted.length >= 3 && wanted.length <= MAX_PAIR_WORDS) {
-    const pairs: string[] = [];
-    for (let i = 0; i < wanted.length; i++)
-      for (let j = i + 1; j < wanted.length; j++) pairs.push(`${wanted[i]} ${wanted[j]}`);
-    out.push(pairs.join(' or '));
+  for (let size = wanted.length - 1; size >= 2; size--) {
+    if (choose(wanted.length, size) > MAX_COMBINATIONS) continue;
+    out.push(
+      combinations(wanted, size)
+        .map((c) => c.join(' '))
+        .join(' or '),
+    );
   }
   if (wanted.length >= 2) out.push(wanted.join(' or '));
   return out;
@@ -75,11 +95,11 @@ export function relaxedQueries(words: QueryWords): string[] {
  * -exclusions, OR) once per text-search configuration of the tenant's searchable documents, each
  * matched against the chunks of that configuration (constant queries, so the planner can combine GIN
  * index scans on `tsv`), ranked by `ts_rank_cd` (cover density, length-normalised). A question in
- * natural language rarely has all its words in one passage, so then the chunks holding at least two of
- * its words, then any of them (exclusions still apply), each ranked by `ts_rank` (term frequency;
+ * natural language rarely has all its words in one passage, so then the chunks holding all but one of
+ * its words, all but two, … then any of them (exclusions still apply), each ranked by `ts_rank` (term frequency;
  * heading words, weight B, count more) after the hits of the stricter passes. Every pass ranks all the
- * chunks it matches, so the loose any-word pass, the costly one on a large tenant, runs only when the
- * stricter ones cannot fill the list (ADR 0032).
+ * chunks it matches, so the looser a pass the costlier on a large tenant: the search stops at the
+ * strictest tier that fills the list (ADR 0032).
  */
 export async function keywordSearch(
   em: EntityManager,
