@@ -54,7 +54,8 @@ export class OfflineAnswerer implements Answerer {
     const best = this.#rank(question, sources);
     const promptTokens = countTokens(question) + sources.reduce((sum, s) => sum + countTokens(s.text), 0);
     const top = best[0];
-    if (!top || top.window < this.#minCoverage) return this.#draft(NO_ANSWER, [], true, promptTokens, options);
+    if (!top || top.window < this.#minCoverage)
+      return this.#draft(NO_ANSWER, [], true, promptTokens, options);
     const floor = top.score * RUNNER_UP_SHARE;
     const chosen: Candidate[] = [];
     const seen = new Set<string>();

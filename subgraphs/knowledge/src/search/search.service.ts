@@ -116,12 +116,14 @@ export class SearchService {
           query,
         ),
       );
-      return top.filter((h) => passages.has(h.id)).map(({ id, score, keywordRank, vectorRank }) => ({
-        ...passages.get(id)!,
-        score,
-        keywordRank,
-        vectorRank,
-      }));
+      return top
+        .filter((h) => passages.has(h.id))
+        .map(({ id, score, keywordRank, vectorRank }) => ({
+          ...passages.get(id)!,
+          score,
+          keywordRank,
+          vectorRank,
+        }));
     });
   }
 }

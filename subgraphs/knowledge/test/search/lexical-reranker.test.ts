@@ -19,7 +19,10 @@ describe('lexicalReranker', () => {
       candidate('b', 'Packages are installed by the system administrator.'),
       candidate('c', 'The kernel reads the initramfs before it mounts the root file system.'),
     ];
-    const out = await reranker.rerank('Which file does the kernel read before mounting the root?', candidates);
+    const out = await reranker.rerank(
+      'Which file does the kernel read before mounting the root?',
+      candidates,
+    );
     // c holds kernel, reads, root; a and b hold none of the words and keep the order they came in.
     expect(out.map((c) => c.id)).toEqual(['c', 'a', 'b']);
     // "system" is in every candidate, "administrator" in one: the rarer word decides.
