@@ -35,6 +35,12 @@ export const DEFAULT_SEARCH_CANDIDATES = 50;
 export const DEFAULT_HNSW_EF_SEARCH = 100;
 /** Most tuples an iterative HNSW scan visits before it gives up (pgvector's `hnsw.max_scan_tuples`). */
 export const DEFAULT_HNSW_MAX_SCAN_TUPLES = 20_000;
+/** Rerankers of the fused candidates: none, or BM25 over the candidates (search/lexical-reranker.ts). */
+export const RERANKERS = ['identity', 'lexical'] as const;
+/** The reranker by default (measured on the golden dataset: ADR 0032). */
+export const DEFAULT_RERANKER: (typeof RERANKERS)[number] = 'lexical';
+/** Fused candidates the reranker reads: every candidate of both lists at the default depth of 50 each. */
+export const DEFAULT_RERANK_DEPTH = 100;
 /** Passages `ask` hands to the answerer. */
 export const DEFAULT_ANSWER_SOURCES = 5;
 /**
@@ -67,6 +73,10 @@ export interface SearchConfig {
   vectorWeight: number;
   candidates: number;
   efSearch: number;
+  /** Which reranker reorders the fused candidates (`KNOWLEDGE_RERANKER`). */
+  reranker: (typeof RERANKERS)[number];
+  /** How many fused candidates it reads (`KNOWLEDGE_RERANK_DEPTH`). */
+  rerankDepth: number;
   maxScanTuples: number;
 }
 
@@ -188,6 +198,22 @@ const Schema = z
       1,
       10_000_000,
     ),
+    KNOWLEDGE_RERANKER: z
+      .string()
+      .trim()
+      .optional()
+      .transform((raw, ctx) => {
+        const value = raw === undefined || raw === '' ? DEFAULT_RERANKER : raw.toLowerCase();
+        if (!(RERANKERS as readonly string[]).includes(value)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `KNOWLEDGE_RERANKER must be one of ${RERANKERS.join(', ')} (got "${raw}")`,
+          });
+          return z.NEVER;
+        }
+        return value as (typeof RERANKERS)[number];
+      }),
+    KNOWLEDGE_RERANK_DEPTH: int('KNOWLEDGE_RERANK_DEPTH', DEFAULT_RERANK_DEPTH, 1, 200),
     KNOWLEDGE_ANSWER_SOURCES: int('KNOWLEDGE_ANSWER_SOURCES', DEFAULT_ANSWER_SOURCES, 1, 20),
     KNOWLEDGE_ANSWER_MIN_COVERAGE: num('KNOWLEDGE_ANSWER_MIN_COVERAGE', DEFAULT_ANSWER_MIN_COVERAGE, 0, 1),
   })
@@ -254,6 +280,8 @@ export function loadKnowledgeConfig(env: NodeJS.ProcessEnv = process.env): Knowl
       vectorWeight: e.KNOWLEDGE_VECTOR_WEIGHT,
       candidates: e.KNOWLEDGE_SEARCH_CANDIDATES,
       efSearch: e.KNOWLEDGE_HNSW_EF_SEARCH,
+      reranker: e.KNOWLEDGE_RERANKER,
+      rerankDepth: e.KNOWLEDGE_RERANK_DEPTH,
       maxScanTuples: e.KNOWLEDGE_HNSW_MAX_SCAN_TUPLES,
     },
     answer: {

@@ -17,6 +17,7 @@ import { createMutation } from './resolvers/Mutation.ts';
 import { Query } from './resolvers/Query.ts';
 import { AskStreamEventType, createSubscription } from './resolvers/Subscription.ts';
 import { createSearchQueries } from './resolvers/search-queries.ts';
+import { createReranker } from './search/create-reranker.ts';
 import type { Reranker } from './search/reranker.ts';
 import { SearchService } from './search/search.service.ts';
 import { createUploadRoute, UPLOAD_PATH } from './upload/upload-route.ts';
@@ -38,6 +39,7 @@ export function mutationRoles(field: string): Role[] {
 export interface KnowledgeComponents {
   /** Embeds queries: must be the embedder the chunks were embedded with (EMBEDDINGS_PROVIDER). */
   embedder?: Embedder;
+  /** Reorders the fused candidates (KNOWLEDGE_RERANKER). */
   reranker?: Reranker;
   /** Writes `ask`'s answers (LLM_PROVIDER). */
   answerer?: Answerer;
@@ -51,7 +53,7 @@ export function createKnowledgeSubgraph(
   const search = new SearchService({
     embedder: components.embedder ?? createEmbedder(config.embeddings),
     config: config.search,
-    reranker: components.reranker,
+    reranker: components.reranker ?? createReranker(config.search),
   });
   const ask = new AskService({
     search,

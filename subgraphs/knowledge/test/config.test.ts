@@ -9,6 +9,16 @@ describe('knowledge configuration', () => {
     ).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini', endpoint: 'https://api.openai.com/v1' });
   });
 
+  it('chooses the reranker: lexical by default, identity when asked, anything else named as wrong', () => {
+    expect(loadKnowledgeConfig({}).search).toMatchObject({ reranker: 'lexical', rerankDepth: 100 });
+    expect(
+      loadKnowledgeConfig({ KNOWLEDGE_RERANKER: 'Identity', KNOWLEDGE_RERANK_DEPTH: '20' }).search,
+    ).toMatchObject({ reranker: 'identity', rerankDepth: 20 });
+    expect(() => loadKnowledgeConfig({ KNOWLEDGE_RERANKER: 'cohere' })).toThrow(
+      'KNOWLEDGE_RERANKER must be one of identity, lexical (got "cohere")',
+    );
+  });
+
   it('reports the LLM problems together with its own', () => {
     let problems: readonly string[] = [];
     try {

@@ -9,7 +9,15 @@ import { StageClock, type StageTiming, traced } from '../search/stages.ts';
 import type { Answerer, AnswerOptions, AnswerSource } from './answerer.ts';
 
 /** The stages an answer reports, in this order (0 ms when one did not run). */
-export const ANSWER_STAGES = ['embedding', 'keyword', 'vector', 'fusion', 'passages', 'generation'] as const;
+export const ANSWER_STAGES = [
+  'embedding',
+  'keyword',
+  'vector',
+  'fusion',
+  'rerank',
+  'passages',
+  'generation',
+] as const;
 
 /** A citation as `Citation` shows it. */
 export interface CitationView {

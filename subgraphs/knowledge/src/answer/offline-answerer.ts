@@ -11,6 +11,8 @@ export const MAX_ANSWER_SENTENCES = 3;
 const RUNNER_UP_SHARE = 0.75;
 /** Words of a source's title and heading path count this much of a word in the sentence itself. */
 const HEADING_SHARE = 0.5;
+/** Words of the neighbouring sentences (which come with the best one into the answer) count this much. */
+const NEIGHBOUR_SHARE = 0.5;
 
 /** Options of {@link OfflineAnswerer}. */
 export interface OfflineAnswererOptions {
@@ -22,7 +24,10 @@ interface Candidate {
   readonly n: number;
   readonly order: number;
   readonly text: string;
+  /** Coverage by the sentence itself (its words, its section's headings at half): which sentence leads. */
   readonly score: number;
+  /** Coverage with the neighbours that follow it into the answer counting half: whether it answers. */
+  readonly window: number;
 }
 
 /**
@@ -49,17 +54,26 @@ export class OfflineAnswerer implements Answerer {
     const best = this.#rank(question, sources);
     const promptTokens = countTokens(question) + sources.reduce((sum, s) => sum + countTokens(s.text), 0);
     const top = best[0];
-    if (!top || top.score < this.#minCoverage) return this.#draft(NO_ANSWER, [], true, promptTokens, options);
-    const floor = Math.max(this.#minCoverage, top.score * RUNNER_UP_SHARE);
+    if (!top || top.window < this.#minCoverage)
+      return this.#draft(NO_ANSWER, [], true, promptTokens, options);
+    const floor = top.score * RUNNER_UP_SHARE;
     const chosen: Candidate[] = [];
     const seen = new Set<string>();
+    const key = (c: Candidate) => c.text.toLowerCase().replace(/\s+/g, ' ');
     for (const candidate of best) {
       if (candidate.score < floor || chosen.length === MAX_ANSWER_SENTENCES) break;
-      const key = candidate.text.toLowerCase().replace(/\s+/g, ' ');
-      if (seen.has(key)) continue;
-      seen.add(key);
+      if (seen.has(key(candidate))) continue;
+      seen.add(key(candidate));
       chosen.push(candidate);
     }
+    // The best sentence leads, and its neighbours in the passage follow it: text names a subject in
+    // one sentence and gives the specifics (the command, the value) in the next, or refers back to
+    // the previous one ("this option"). Each is quoted and cited like the others.
+    const neighbour = (order: number) => best.find((c) => c.n === top.n && c.order === order);
+    const previous = neighbour(top.order - 1);
+    const next = neighbour(top.order + 1);
+    const context = [next, previous].filter((c): c is Candidate => c !== undefined && !seen.has(key(c)));
+    chosen.splice(1, 0, ...context);
     // Streamed sentence by sentence: the pieces joined are the text.
     const pieces = chosen.map((c, i) => `${i > 0 ? ' ' : ''}${c.text} [${c.n}]`);
     const citations = chosen.map((c) => ({ n: c.n, quote: c.text }));
@@ -106,13 +120,23 @@ export class OfflineAnswerer implements Answerer {
     );
     const total = [...weight.values()].reduce((a, b) => a + b, 0);
     return sentences
-      .map((s) => {
-        let covered = 0;
+      .map((s, i) => {
+        const next = sentences[i + 1]?.n === s.n ? sentences[i + 1]!.terms : undefined;
+        const previous = sentences[i - 1]?.n === s.n ? sentences[i - 1]!.terms : undefined;
+        let own = 0;
+        let window = 0;
         for (const t of asked) {
-          if (s.terms.has(t)) covered += weight.get(t)!;
-          else if (s.heading.has(t)) covered += HEADING_SHARE * weight.get(t)!;
+          const w = weight.get(t)!;
+          const near = next?.has(t) || previous?.has(t);
+          if (s.terms.has(t)) {
+            own += w;
+            window += w;
+          } else if (s.heading.has(t) || near) {
+            if (s.heading.has(t)) own += HEADING_SHARE * w;
+            window += Math.max(s.heading.has(t) ? HEADING_SHARE : 0, near ? NEIGHBOUR_SHARE : 0) * w;
+          }
         }
-        return { n: s.n, order: s.order, text: s.text, score: covered / total };
+        return { n: s.n, order: s.order, text: s.text, score: own / total, window: window / total };
       })
       .sort((a, b) => b.score - a.score || a.n - b.n || a.order - b.order);
   }

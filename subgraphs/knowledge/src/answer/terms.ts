@@ -15,6 +15,11 @@ const STOP_WORDS = new Set(
 
 const WORD = /[\p{L}\p{N}_]+/gu;
 
+/** Whether a lower-cased word is one of the stop words (English and Danish) the terms leave out. */
+export function isStopWord(word: string): boolean {
+  return STOP_WORDS.has(word);
+}
+
 /** The stem of a lower-cased word: plural, -ing, -ed and -ly endings stripped. */
 export function stem(word: string): string {
   let w = word.endsWith("'s") ? word.slice(0, -2) : word;

@@ -38,3 +38,25 @@ export async function loadPassages(
   }
   return out;
 }
+
+/** What a reranker reads of a chunk. */
+export interface CandidateText {
+  readonly text: string;
+  readonly headingPath: string;
+}
+
+/**
+ * The text and heading path of each chunk in `ids` (one query, no snippet: the reranker reads many
+ * candidates, and only the few it returns need ts_headline and their documents).
+ */
+export async function loadCandidateTexts(
+  em: EntityManager,
+  ids: readonly string[],
+): Promise<Map<string, CandidateText>> {
+  if (ids.length === 0) return new Map();
+  const rows = await em.execute<{ id: string; content: string; heading_path: string }[]>(
+    `select c.id, c.content, c.heading_path from knowledge.chunks c where ${inList('c.id', ids)}`,
+    [...ids],
+  );
+  return new Map(rows.map((r) => [r.id, { text: r.content, headingPath: r.heading_path }]));
+}

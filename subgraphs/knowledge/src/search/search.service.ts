@@ -5,7 +5,7 @@ import type { Embedder } from '../embeddings/embedder.ts';
 import { assertDocumentsExist, type SearchFilter } from './filter.ts';
 import { type FusedHit, fuse } from './fusion.ts';
 import { keywordSearch } from './keyword-search.ts';
-import { loadPassages, type Passage } from './passages.ts';
+import { loadCandidateTexts, loadPassages, type Passage } from './passages.ts';
 import { identityReranker, type Reranker } from './reranker.ts';
 import { StageClock } from './stages.ts';
 import { vectorSearch } from './vector-search.ts';
@@ -94,29 +94,36 @@ export class SearchService {
           vectorWeight: this.#config.vectorWeight,
         }).slice(0, depth);
       });
+      let ranked: readonly FusedHit[] = fused;
+      if (this.#reranker !== identityReranker && fused.length > 1) {
+        ranked = await clock.run('rerank', async () => {
+          const texts = await loadCandidateTexts(
+            em,
+            fused.map((h) => h.id),
+          );
+          const candidates = fused.flatMap((h) => {
+            const text = texts.get(h.id);
+            return text ? [{ ...h, ...text }] : [];
+          });
+          return this.#reranker.rerank(query, candidates);
+        });
+      }
+      const top = ranked.slice(0, first);
       const passages = await clock.run('passages', () =>
         loadPassages(
           em,
-          fused.map((h) => h.id),
+          top.map((h) => h.id),
           query,
         ),
       );
-      let ranked = fused.filter((h) => passages.has(h.id));
-      if (this.#reranker !== identityReranker) {
-        const candidates = ranked.map((h) => {
-          const { chunk } = passages.get(h.id)!;
-          return { ...h, text: chunk.text, headingPath: chunk.headingPath };
-        });
-        ranked = (await clock.run('rerank', () => this.#reranker.rerank(query, candidates))).filter((h) =>
-          passages.has(h.id),
-        );
-      }
-      return ranked.slice(0, first).map(({ id, score, keywordRank, vectorRank }) => ({
-        ...passages.get(id)!,
-        score,
-        keywordRank,
-        vectorRank,
-      }));
+      return top
+        .filter((h) => passages.has(h.id))
+        .map(({ id, score, keywordRank, vectorRank }) => ({
+          ...passages.get(id)!,
+          score,
+          keywordRank,
+          vectorRank,
+        }));
     });
   }
 }

@@ -58,6 +58,20 @@ describe('offline answerer', () => {
     expect(await answerer.answer('What is the default port?', [])).toMatchObject({ unanswered: true });
   });
 
+  it('follows the best sentence with the next one of its passage, quoted and cited as well', async () => {
+    const passage: AnswerSource = {
+      ...sources[0]!,
+      n: 1,
+      text: 'The tool that installs a package file is dpkg. Run dpkg --install file.deb as root. Unrelated closing words.',
+    };
+    const draft = await answerer.answer('Which tool installs a package file?', [passage]);
+    expect(draft.citations.slice(0, 2)).toEqual([
+      { n: 1, quote: 'The tool that installs a package file is dpkg.' },
+      { n: 1, quote: 'Run dpkg --install file.deb as root.' },
+    ]);
+    expect(draft.text).toContain('dpkg. [1] Run dpkg --install file.deb as root. [1]');
+  });
+
   it('stops when aborted', async () => {
     const controller = new AbortController();
     controller.abort();
