@@ -101,12 +101,15 @@ onServer?.('every service as replicas, one of each kind SIGKILLed under load', (
       cluster: platform.cluster,
       token: platform.token,
       connections: 4,
-      warmupMs: 2_000,
+      warmupMs: 3_000,
       gapMs: 300,
       cooldownMs: 2_000,
       onProgress: (m) => process.stderr.write(`scale: ${m}\n`),
     });
     inFlightByKill = run.kills.map((k) => `${k.replica}: ${k.inFlight}`).join(', ');
+    process.stderr.write(
+      `scale: load ${run.load.requests} requests, ${run.load.errors} errors ${JSON.stringify(run.load.samples)}; balancers ${JSON.stringify(run.balancers)}\n`,
+    );
     report = await checkFailover(run, {
       db,
       redisUrl: SCALE_REDIS_URL,

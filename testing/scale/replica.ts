@@ -1,7 +1,7 @@
-// One replica of a service as a real process (as `npm start`'s supervisor forks them): started,
+// One replica of a service as a real process (the entry points `npm start`'s supervisor forks; without
+// the OpenTelemetry --import, whose span store would write every span to the database): started,
 // waited for (its /ready; a worker's on its probe port), SIGKILLed and started again.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { TELEMETRY_REGISTER_MODULE } from '#kernel/telemetry/sdk.ts';
 import { freePort, waitForReady } from './free-port.ts';
 
 /** How long a replica may take to become ready (the machine is shared and small). */
@@ -73,7 +73,7 @@ export class Replica {
     this.#output = [];
     const child = spawn(
       process.execPath,
-      ['--import', TELEMETRY_REGISTER_MODULE, this.spec.entry, ...args],
+      [this.spec.entry, ...args],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#child = child;
