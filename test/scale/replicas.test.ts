@@ -124,7 +124,7 @@ onServer?.('every service as replicas, one of each kind SIGKILLed under load', (
         `${JSON.stringify(report.groups)}; audit ${JSON.stringify(report.audit)}; ` +
         `survivor ${JSON.stringify(report.survivor)}; reconnecting ${JSON.stringify(report.reconnecting)}\n`,
     );
-  }, 600_000);
+  }, 1_200_000);
   afterAll(async () => {
     await platform?.stop();
     await db?.close();

@@ -152,7 +152,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         const behind = balancerOf(replica);
         if (!behind) return;
         behind.balancer.replace(behind.index, replica.origin);
-        const until = Date.now() + 30_000;
+        const until = Date.now() + 60_000;
         while (!behind.balancer.backends[behind.index]!.healthy) {
           if (Date.now() > until) throw new Error(`${replica.name} never became healthy behind ${behind.balancer.name}`);
           await new Promise((r) => setTimeout(r, 50));

@@ -42,6 +42,9 @@ export interface FailoverOptions {
   onProgress?: (message: string) => void;
 }
 
+/** Killed replicas starting again at the same time, at most. */
+const RESTARTS_AT_ONCE = 3;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs the load, the kills and the restarts; returns when the load has stopped. */
@@ -61,8 +64,27 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRun
     connections: options.connections,
     label: 'scale',
   });
+  try {
+    return await killAndRestart(options, { load, victim, survivor, reconnecting }, progress);
+  } catch (error) {
+    await load.stop().catch(() => {});
+    await survivor.close().catch(() => {});
+    await reconnecting.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function killAndRestart(
+  options: FailoverOptions,
+  clients: { load: ReturnType<typeof startLoad>; victim: Replica; survivor: Subscriber; reconnecting: Subscriber },
+  progress: (message: string) => void,
+): Promise<FailoverRun> {
+  const { cluster } = options;
+  const { load, victim, survivor, reconnecting } = clients;
   await sleep(options.warmupMs);
-  progress(`load running (${load.acknowledged} tasks acknowledged); killing one replica of each kind`);
+  progress(
+    `load running (${load.acknowledged} tasks acknowledged, ${load.errors} errors${load.firstError ? `: ${load.firstError}` : ''}); killing one replica of each kind`,
+  );
 
   const victims: Replica[] = [
     victim,
@@ -72,7 +94,16 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRun
   ];
   const kills: Kill[] = [];
   let gatewayKilledAt = 0;
+  // Restarts overlap, at most RESTARTS_AT_ONCE starting together: on a small machine ten replicas
+  // starting at once starve each other, and one after another takes minutes.
+  const restarts: Promise<void>[] = [];
+  let starting = 0;
+  const slot = async () => {
+    while (starting >= RESTARTS_AT_ONCE) await sleep(50);
+    starting++;
+  };
   for (const replica of victims) {
+    await slot();
     const behind = cluster.balancerOf(replica);
     const inFlight = behind ? behind.balancer.backends[behind.index]!.inFlight : 0;
     const at = Date.now();
@@ -80,12 +111,22 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRun
     const kill: Kill = { replica: replica.name, inFlight, backMs: 0 };
     kills.push(kill);
     progress(`SIGKILL ${replica.name} (pid ${replica.pid}; ${inFlight} requests in flight on it)`);
-    // One at a time: on a small machine ten replicas starting at once starve each other.
-    await cluster.restart(replica);
-    kill.backMs = Date.now() - at;
-    progress(`${replica.name} back after ${(kill.backMs / 1000).toFixed(1)} s`);
+    restarts.push(
+      cluster.restart(replica).then(
+        () => {
+          starting--;
+          kill.backMs = Date.now() - at;
+          progress(`${replica.name} back after ${(kill.backMs / 1000).toFixed(1)} s`);
+        },
+        (error: unknown) => {
+          starting--;
+          throw error;
+        },
+      ),
+    );
     await sleep(options.gapMs);
   }
+  await Promise.all(restarts);
   progress(`every killed replica is back; load goes on ${options.cooldownMs / 1000} s`);
   await sleep(options.cooldownMs);
   const run = await load.stop();

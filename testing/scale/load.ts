@@ -25,6 +25,8 @@ export interface LoadRun {
 /** A load that runs until {@link RunningLoad.stop}. */
 export interface RunningLoad {
   readonly acknowledged: number;
+  readonly errors: number;
+  readonly firstError: string | undefined;
   stop(): Promise<LoadRun>;
 }
 
@@ -73,6 +75,12 @@ export function startLoad(options: { url: string; token: string; connections: nu
   return {
     get acknowledged() {
       return acknowledged.length;
+    },
+    get errors() {
+      return errors;
+    },
+    get firstError() {
+      return samples[0];
     },
     async stop() {
       instance.stop();

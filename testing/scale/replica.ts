@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { freePort, waitForReady } from './free-port.ts';
 
 /** How long a replica may take to become ready (the machine is shared and small). */
-export const REPLICA_START_TIMEOUT_MS = 120_000;
+export const REPLICA_START_TIMEOUT_MS = 300_000;
 /** Start attempts when the chosen port was taken meanwhile (EADDRINUSE). */
 const PORT_ATTEMPTS = 5;
 /** Lines of a replica's output kept for error messages. */

@@ -65,6 +65,8 @@ export async function subscribe(name: string, origin: string, token: () => Promi
     received,
     completed,
     closes,
-    close: () => client.dispose(),
+    close: async () => {
+      await client.dispose();
+    },
   };
 }
