@@ -3,9 +3,7 @@
 import autocannon from 'autocannon';
 
 /** The mutation of the load: a task whose one step writes a note (a write, then an event, then a write). */
-export const CREATE_TASK = `mutation Load($title: String!) {
-  createTask(input: { title: $title, steps: [{ tool: "notes.create", input: { title: $title, body: "scale" } }] }) { id }
-}`;
+export const CREATE_TASK = 'mutation Load($input: CreateTaskInput!) { createTask(input: $input) { id } }';
 
 /** What a load run saw. */
 export interface LoadRun {
@@ -39,7 +37,12 @@ export function startLoad(options: { url: string; token: string; connections: nu
     errors++;
     if (samples.length < 5) samples.push(why);
   };
-  const body = JSON.stringify({ query: CREATE_TASK, variables: { title: options.label } });
+  const body = JSON.stringify({
+    query: CREATE_TASK,
+    variables: {
+      input: { title: options.label, steps: [{ tool: 'notes.create', input: { title: options.label, body: 'scale' } }] },
+    },
+  });
   const started = performance.now();
   const instance = autocannon({
     url: options.url,
