@@ -26,7 +26,10 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
-if (!(seconds >= 1 && seconds <= 600) || !(Number.isInteger(connections) && connections >= 1 && connections <= 512)) {
+if (
+  !(seconds >= 1 && seconds <= 600) ||
+  !(Number.isInteger(connections) && connections >= 1 && connections <= 512)
+) {
   process.stderr.write('--seconds must be 1 to 600 and --connections a whole number from 1 to 512\n');
   process.exit(2);
 }
@@ -104,7 +107,8 @@ try {
     `| acknowledged writes lost | ${report.lostWrites.length} |`,
     `| acknowledged tasks not COMPLETED | ${report.unfinished} |`,
     ...report.groups.map(
-      (g) => `| ${g.group}: events / handled / lost / twice / dead letters | ${g.events} / ${g.processed} / ${g.lost} / ${g.twice} / ${g.deadLetters} |`,
+      (g) =>
+        `| ${g.group}: events / handled / lost / twice / dead letters | ${g.events} / ${g.processed} / ${g.lost} / ${g.twice} / ${g.deadLetters} |`,
     ),
     `| client errors | ${report.clientErrors} |`,
     `| requests in flight on the killed replicas | ${report.inFlightAtKills} |`,

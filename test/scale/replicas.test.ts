@@ -4,16 +4,16 @@
 // bench:scale's.
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { SUBGRAPH_NAMES } from '../../gateway/src/config.ts';
-import { LIVE_FANOUT_GROUP } from '../../gateway/src/live/fanout-consumer.ts';
-import { consumers as agentConsumers } from '../../subgraphs/agent/src/consumers/index.ts';
-import { consumers as governanceConsumers } from '../../subgraphs/governance/src/consumers/index.ts';
-import { consumers as knowledgeConsumers } from '../../subgraphs/knowledge/src/consumers/index.ts';
 import { type Balancer, startBalancer } from '#testing/scale/balancer.ts';
 import { checkFailover, type FailoverReport } from '#testing/scale/checks.ts';
 import { runFailover } from '#testing/scale/failover.ts';
 import { SCALE_REDIS_URL, type ScalePlatform, startScalePlatform } from '#testing/scale/platform.ts';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '#testing/test-database.ts';
+import { SUBGRAPH_NAMES } from '../../gateway/src/config.ts';
+import { LIVE_FANOUT_GROUP } from '../../gateway/src/live/fanout-consumer.ts';
+import { consumers as agentConsumers } from '../../subgraphs/agent/src/consumers/index.ts';
+import { consumers as governanceConsumers } from '../../subgraphs/governance/src/consumers/index.ts';
+import { consumers as knowledgeConsumers } from '../../subgraphs/knowledge/src/consumers/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const GROUPS = [...agentConsumers, ...governanceConsumers, ...knowledgeConsumers].map((c) => c.group);
@@ -64,14 +64,20 @@ describe('the round-robin balancer of the replica tests', () => {
     expect(balancer.backends[0]!.healthy).toBe(false);
   });
 
-  it('answers 503 with a clear message when no backend is healthy', async () => {
+  it('tries an unready backend rather than none, and answers 503 with a clear message when none accepts', async () => {
     const a = await backend('a');
     a.ready = false;
     servers.push(a.server);
-    balancer = await startBalancer({ name: 'lonely', backends: [a.origin] });
+    balancer = await startBalancer({ name: 'lonely', backends: [a.origin], healthIntervalMs: 50 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(balancer.backends[0]!.healthy).toBe(false);
+    expect(await (await fetch(`${balancer.origin}/x`)).text()).toBe('a');
+    a.server.closeAllConnections();
+    await new Promise((r) => a.server.close(r));
+    servers.splice(0);
     const res = await fetch(`${balancer.origin}/graphql`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(503);
-    expect(await res.text()).toContain('lonely: no healthy backend');
+    expect(await res.text()).toContain('lonely: no backend accepted the request');
   });
 });
 
@@ -139,7 +145,12 @@ onServer?.('every service as replicas, one of each kind SIGKILLed under load', (
   it('loses no event and handles none twice, in every consumer group that had events', () => {
     expect(report.groups.find((g) => g.group === 'agent-runner')?.events).toBeGreaterThan(0);
     for (const group of report.groups) {
-      expect({ group: group.group, lost: group.lost, twice: group.twice, deadLetters: group.deadLetters }).toEqual({
+      expect({
+        group: group.group,
+        lost: group.lost,
+        twice: group.twice,
+        deadLetters: group.deadLetters,
+      }).toEqual({
         group: group.group,
         lost: 0,
         twice: 0,

@@ -3,8 +3,8 @@
 import {
   Agent,
   createServer,
-  type IncomingMessage,
   request as httpRequest,
+  type IncomingMessage,
   type Server,
   type ServerResponse,
 } from 'node:http';
@@ -12,14 +12,18 @@ import { connect, type Socket } from 'node:net';
 
 /** How often each backend's health path is asked, by default. */
 export const HEALTH_INTERVAL_MS = 250;
-/** How long a health check may take before the backend counts as down. */
-const HEALTH_TIMEOUT_MS = 1_000;
+/** How long a health check may take before it counts as failed (a loaded machine answers slowly). */
+const HEALTH_TIMEOUT_MS = 3_000;
+/** Failed health checks in a row that take a backend out (a failed request takes it out at once). */
+export const UNHEALTHY_AFTER = 3;
 
 /** One backend as the balancer sees it. */
 export interface BackendState {
   /** Its origin, e.g. http://127.0.0.1:41234. */
   origin: string;
   healthy: boolean;
+  /** Health checks failed in a row. */
+  failedChecks: number;
   /** HTTP requests sent to it and not yet answered. */
   inFlight: number;
   /** Requests it answered. */
@@ -56,16 +60,18 @@ export interface Balancer {
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 
 /**
- * Starts a balancer. HTTP requests go round-robin to healthy backends; a request that never reached
- * a backend (connection refused, or a pooled connection the backend had already lost) is tried on
- * the next one; one that failed after it was sent is answered 502, as a real balancer does. A
- * backend is marked down at its first such failure and up again once its health path answers 200.
+ * Starts a balancer. HTTP requests go round-robin to healthy backends (to any, when none is); a
+ * request whose connection was refused is tried on the next one; one that failed after it was sent
+ * is answered 502, as a real balancer does (a mutation is never sent twice). A
+ * backend is marked down at its first such failure or after {@link UNHEALTHY_AFTER} failed health
+ * checks, and up again once its health path answers 200.
  */
 export async function startBalancer(options: BalancerOptions): Promise<Balancer> {
   const healthPath = options.healthPath ?? '/ready';
   const backends: BackendState[] = options.backends.map((origin) => ({
     origin,
     healthy: false,
+    failedChecks: 0,
     inFlight: 0,
     served: 0,
     sockets: new Set(),
@@ -75,15 +81,23 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
   let next = 0;
   let lastUpgrade: number | undefined;
 
+  // With no healthy backend every backend is tried (Envoy's "panic" routing): health checks that time
+  // out on an overloaded machine must not turn into refusing every request.
   const pick = (exclude: Set<number>): number | undefined => {
-    for (let i = 0; i < backends.length; i++) {
-      const index = (next + i) % backends.length;
-      if (backends[index]!.healthy && !exclude.has(index)) {
-        next = index + 1;
-        return index;
+    for (const healthyOnly of [true, false]) {
+      for (let i = 0; i < backends.length; i++) {
+        const index = (next + i) % backends.length;
+        if ((backends[index]!.healthy || !healthyOnly) && !exclude.has(index)) {
+          next = index + 1;
+          return index;
+        }
       }
     }
     return undefined;
+  };
+  const down = (backend: BackendState) => {
+    backend.healthy = false;
+    backend.failedChecks = UNHEALTHY_AFTER;
   };
 
   const check = async (backend: BackendState) => {
@@ -92,9 +106,12 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
         signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS),
       });
       await res.arrayBuffer();
-      backend.healthy = res.ok;
+      if (!res.ok) throw new Error(String(res.status));
+      backend.healthy = true;
+      backend.failedChecks = 0;
     } catch {
-      backend.healthy = false;
+      backend.failedChecks++;
+      if (backend.failedChecks >= UNHEALTHY_AFTER) backend.healthy = false;
     }
   };
   await Promise.all(backends.map(check));
@@ -113,7 +130,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
     if (index === undefined) {
       failures.unavailable++;
       res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ message: `${options.name}: no healthy backend` }] }));
+      res.end(JSON.stringify({ errors: [{ message: `${options.name}: no backend accepted the request` }] }));
       return;
     }
     tried.add(index);
@@ -149,11 +166,12 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
         res.destroy();
         return;
       }
-      backend.healthy = false;
-      const neverReached =
-        error.code === 'ECONNREFUSED' || (upstream.reusedSocket && error.code === 'ECONNRESET');
-      if (neverReached && !res.headersSent && tried.size < backends.length) {
-        failures.retried++;
+      down(backend);
+      // Only a refused connection surely never reached the backend: a reset pooled connection may
+      // have carried a mutation the backend committed before it died, and is not sent twice.
+      if (error.code === 'ECONNREFUSED' && !res.headersSent) {
+        // Safe to send elsewhere: this backend never saw it (503 when no other is left).
+        if (tried.size < backends.length) failures.retried++;
         forward(req, res, body, tried);
         return;
       }
@@ -227,7 +245,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
       const backend = backends[index];
       if (!backend) throw new Error(`${options.name} has no backend ${index}`);
       backend.origin = origin;
-      backend.healthy = false;
+      down(backend);
     },
     async close() {
       clearInterval(timer);

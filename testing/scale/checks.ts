@@ -95,7 +95,10 @@ export async function checkFailover(run: FailoverRun, options: CheckOptions): Pr
 
     const byGroup = new Map<string, { events: Set<string>; deadLetters: number }>();
     for (const stream of await transport.streams()) {
-      const entries = (await redis.xrange(`${options.streamPrefix}${stream}`, '-', '+')) as [string, string[]][];
+      const entries = (await redis.xrange(`${options.streamPrefix}${stream}`, '-', '+')) as [
+        string,
+        string[],
+      ][];
       const eventIds = new Set<string>();
       for (const [, fields] of entries) {
         const body = fields[fields.indexOf('body') + 1];

@@ -61,7 +61,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const subgraphBalancers: Record<string, Balancer> = {};
     const subgraphEnv: NodeJS.ProcessEnv = { ...env };
     // Governance asks agent about tasks: through agent's balancer, which starts first.
-    const order = [...options.subgraphs].sort((a, b) => Number(a === 'governance') - Number(b === 'governance'));
+    const order = [...options.subgraphs].sort(
+      (a, b) => Number(a === 'governance') - Number(b === 'governance'),
+    );
     for (const name of order) {
       const replicas = Array.from(
         { length: options.subgraphReplicas },
@@ -154,7 +156,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         behind.balancer.replace(behind.index, replica.origin);
         const until = Date.now() + 60_000;
         while (!behind.balancer.backends[behind.index]!.healthy) {
-          if (Date.now() > until) throw new Error(`${replica.name} never became healthy behind ${behind.balancer.name}`);
+          if (Date.now() > until)
+            throw new Error(`${replica.name} never became healthy behind ${behind.balancer.name}`);
           await new Promise((r) => setTimeout(r, 50));
         }
       },

@@ -76,7 +76,12 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRun
 
 async function killAndRestart(
   options: FailoverOptions,
-  clients: { load: ReturnType<typeof startLoad>; victim: Replica; survivor: Subscriber; reconnecting: Subscriber },
+  clients: {
+    load: ReturnType<typeof startLoad>;
+    victim: Replica;
+    survivor: Subscriber;
+    reconnecting: Subscriber;
+  },
   progress: (message: string) => void,
 ): Promise<FailoverRun> {
   const { cluster } = options;

@@ -29,7 +29,12 @@ export interface RunningLoad {
 }
 
 /** Starts `connections` autocannon connections posting {@link CREATE_TASK} to `url`. */
-export function startLoad(options: { url: string; token: string; connections: number; label: string }): RunningLoad {
+export function startLoad(options: {
+  url: string;
+  token: string;
+  connections: number;
+  label: string;
+}): RunningLoad {
   const acknowledged: string[] = [];
   const samples: string[] = [];
   let errors = 0;
@@ -40,7 +45,10 @@ export function startLoad(options: { url: string; token: string; connections: nu
   const body = JSON.stringify({
     query: CREATE_TASK,
     variables: {
-      input: { title: options.label, steps: [{ tool: 'notes.create', input: { title: options.label, body: 'scale' } }] },
+      input: {
+        title: options.label,
+        steps: [{ tool: 'notes.create', input: { title: options.label, body: 'scale' } }],
+      },
     },
   });
   const started = performance.now();
@@ -59,7 +67,10 @@ export function startLoad(options: { url: string; token: string; connections: nu
         onResponse: (status: number, text: string) => {
           if (status !== 200) return fail(`${status} ${text.slice(0, 160)}`);
           try {
-            const parsed = JSON.parse(text) as { data?: { createTask?: { id?: string } }; errors?: unknown[] };
+            const parsed = JSON.parse(text) as {
+              data?: { createTask?: { id?: string } };
+              errors?: unknown[];
+            };
             const id = parsed.data?.createTask?.id;
             if (id && !parsed.errors) acknowledged.push(id);
             else fail(text.slice(0, 200));

@@ -40,10 +40,10 @@ export async function startScalePlatform(options: ScalePlatformOptions): Promise
   await writeFile(join(dataDir, 'dev-issuer', 'keys.json'), JSON.stringify(issuer.keys), { mode: 0o600 });
   const streamPrefix = `wtdc-scale:${randomBytes(5).toString('hex')}:`;
   const tenantId = devTenantId(SCALE_TENANT);
-  await db.asSuperuser('insert into platform.tenants (id, slug, display_name) values ($1, $2, $2) on conflict do nothing', [
-    tenantId,
-    SCALE_TENANT,
-  ]);
+  await db.asSuperuser(
+    'insert into platform.tenants (id, slug, display_name) values ($1, $2, $2) on conflict do nothing',
+    [tenantId, SCALE_TENANT],
+  );
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_OPTIONS: '',

@@ -71,11 +71,10 @@ export class Replica {
     if ('variable' in this.spec.port) env[this.spec.port.variable] = String(this.#port);
     else args.push(this.spec.port.arg, String(this.#port));
     this.#output = [];
-    const child = spawn(
-      process.execPath,
-      [this.spec.entry, ...args],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [this.spec.entry, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.#child = child;
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) {

@@ -19,7 +19,11 @@ export interface Subscriber {
 const SUBSCRIPTION = 'subscription { taskStatusChanged { eventId taskId to } }';
 
 /** Subscribes at `origin` (ws) as `token()`; graphql-ws retries with its default backoff when the connection drops. */
-export async function subscribe(name: string, origin: string, token: () => Promise<string>): Promise<Subscriber> {
+export async function subscribe(
+  name: string,
+  origin: string,
+  token: () => Promise<string>,
+): Promise<Subscriber> {
   const received: number[] = [];
   const completed = new Set<string>();
   const closes: number[] = [];
