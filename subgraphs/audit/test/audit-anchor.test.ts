@@ -370,7 +370,8 @@ describe('anchored audit chain', () => {
     const again = await withTenant(audit.orm, t.id, (em) => checkpointTenant(em, t.id, other));
     expect(again).toMatchObject({ created: false, checkpoint: { seq: 2 } });
     await record(t, 1);
-    expect((await withTenant(audit.orm, t.id, (em) => checkpointTenant(em, t.id, other)))?.created).toBe(true);
+    const moved = await withTenant(audit.orm, t.id, (em) => checkpointTenant(em, t.id, other));
+    expect(moved?.created).toBe(true);
     expect((await checkpoint(t))?.created).toBe(false);
     expect((await anchor.store.lines(t.id)).map((line) => JSON.parse(line).seq)).toEqual([2, 3]);
   });
