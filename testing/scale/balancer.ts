@@ -76,7 +76,9 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
     served: 0,
     sockets: new Set(),
   }));
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  // A connection per request, as an L4 balancer maps a client's connection to one backend's: a pooled
+  // connection to a replica that just died would fail a request that never reached it.
+  const agent = new Agent({ keepAlive: false });
   const failures = { badGateway: 0, unavailable: 0, retried: 0 };
   let next = 0;
   let lastUpgrade: number | undefined;
