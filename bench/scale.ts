@@ -115,7 +115,7 @@ try {
     `| balancer answers 502 / 503 / retried elsewhere | ${Object.values(run.balancers).reduce((s, b) => s + b.badGateway, 0)} / ${Object.values(run.balancers).reduce((s, b) => s + b.unavailable, 0)} / ${Object.values(run.balancers).reduce((s, b) => s + b.retried, 0)} |`,
     `| audit chain verifies (rows checked) | ${report.audit.ok ? 'yes' : `NO: ${report.audit.problem}`} (${report.audit.checked}) |`,
     `| surviving gateway's subscriber: connections / events after the kill | ${report.survivor.connections} / ${report.survivor.receivedAfterKill} |`,
-    `| killed gateway's subscriber: connections / events after reconnecting / missed / caught up by query | ${report.reconnecting.connections} / ${report.reconnecting.receivedAfterReconnect} / ${report.reconnecting.missed} / ${report.reconnecting.caughtUp} |`,
+    `| killed gateway's subscriber: connections / events after reconnecting / pushes missed / COMPLETED by its catch-up query | ${report.reconnecting.connections} / ${report.reconnecting.receivedAfterReconnect} / ${report.reconnecting.missed} / ${report.reconnecting.caughtUp} |`,
     '',
     `| gateways | tasks created/s | p50 ms | p99 ms | errors |`,
     '|---|---:|---:|---:|---:|',
