@@ -66,6 +66,7 @@ try {
     cooldownMs: 5_000,
     onProgress: log,
   });
+  log(`load: ${run.load.requests} requests, ${run.load.errors} errors ${JSON.stringify(run.load.samples)}`);
   log('waiting for every task and stream to settle, then checking');
   const report = await checkFailover(run, {
     db,
@@ -97,7 +98,7 @@ try {
     `bench:scale — ${cluster.gateways.length} gateways, ${Object.values(cluster.subgraphs)[0]!.length} replicas of each of ${SUBGRAPH_NAMES.join(', ')}, ` +
       `${Object.values(cluster.workers)[0]!.length} workers per group (${groups.join(', ')}), ${cluster.relays.length} relays; PostgreSQL ${db.kind}, Redis`,
     '',
-    '| killed (SIGKILL, then restarted) | requests in flight on it | back in (s) |',
+    '| killed (SIGKILL, then restarted) | requests on it when it died | back in (s) |',
     '|---|---:|---:|',
     ...run.kills.map((k) => `| ${k.replica} | ${k.inFlight} | ${(k.backMs / 1000).toFixed(1)} |`),
     '',
@@ -111,7 +112,7 @@ try {
         `| ${g.group}: events / handled / lost / twice / dead letters | ${g.events} / ${g.processed} / ${g.lost} / ${g.twice} / ${g.deadLetters} |`,
     ),
     `| client errors | ${report.clientErrors} |`,
-    `| requests in flight on the killed replicas | ${report.inFlightAtKills} |`,
+    `| requests on the killed replicas when they died | ${report.inFlightAtKills} |`,
     `| balancer answers 502 / 503 / retried elsewhere | ${Object.values(run.balancers).reduce((s, b) => s + b.badGateway, 0)} / ${Object.values(run.balancers).reduce((s, b) => s + b.unavailable, 0)} / ${Object.values(run.balancers).reduce((s, b) => s + b.retried, 0)} |`,
     `| audit chain verifies (rows checked) | ${report.audit.ok ? 'yes' : `NO: ${report.audit.problem}`} (${report.audit.checked}) |`,
     `| surviving gateway's subscriber: connections / events after the kill | ${report.survivor.connections} / ${report.survivor.receivedAfterKill} |`,

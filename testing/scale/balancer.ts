@@ -26,6 +26,10 @@ export interface BackendState {
   failedChecks: number;
   /** HTTP requests sent to it and not yet answered. */
   inFlight: number;
+  /** HTTP requests sent to it, ever. */
+  sent: number;
+  /** When it was taken out (ms since the epoch) and how many requests it had been sent by then. */
+  downs: { at: number; sent: number }[];
   /** Requests it answered. */
   served: number;
   /** WebSocket connections open through it. */
@@ -73,6 +77,8 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
     healthy: false,
     failedChecks: 0,
     inFlight: 0,
+    sent: 0,
+    downs: [],
     served: 0,
     sockets: new Set(),
   }));
@@ -98,6 +104,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
     return undefined;
   };
   const down = (backend: BackendState) => {
+    if (backend.healthy) backend.downs.push({ at: Date.now(), sent: backend.sent });
     backend.healthy = false;
     backend.failedChecks = UNHEALTHY_AFTER;
   };
@@ -113,7 +120,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
       backend.failedChecks = 0;
     } catch {
       backend.failedChecks++;
-      if (backend.failedChecks >= UNHEALTHY_AFTER) backend.healthy = false;
+      if (backend.failedChecks >= UNHEALTHY_AFTER) down(backend);
     }
   };
   await Promise.all(backends.map(check));
@@ -141,6 +148,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
     const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) };
     delete headers['transfer-encoding'];
     backend.inFlight++;
+    backend.sent++;
     let settled = false;
     const settle = () => {
       if (settled) return false;

@@ -8,7 +8,11 @@ import { type Subscriber, subscribe } from './subscriber.ts';
 /** One SIGKILL. */
 export interface Kill {
   replica: string;
-  /** Requests its balancer had sent it and not yet seen answered, just before the kill (none for a worker). */
+  /**
+   * Requests on it when it died: those its balancer had sent it and not seen answered at the SIGKILL,
+   * and those sent to it after the signal until the balancer took it out (the kernel still accepts
+   * connections of a process being killed). None for a worker.
+   */
   inFlight: number;
   /** Milliseconds from the kill until it served again (ready behind its balancer). */
   backMs: number;
@@ -110,7 +114,9 @@ async function killAndRestart(
   for (const replica of victims) {
     await slot();
     const behind = cluster.balancerOf(replica);
-    const inFlight = behind ? behind.balancer.backends[behind.index]!.inFlight : 0;
+    const backend = behind?.balancer.backends[behind.index];
+    const inFlight = backend?.inFlight ?? 0;
+    const sentBefore = backend?.sent ?? 0;
     const at = Date.now();
     if (replica === victim) gatewayKilledAt = at;
     const kill: Kill = { replica: replica.name, inFlight, backMs: 0 };
@@ -120,8 +126,12 @@ async function killAndRestart(
       cluster.restart(replica).then(
         () => {
           starting--;
+          const out = backend?.downs.find((d) => d.at >= at);
+          kill.inFlight += out ? Math.max(0, out.sent - sentBefore) : 0;
           kill.backMs = Date.now() - at;
-          progress(`${replica.name} back after ${(kill.backMs / 1000).toFixed(1)} s`);
+          progress(
+            `${replica.name} back after ${(kill.backMs / 1000).toFixed(1)} s (${kill.inFlight} requests were on it when it died)`,
+          );
         },
         (error: unknown) => {
           starting--;
