@@ -360,6 +360,22 @@ describe('anchored audit chain', () => {
     expect(logged.join('\n')).toMatch(new RegExp(`checkpoint of tenant ${t.id} failed.*no longer matches`));
   });
 
+  it('does not checkpoint a head again that another replica sharing the store has checkpointed', async () => {
+    const t = await tenant('two-replicas');
+    await record(t, 2);
+    // A second audit replica: its own process memory, the same key and anchor store.
+    const other = new ChainAnchor(anchor.key, new FileAnchorStore(anchorDir));
+    expect(await other.latest(t.id)).toBeNull();
+    expect((await checkpoint(t))?.created).toBe(true);
+    const again = await withTenant(audit.orm, t.id, (em) => checkpointTenant(em, t.id, other));
+    expect(again).toMatchObject({ created: false, checkpoint: { seq: 2 } });
+    await record(t, 1);
+    const moved = await withTenant(audit.orm, t.id, (em) => checkpointTenant(em, t.id, other));
+    expect(moved?.created).toBe(true);
+    expect((await checkpoint(t))?.created).toBe(false);
+    expect((await anchor.store.lines(t.id)).map((line) => JSON.parse(line).seq)).toEqual([2, 3]);
+  });
+
   it('checkpoints on a timer until stopped', async () => {
     const t = await tenant('timer');
     await record(t, 3);

@@ -288,7 +288,9 @@ describe('security: nobody reaches a HIGH tool without the right approval', () =
     const shown = await governance.execute(ann, `{ approvalRequest(id: "${approval.id}") { status } }`);
     expect(shown.data).toEqual({ approvalRequest: { status: 'EXPIRED' } });
     const actorFor = testWorkerIdentity(issuer, 'governance').actorFor;
-    expect(await expireApprovals(orm, actorFor)).toBe(1);
+    // Every governance replica runs the sweeper: two sweeping at the same moment expire it once.
+    const swept = await Promise.all([expireApprovals(orm, actorFor), expireApprovals(orm, actorFor)]);
+    expect(swept[0] + swept[1]).toBe(1);
     const done = await untilTask(id, (t) => t.status === 'FAILED', 'the task to fail');
     expect(done.steps[1]).toMatchObject({ status: 'EXPIRED' });
     expect(await mailsTo('late@example.com')).toBe(0);

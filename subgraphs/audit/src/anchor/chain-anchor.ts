@@ -67,6 +67,15 @@ export class ChainAnchor {
     return this.#latest.get(tenantId) ?? null;
   }
 
+  /**
+   * The tenant's newest valid checkpoint as the store holds it now: read again, since another
+   * replica sharing the store may have appended since this process last looked (only the new lines'
+   * signatures are checked).
+   */
+  async current(tenantId: string): Promise<Checkpoint | null> {
+    return (await this.checkpoints(tenantId)).valid.at(-1) ?? null;
+  }
+
   /** Signs `head` and appends it. */
   async record(head: ChainHead, now = new Date()): Promise<Checkpoint> {
     const checkpoint = signCheckpoint(head, this.key, now);

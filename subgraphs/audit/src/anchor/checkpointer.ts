@@ -28,7 +28,8 @@ export async function checkpointTenant(
   await em.execute(`select pg_advisory_xact_lock(hashtextextended('audit.checkpoint:' || ?, 0))`, [tenantId]);
   const head = await chainHead(em);
   if (!head) return null;
-  const last = await anchor.latest(tenantId);
+  // Read under the lock: another audit replica may have checkpointed this head meanwhile.
+  const last = await anchor.current(tenantId);
   if (last && last.seq === head.seq && last.hash === head.hash) return { checkpoint: last, created: false };
   if (last) {
     const [hash] = (await hashesAt(em, [last.seq])).values();
