@@ -1,7 +1,7 @@
 import { KillSwitchChanged } from '#contracts/events/governance.ts';
 import { defineConsumer } from '#events/consumer/consumer.ts';
 import { loadAgentConfig } from '../config.ts';
-import { applyKillSwitch } from '../domain/kill-switch.service.ts';
+import { applyKillSwitch, applyPlatformKillSwitch } from '../domain/kill-switch.service.ts';
 import { KillSwitchStateSchema } from '../domain/kill-switch-state.entity.ts';
 import { NoteSchema } from '../domain/note.entity.ts';
 import { SentMailSchema } from '../domain/sent-mail.entity.ts';
@@ -28,7 +28,7 @@ export const RUNNER_ENTITIES = [
 /**
  * `agent-runner`: runs tasks one step per `task.step_ready` event (any runner of the group may
  * take the next step; a crashed runner's event is reclaimed by another), and applies the tenant's
- * kill switch (`killswitch.changed`) to the runners' copy and the tasks.
+ * or the platform-wide kill switch (`killswitch.changed`) to the runners' copy and the tasks.
  */
 export function createAgentRunner(deps: RunnerDependencies) {
   return defineConsumer({
@@ -40,13 +40,14 @@ export function createAgentRunner(deps: RunnerDependencies) {
         await advanceTask(event.payload.taskId, deps, ctx);
         return;
       }
-      await applyKillSwitch(
-        ctx,
-        event.tenantId,
-        event.payload.engaged,
-        event.payload.reason,
-        new Date(event.occurredAt),
-      );
+      const change = {
+        engaged: event.payload.engaged,
+        reason: event.payload.reason,
+        engagedBy: event.payload.engagedBy ?? null,
+        changedAt: new Date(event.occurredAt),
+      };
+      if (event.payload.scope === 'PLATFORM') await applyPlatformKillSwitch(ctx, event.tenantId, change);
+      else await applyKillSwitch(ctx, event.tenantId, change);
     },
   });
 }
