@@ -133,10 +133,12 @@ describe('platform-wide kill switch', () => {
     );
     expect(audited.map((r) => r.tenant_id).sort()).toEqual([carl.tenantId, gus.tenantId].sort());
     const operatorAudit = await db.asSuperuser<{ outcome: string }>(
-      `select outcome from audit.audit_events where action = 'governance.engagePlatformKillSwitch' and tenant_id = $1`,
+      `select outcome from audit.audit_events where action = 'governance.engagePlatformKillSwitch' and tenant_id = $1
+        order by at`,
       [olga.tenantId],
     );
-    expect(operatorAudit.map((r) => r.outcome)).toEqual(['success']);
+    // Otto's refused attempt (an Approver), then Olga's engagement.
+    expect(operatorAudit.map((r) => r.outcome)).toEqual(['denied', 'success']);
 
     // No new step starts in any tenant, also after a restart of the runner.
     await copyEngaged(true);
