@@ -188,7 +188,10 @@ describe('subscriptions over graphql-ws at the gateway', () => {
     expect(await globex.next('k')).toMatchObject(expected);
     const own = { engaged: true, reason: 'ours', scope: 'TENANT' as const, engagedBy: 'gil@globex' };
     await platform.gateway.live.publish(GLOBEX, 'killswitch.changed', own);
-    await platform.gateway.live.publish(PLATFORM_CHANNEL, 'killswitch.changed', { ...engaged, engaged: false });
+    await platform.gateway.live.publish(PLATFORM_CHANNEL, 'killswitch.changed', {
+      ...engaged,
+      engaged: false,
+    });
     expect(await globex.next('k')).toMatchObject({ payload: { data: { killSwitchChanged: own } } });
     // Acme's next push is the platform's release: globex's own switch never reached it.
     expect(await acme.next('k')).toMatchObject({

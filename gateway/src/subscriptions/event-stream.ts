@@ -84,9 +84,9 @@ export async function subscribeToEvents(
   ].join(':');
   const mark = await context.live.recall(resumeKey).catch(() => undefined);
   const backlog = mark
-    ? (await missed(context.live, context.identity.tenantId, field, mark.closedAt - RESUME_OVERLAP_MS)).filter(
-        (m) => !mark.delivered.includes(m.eventId),
-      )
+    ? (
+        await missed(context.live, context.identity.tenantId, field, mark.closedAt - RESUME_OVERLAP_MS)
+      ).filter((m) => !mark.delivered.includes(m.eventId))
     : [];
   const delivered: string[] = [];
   const onEnd = async () => {

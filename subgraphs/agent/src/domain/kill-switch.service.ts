@@ -67,7 +67,9 @@ export async function applyPlatformKillSwitch(
   if (!row?.current) return; // an older change arrived after a newer one
   const statuses = change.engaged ? [...ACTIVE] : ['PAUSED'];
   const tenants = (
-    (await em.execute("select agent.tenants_with_tasks(string_to_array(?, ',')) as tenant_id", [statuses.join(',')])) as {
+    (await em.execute("select agent.tenants_with_tasks(string_to_array(?, ',')) as tenant_id", [
+      statuses.join(','),
+    ])) as {
       tenant_id: string;
     }[]
   ).map((r) => r.tenant_id);

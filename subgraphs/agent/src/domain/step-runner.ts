@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { LockMode } from '@mikro-orm/postgresql';
 import { callDigest } from '#contracts/call-digest.ts';
 import type { ConsumerContext } from '#events/consumer/consumer.ts';
 import { UnrecoverableError } from '#events/errors.ts';

@@ -4,8 +4,8 @@
 // `killSwitch`; audited in the tenants it paused; the state survives a runner restart.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { StreamTransport } from '#events/transport/transport.ts';
-import type { Identity } from '#kernel/auth/identity.ts';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
+import type { Identity } from '#kernel/auth/identity.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '#testing/test-database.ts';
@@ -67,11 +67,13 @@ afterAll(async () => {
 
 const CREATE = 'mutation ($s: [TaskStepInput!]) { createTask(input: { goal: "Work", steps: $s }) { id } }';
 const TASK = 'query ($id: ID!) { task(id: $id) { status steps { tool status attempts } } }';
-const ENGAGE = 'mutation { engagePlatformKillSwitch(reason: "Incident 42") { effective platform { engaged } } }';
+const ENGAGE =
+  'mutation { engagePlatformKillSwitch(reason: "Incident 42") { effective platform { engaged } } }';
 const RELEASE = 'mutation { releasePlatformKillSwitch { effective platform { engaged } } }';
 const STATE = 'query { killSwitch { engaged effective platform { engaged engagedBy reason engagedAt } } }';
 type Task = { status: string; steps: { tool: string; status: string; attempts: number }[] };
-const taskOf = async (who: Identity, id: string) => (await agent.execute(who, TASK, { id })).data?.task as Task;
+const taskOf = async (who: Identity, id: string) =>
+  (await agent.execute(who, TASK, { id })).data?.task as Task;
 const until = async (who: Identity, id: string, status: string) => {
   await eventually(async () => (await taskOf(who, id)).status === status, `task ${status}`);
   return taskOf(who, id);
@@ -79,12 +81,15 @@ const until = async (who: Identity, id: string, status: string) => {
 const create = async (who: Identity, steps: unknown[]) =>
   ((await agent.execute(who, CREATE, { s: steps })).data!.createTask as { id: string }).id;
 const copyEngaged = async (engaged: boolean) =>
-  eventually(async () => {
-    const rows = await db.asSuperuser<{ engaged: boolean }>(
-      'select engaged from agent.platform_kill_switch_state',
-    );
-    return rows[0]?.engaged === engaged;
-  }, `the runners' copy to be ${engaged ? 'engaged' : 'released'}`);
+  eventually(
+    async () => {
+      const rows = await db.asSuperuser<{ engaged: boolean }>(
+        'select engaged from agent.platform_kill_switch_state',
+      );
+      return rows[0]?.engaged === engaged;
+    },
+    `the runners' copy to be ${engaged ? 'engaged' : 'released'}`,
+  );
 const mail = { tool: 'email.send', input: { to: ['x@example.com'], subject: 'Hi', body: 'Hello' } };
 
 describe('platform-wide kill switch', () => {
@@ -143,11 +148,17 @@ describe('platform-wide kill switch', () => {
     // No new step starts in any tenant, also after a restart of the runner.
     await copyEngaged(true);
     const globexNote = await create(gus, [{ tool: 'notes.create', input: { title: 'globex, engaged' } }]);
-    expect((await until(gus, globexNote, 'PAUSED')).steps[0]).toMatchObject({ status: 'PENDING', attempts: 0 });
+    expect((await until(gus, globexNote, 'PAUSED')).steps[0]).toMatchObject({
+      status: 'PENDING',
+      attempts: 0,
+    });
     await running!.close();
     running = await startWorker(orm, transport, runner, issuer, db.appUrl);
     const acmeNote = await create(carl, [{ tool: 'notes.create', input: { title: 'acme, restarted' } }]);
-    expect((await until(carl, acmeNote, 'PAUSED')).steps[0]).toMatchObject({ status: 'PENDING', attempts: 0 });
+    expect((await until(carl, acmeNote, 'PAUSED')).steps[0]).toMatchObject({
+      status: 'PENDING',
+      attempts: 0,
+    });
 
     // Release: every paused task resumes where it was, each step once.
     expect((await governance.execute(olga, RELEASE)).data).toEqual({
@@ -156,8 +167,12 @@ describe('platform-wide kill switch', () => {
     expect((await until(gus, globexNote, 'COMPLETED')).steps[0]).toMatchObject({ attempts: 1 });
     expect((await until(carl, acmeNote, 'COMPLETED')).steps[0]).toMatchObject({ attempts: 1 });
     // Back to waiting for the same approval requests.
-    expect((await until(carl, acmeMail, 'WAITING_FOR_APPROVAL')).steps[0]!.status).toBe('WAITING_FOR_APPROVAL');
-    expect((await until(gus, globexMail, 'WAITING_FOR_APPROVAL')).steps[0]!.status).toBe('WAITING_FOR_APPROVAL');
+    expect((await until(carl, acmeMail, 'WAITING_FOR_APPROVAL')).steps[0]!.status).toBe(
+      'WAITING_FOR_APPROVAL',
+    );
+    expect((await until(gus, globexMail, 'WAITING_FOR_APPROVAL')).steps[0]!.status).toBe(
+      'WAITING_FOR_APPROVAL',
+    );
   });
 
   it("keeps a tenant's own engaged switch when the platform's is released", async () => {
@@ -189,7 +204,13 @@ describe('platform-wide kill switch', () => {
       expect(waitGate.inFlight).toBe(0);
       waitGate.hold = false;
       await governance.execute(olga, RELEASE);
-      expect((await until(carl, acme, 'COMPLETED')).steps[0]).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
-      expect((await until(gus, globex, 'COMPLETED')).steps[0]).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+      expect((await until(carl, acme, 'COMPLETED')).steps[0]).toMatchObject({
+        status: 'SUCCEEDED',
+        attempts: 1,
+      });
+      expect((await until(gus, globex, 'COMPLETED')).steps[0]).toMatchObject({
+        status: 'SUCCEEDED',
+        attempts: 1,
+      });
     });
 });

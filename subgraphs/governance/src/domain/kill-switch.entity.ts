@@ -60,9 +60,12 @@ export const MAX_KILL_REASON_LENGTH = 1000;
 export function checkedKillReason(reason: string): string {
   const trimmed = reason.trim();
   if (trimmed.length === 0 || trimmed.length > MAX_KILL_REASON_LENGTH) {
-    throw new ValidationError(`reason must be 1 to ${MAX_KILL_REASON_LENGTH} characters (got ${trimmed.length})`, {
-      field: 'reason',
-    });
+    throw new ValidationError(
+      `reason must be 1 to ${MAX_KILL_REASON_LENGTH} characters (got ${trimmed.length})`,
+      {
+        field: 'reason',
+      },
+    );
   }
   return trimmed;
 }

@@ -60,7 +60,12 @@ export function changePlatformKillSwitch(
       await publish(em, KillSwitchChanged, {
         ...eventSource(ctx.identity),
         aggregate: { type: 'PlatformKillSwitch', id: 'platform' },
-        payload: { engaged: state.engaged, reason: state.reason, scope: 'PLATFORM', engagedBy: state.engagedBy },
+        payload: {
+          engaged: state.engaged,
+          reason: state.reason,
+          scope: 'PLATFORM',
+          engagedBy: state.engagedBy,
+        },
       });
     }
     return state;
