@@ -71,16 +71,17 @@ export class Migration20261204190000_platform_kill_switch extends Migration {
         using (true) with check (true);
       grant select on agent.platform_kill_switch_state to widgetdc_app;
 
-      -- Applies a change the runners read from governance's event; an older change arriving after a
-      -- newer one is ignored. True when the copy now says p_engaged.
+      -- Applies a change the runners read from governance's event. True when it changed the copy;
+      -- false for a change older than the copy or applied already (two groups read the event).
       create function agent.apply_platform_kill_switch(p_engaged boolean, p_reason text, p_changed_at timestamptz)
       returns boolean language plpgsql volatile security definer
       set search_path = pg_catalog, agent as $$
       begin
         update agent.platform_kill_switch_state
            set engaged = p_engaged, reason = p_reason, changed_at = p_changed_at
-         where id and (changed_at is null or changed_at <= p_changed_at);
-        return (select engaged = p_engaged from agent.platform_kill_switch_state where id);
+         where id and (changed_at is null or changed_at <= p_changed_at)
+           and (changed_at, engaged) is distinct from (p_changed_at, p_engaged);
+        return found;
       end
       $$;
       revoke all on function agent.apply_platform_kill_switch(boolean, text, timestamptz) from public;

@@ -11,8 +11,11 @@ export const DEFAULT_STEP_MAX_ATTEMPTS = 3;
 export const DEFAULT_STEP_TIMEOUT_MS = 60_000;
 /** Largest response body `http.get` reads. */
 export const DEFAULT_HTTP_MAX_BYTES = 1024 * 1024;
-/** How often an in-flight step looks at the kill switch. */
-export const DEFAULT_KILL_SWITCH_POLL_MS = 200;
+/**
+ * How often an in-flight step looks at the kill switch (one primary-key read): the largest share of
+ * the time from an engagement to the call's abort (ADR 0029's 250 ms budget).
+ */
+export const DEFAULT_KILL_SWITCH_POLL_MS = 100;
 
 const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
 
@@ -50,6 +53,12 @@ const schema = z.object({
     .default('https://graph.microsoft.com/v1.0'),
   AGENT_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(DEFAULT_STEP_MAX_ATTEMPTS),
   AGENT_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(DEFAULT_STEP_TIMEOUT_MS),
+  AGENT_KILL_SWITCH_POLL_MS: z.coerce
+    .number({ message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000' })
+    .int({ message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000' })
+    .min(10, { message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000' })
+    .max(5000, { message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000' })
+    .default(DEFAULT_KILL_SWITCH_POLL_MS),
 });
 
 /** The agent domain's settings. */
@@ -86,7 +95,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
     steps: {
       maxAttempts: v.AGENT_STEP_MAX_ATTEMPTS,
       timeoutMs: v.AGENT_STEP_TIMEOUT_MS,
-      killSwitchPollMs: DEFAULT_KILL_SWITCH_POLL_MS,
+      killSwitchPollMs: v.AGENT_KILL_SWITCH_POLL_MS,
     },
   };
 }

@@ -1,7 +1,6 @@
 import { KillSwitchChanged } from '#contracts/events/governance.ts';
 import { defineConsumer } from '#events/consumer/consumer.ts';
 import { loadAgentConfig } from '../config.ts';
-import { applyKillSwitch, applyPlatformKillSwitch } from '../domain/kill-switch.service.ts';
 import { KillSwitchStateSchema } from '../domain/kill-switch-state.entity.ts';
 import { NoteSchema } from '../domain/note.entity.ts';
 import { SentMailSchema } from '../domain/sent-mail.entity.ts';
@@ -11,6 +10,7 @@ import { TaskStepSchema } from '../domain/task-step.entity.ts';
 import { ToolPolicySchema } from '../domain/tool-policy.entity.ts';
 import { TaskStepReady } from '../events.ts';
 import { builtInTools } from '../tools/built-in.ts';
+import { handleKillSwitchChanged } from './kill-switch.ts';
 
 /** The consumer group of the task runners. */
 export const AGENT_RUNNER_GROUP = 'agent-runner';
@@ -28,7 +28,8 @@ export const RUNNER_ENTITIES = [
 /**
  * `agent-runner`: runs tasks one step per `task.step_ready` event (any runner of the group may
  * take the next step; a crashed runner's event is reclaimed by another), and applies the tenant's
- * or the platform-wide kill switch (`killswitch.changed`) to the runners' copy and the tasks.
+ * or the platform-wide kill switch (`killswitch.changed`) to the runners' copy and the tasks (as
+ * `agent-kill-switch` does, which busy runners cannot delay).
  */
 export function createAgentRunner(deps: RunnerDependencies) {
   return defineConsumer({
@@ -40,14 +41,7 @@ export function createAgentRunner(deps: RunnerDependencies) {
         await advanceTask(event.payload.taskId, deps, ctx);
         return;
       }
-      const change = {
-        engaged: event.payload.engaged,
-        reason: event.payload.reason,
-        engagedBy: event.payload.engagedBy ?? null,
-        changedAt: new Date(event.occurredAt),
-      };
-      if (event.payload.scope === 'PLATFORM') await applyPlatformKillSwitch(ctx, event.tenantId, change);
-      else await applyKillSwitch(ctx, event.tenantId, change);
+      await handleKillSwitchChanged(event, ctx);
     },
   });
 }

@@ -32,14 +32,18 @@ export async function applyKillSwitch(
   change: KillSwitchChange,
 ): Promise<void> {
   const { em } = ctx;
-  await em.execute(
-    `insert into agent.kill_switch_state (tenant_id, engaged, reason, changed_at) values (?, ?, ?, ?)
+  // Applied once: a change already applied (by the other group reading it) or older than the copy
+  // changes nothing, and the tasks are left alone.
+  const applied = (await em.execute(
+    `insert into agent.kill_switch_state as k (tenant_id, engaged, reason, changed_at) values (?, ?, ?, ?)
      on conflict (tenant_id) do update set engaged = excluded.engaged, reason = excluded.reason,
-       changed_at = excluded.changed_at where agent.kill_switch_state.changed_at <= excluded.changed_at`,
+       changed_at = excluded.changed_at
+     where k.changed_at <= excluded.changed_at
+       and (k.changed_at, k.engaged) is distinct from (excluded.changed_at, excluded.engaged)
+     returning tenant_id`,
     [tenantId, change.engaged, change.reason, change.changedAt],
-  );
-  const state = await em.findOne(KillSwitchState, { tenantId }, { refresh: true });
-  if (state?.engaged !== change.engaged) return; // an older change arrived after a newer one
+  )) as unknown[];
+  if (applied.length === 0) return;
   if (!change.engaged && (await platformKillSwitchEngaged(em))) return;
   await applyToTasks(ctx, change.engaged, `kill switch engaged: ${change.reason ?? ''}`.trim());
 }
@@ -59,12 +63,12 @@ export async function applyPlatformKillSwitch(
   change: KillSwitchChange,
 ): Promise<void> {
   const { em } = ctx;
-  const [row] = (await em.execute('select agent.apply_platform_kill_switch(?, ?, ?) as current', [
+  const [row] = (await em.execute('select agent.apply_platform_kill_switch(?, ?, ?) as applied', [
     change.engaged,
     change.reason,
     change.changedAt,
-  ])) as { current: boolean }[];
-  if (!row?.current) return; // an older change arrived after a newer one
+  ])) as { applied: boolean }[];
+  if (!row?.applied) return; // applied already, or older than the copy
   const statuses = change.engaged ? [...ACTIVE] : ['PAUSED'];
   const tenants = (
     (await em.execute("select agent.tenants_with_tasks(string_to_array(?, ',')) as tenant_id", [

@@ -14,6 +14,7 @@ import { eventually, makeTransport } from '../../../../events/test/support.ts';
 import { graphTaskLookup } from '../../../governance/src/domain/task-lookup.ts';
 import { governanceSubgraph } from '../../../governance/src/subgraph.ts';
 import { loadAgentConfig } from '../../src/config.ts';
+import { agentKillSwitch } from '../../src/consumers/kill-switch.ts';
 import { createAgentRunner, RUNNER_ENTITIES } from '../../src/consumers/runner.ts';
 import { createAgentSubgraph } from '../../src/subgraph.ts';
 import { testTools, waitGate } from '../fixtures/test-tools.ts';
@@ -27,6 +28,7 @@ let orm: MikroORM;
 let transport: StreamTransport;
 let runner: ReturnType<typeof createAgentRunner>;
 let running: Awaited<ReturnType<typeof startWorker>> | undefined;
+let applying: Awaited<ReturnType<typeof startWorker>> | undefined;
 let olga: Identity; // Admin of the operator tenant
 let otto: Identity; // Approver of the operator tenant
 let ada: Identity; // Admin of acme, no operator
@@ -52,9 +54,12 @@ beforeAll(async () => {
   transport = makeTransport('redis', db);
   runner = createAgentRunner({ tools, steps: config.steps });
   running = await startWorker(orm, transport, runner, issuer, db.appUrl);
+  // The agent-kill-switch group applies every change too, as `npm start` runs it: twice, no second effect.
+  applying = await startWorker(orm, transport, agentKillSwitch, issuer, db.appUrl);
 });
 afterAll(async () => {
   waitGate.hold = false;
+  await applying?.close();
   await running?.close();
   await transport?.destroy(['task.step_ready', 'killswitch.changed']);
   await transport?.close();
