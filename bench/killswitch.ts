@@ -126,6 +126,15 @@ function startSlowServer() {
 
 async function main() {
   const options = readOptions();
+  const children: ChildProcess[] = [];
+  // Stopped on Ctrl-C too: the workers and the private cluster are this run's alone.
+  const onSignal = () => {
+    for (const child of children) child.kill('SIGTERM');
+    cluster?.stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const cluster = options.pgUrl
     ? undefined
     : (progress('starting a private PostgreSQL cluster…\n'), startPrivateCluster());
@@ -133,7 +142,6 @@ async function main() {
   // Imported once the database URL is set: the test database reads it when loaded.
   const { startTestPlatform } = await import('../gateway/test/support/platform.ts');
   const { workerIdentityEnv } = await import('../events/test/support.ts');
-  const children: ChildProcess[] = [];
   const prefix = `wtdc-bench-kill:${randomBytes(4).toString('hex')}:`;
   const slow = startSlowServer();
   const slowPort = await slow.listen();
@@ -155,7 +163,8 @@ async function main() {
       EVENTS_STREAM_PREFIX: prefix,
       AGENT_HTTP_ALLOWED_HOSTS: `127.0.0.1:${slowPort}`,
       AGENT_STEP_TIMEOUT_MS: '600000',
-      LOG_LEVEL: 'error',
+      // The worker says it is ready at info level (its only info line besides progress).
+      LOG_LEVEL: 'info',
       ...identity.env,
     };
     const startWorker = (group: string, relay: boolean) =>

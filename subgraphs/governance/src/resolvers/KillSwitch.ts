@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RequestContext } from '#kernel/graphql/context.ts';
 import { KillSwitch } from '../domain/kill-switch.entity.ts';
 import { type PlatformKillSwitchState, readPlatformKillSwitch } from '../domain/platform-kill-switch.ts';
 
@@ -8,24 +9,30 @@ export interface KillSwitchView {
   engagedBy: string | null;
   engagedAt: Date | null;
   reason: string | null;
-  platform: PlatformKillSwitchState;
+  platform: PlatformKillSwitchState & { canChange: boolean };
   effective: boolean;
 }
 
-/** The view of a tenant's switch (`own`) and the platform's. */
-export function killSwitchView(own: KillSwitch, platform: PlatformKillSwitchState): KillSwitchView {
+/** The view of a tenant's switch (`own`) and the platform's, for a caller who may change it or not. */
+export function killSwitchView(
+  own: KillSwitch,
+  platform: PlatformKillSwitchState,
+  canChange: boolean,
+): KillSwitchView {
   return {
     engaged: own.engaged,
     engagedBy: own.engagedBy ?? null,
     engagedAt: own.engagedAt ?? null,
     reason: own.reason ?? null,
-    platform,
+    platform: { ...platform, canChange },
     effective: own.engaged || platform.engaged,
   };
 }
 
-/** Reads the view of the transaction's tenant (`tenantId`) in `em`. */
-export async function readKillSwitchView(em: EntityManager, tenantId: string): Promise<KillSwitchView> {
+/** Reads the view of the caller's tenant in `em` (a transaction of that tenant). */
+export async function readKillSwitchView(em: EntityManager, ctx: RequestContext): Promise<KillSwitchView> {
+  const tenantId = ctx.db.tenantId;
   const own = (await em.findOne(KillSwitch, { tenantId })) ?? KillSwitch.disengaged(tenantId);
-  return killSwitchView(own, await readPlatformKillSwitch(em));
+  const canChange = ctx.operator && ctx.identity.roles.includes('Admin');
+  return killSwitchView(own, await readPlatformKillSwitch(em), canChange);
 }

@@ -77,18 +77,18 @@ export const mutationResolvers = (
       const changed = state.engage(ctx.identity, args.reason);
       await em.flush();
       if (changed) await announce(em, ctx, state);
-      return readKillSwitchView(em, ctx.db.tenantId);
+      return readKillSwitchView(em, ctx);
     });
   },
 
   async engagePlatformKillSwitch(_: unknown, args: { reason: string }, ctx: RequestContext) {
     await changePlatformKillSwitch(ctx, { engage: true, reason: args.reason });
-    return ctx.db.run((em) => readKillSwitchView(em, ctx.db.tenantId));
+    return ctx.db.run((em) => readKillSwitchView(em, ctx));
   },
 
   async releasePlatformKillSwitch(_: unknown, __: unknown, ctx: RequestContext) {
     await changePlatformKillSwitch(ctx, { engage: false });
-    return ctx.db.run((em) => readKillSwitchView(em, ctx.db.tenantId));
+    return ctx.db.run((em) => readKillSwitchView(em, ctx));
   },
 
   replayDeadLetter(_: unknown, args: { topic: string; id: string }, ctx: RequestContext) {
@@ -105,7 +105,7 @@ export const mutationResolvers = (
       const changed = state.release();
       await em.flush();
       if (changed) await announce(em, ctx, state);
-      return readKillSwitchView(em, ctx.db.tenantId);
+      return readKillSwitchView(em, ctx);
     });
   },
 });

@@ -12,7 +12,7 @@ type Status = (typeof APPROVAL_STATUSES)[number];
 /** Query fields of the governance subgraph; `events` is the bus it administers. */
 export const queryResolvers = (events: StreamTransport | undefined): QueryResolvers => ({
   killSwitch(_: unknown, __: unknown, ctx: RequestContext) {
-    return ctx.db.run((em) => readKillSwitchView(em, ctx.db.tenantId));
+    return ctx.db.run((em) => readKillSwitchView(em, ctx));
   },
 
   async approvalRequests(_: unknown, args: PageArgs & { status?: Status | null }, ctx: RequestContext) {
