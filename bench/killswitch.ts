@@ -180,17 +180,26 @@ async function main() {
         const child = spawn(join(ROOT, 'node_modules', '.bin', 'node'), args, {
           cwd: ROOT,
           env,
-          stdio: ['ignore', 'pipe', 'inherit'],
+          stdio: ['ignore', 'pipe', 'pipe'],
         });
         children.push(child);
         let seen = '';
-        child.stdout!.on('data', (chunk: Buffer) => {
-          seen += chunk.toString();
+        // The logger writes to stderr: read both streams for the ready line, then pass on only errors.
+        const read = (chunk: Buffer) => {
+          const text = chunk.toString();
+          if (seen.includes(`group ${group} on`)) {
+            for (const line of text.split('\n')) if (/error/i.test(line)) progress(`${line}\n`);
+            return;
+          }
+          seen += text;
           if (seen.includes(`group ${group} on`)) resolve();
-        });
+        };
+        child.stdout!.on('data', read);
+        child.stderr!.on('data', read);
         child.once('exit', (code) =>
           reject(new Error(`worker ${group} exited (${code}) before it was ready`)),
         );
+        setTimeout(() => reject(new Error(`worker ${group} was not ready within 120 s`)), 120_000).unref();
       });
     progress(`starting ${options.runners} runner processes and the agent-kill-switch worker`);
     await startWorker('agent-kill-switch', true);
