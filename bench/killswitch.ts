@@ -128,13 +128,16 @@ async function main() {
   const options = readOptions();
   const children: ChildProcess[] = [];
   // Stopped on Ctrl-C too: the workers and the private cluster are this run's alone.
+  let stopping = false;
   const onSignal = () => {
+    if (stopping) return; // a second signal (e.g. from timeout's process group) must not cut the cleanup
+    stopping = true;
     for (const child of children) child.kill('SIGTERM');
     cluster?.stop();
     process.exit(130);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const cluster = options.pgUrl
     ? undefined
     : (progress('starting a private PostgreSQL cluster…\n'), startPrivateCluster());
@@ -227,12 +230,15 @@ async function main() {
       if (res.body.errors) throw new Error(`createTask failed: ${JSON.stringify(res.body.errors)}`);
       taskIds.push((res.body.data as { createTask: { id: string } }).createTask.id);
     }
-    const statuses = async () =>
+    // A resumed task's move to RUNNING stays uncommitted while its step runs (one transaction), so a
+    // pause counts when its PAUSED is committed with a time after the engagement was sent.
+    const statuses = async (since = 0) =>
       new Map(
         (
           await watcher.query<{ id: string; status: string }>(
-            'select id, status from agent.tasks where id = any($1)',
-            [taskIds],
+            `select id, status from agent.tasks where id = any($1)
+              and (status <> 'PAUSED' or updated_at >= to_timestamp($2::double precision / 1000))`,
+            [taskIds, since],
           )
         ).rows.map((r) => [r.id, r.status]),
       );
@@ -250,6 +256,7 @@ async function main() {
     const roundTrips: number[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       slow.aborted.clear();
+      const sentEpoch = Date.now();
       const sent = performance.now();
       const engaged = await platform.post(
         { query: 'mutation { engagePlatformKillSwitch(reason: "bench") { effective } }' },
