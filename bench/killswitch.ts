@@ -138,9 +138,8 @@ async function main() {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const cluster = options.pgUrl
-    ? undefined
-    : (progress('starting a private PostgreSQL cluster…\n'), startPrivateCluster());
+  if (!options.pgUrl) progress('starting a private PostgreSQL cluster…\n');
+  const cluster = options.pgUrl ? undefined : startPrivateCluster();
   process.env.WIDGETDC_TEST_PG_URL = options.pgUrl ?? cluster!.url;
   // Imported once the database URL is set: the test database reads it when loaded.
   const { startTestPlatform } = await import('../gateway/test/support/platform.ts');
@@ -269,7 +268,7 @@ async function main() {
       const deadline = Date.now() + 30_000;
       while (seen.size < taskIds.length && Date.now() < deadline) {
         const now = performance.now();
-        for (const [id, status] of await statuses())
+        for (const [id, status] of await statuses(sentEpoch))
           if (status === 'PAUSED' && !seen.has(id)) seen.set(id, now);
         await sleep(POLL_MS);
       }

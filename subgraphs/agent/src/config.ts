@@ -57,7 +57,9 @@ const schema = z.object({
     .number({ message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000' })
     .int({ message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000' })
     .min(10, { message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000' })
-    .max(5000, { message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000' })
+    .max(5000, {
+      message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000',
+    })
     .default(DEFAULT_KILL_SWITCH_POLL_MS),
 });
 
