@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -315,6 +315,11 @@ async function main() {
       `  commit → in-flight call aborted (${abortedSorted.length} samples): p50 ${percentile(abortedSorted, 50).toFixed(1)} ms, p99 ${percentile(abortedSorted, 99).toFixed(1)} ms, max ${abortedSorted.at(-1)?.toFixed(1) ?? 'n/a'} ms`,
     );
     out(`  every task completed after the last release: ${taskIds.length}`);
+    out(
+      `  load average at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(', ')} on ${cpus().length} cores`,
+    );
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(
