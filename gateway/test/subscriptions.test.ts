@@ -156,7 +156,11 @@ describe('subscriptions over graphql-ws at the gateway', () => {
         {
           message:
             'Subscription.taskStatusChanged requires one of the roles Reader, Contributor, Approver, Admin; the caller has Auditor',
-          extensions: { code: 'FORBIDDEN', requiredRoles: ['Reader', 'Contributor', 'Approver', 'Admin'] },
+          extensions: {
+            code: 'FORBIDDEN',
+            requiredRoles: ['Reader', 'Contributor', 'Approver', 'Admin'],
+            requestId: expect.any(String),
+          },
         },
       ],
     });
