@@ -120,88 +120,72 @@ export function KillSwitchButton({
 }
 
 function PlatformButton({ onEngaged }: { onEngaged(): void }) {
-  const { graph } = useConsole();
-  const dialog = useRef<HTMLDialogElement>(null);
-  const [reason, setReason] = useState('');
-  const [error, setError] = useState<unknown>();
-  const engage = (event: Event) => {
-    event.preventDefault();
-    graph
-      .request('mutation ($reason: String!) { engagePlatformKillSwitch(reason: $reason) { effective } }', {
-        reason,
-      })
-      .then(() => {
-        dialog.current?.close();
-        setReason('');
-        onEngaged();
-      }, setError);
-  };
   return (
-    <>
-      <button type="button" class="kill" onClick={() => dialog.current?.showModal()}>
-        Platform kill switch
-      </button>
-      <dialog ref={dialog} aria-labelledby="platform-kill-title">
-        <form onSubmit={engage}>
-          <h2 id="platform-kill-title">Engage the platform-wide kill switch?</h2>
-          <p>
-            Every task of every tenant pauses at once and calls in flight are aborted, until a platform
-            operator releases it.
-          </p>
-          <label for="platform-kill-reason">Why (recorded in the audit log and shown to every tenant)</label>
-          <input
-            id="platform-kill-reason"
-            required
-            value={reason}
-            onInput={(e) => setReason((e.target as HTMLInputElement).value)}
-          />
-          {error !== undefined && <ErrorNote error={error} />}
-          <div class="actions">
-            <button type="button" onClick={() => dialog.current?.close()}>
-              Cancel
-            </button>
-            <button type="submit" class="kill">
-              Engage for every tenant
-            </button>
-          </div>
-        </form>
-      </dialog>
-    </>
+    <EngageButton
+      id="platform-kill"
+      label="Platform kill switch"
+      title="Engage the platform-wide kill switch?"
+      effect="Every task of every tenant pauses at once and calls in flight are aborted, until a platform operator releases it."
+      why="Why (recorded in the audit log and shown to every tenant)"
+      submit="Engage for every tenant"
+      mutation="mutation ($reason: String!) { engagePlatformKillSwitch(reason: $reason) { effective } }"
+      onEngaged={onEngaged}
+    />
   );
 }
 
 function TenantButton({ state, onEngaged }: { state: KillSwitchState | undefined; onEngaged(): void }) {
-  const { graph } = useConsole();
   const allowed = useHasRole('Approver', 'Admin');
+  if (!allowed || state?.engaged) return null;
+  return (
+    <EngageButton
+      id="kill"
+      label="Kill switch"
+      title="Engage the kill switch?"
+      effect="Every task of this tenant pauses at once and calls in flight are aborted, until an Admin releases it."
+      why="Why (recorded in the audit log and shown to everyone)"
+      submit="Engage"
+      mutation="mutation ($reason: String!) { engageKillSwitch(reason: $reason) { engaged } }"
+      onEngaged={onEngaged}
+    />
+  );
+}
+
+/** A red button opening a confirmation that asks why, then runs `mutation` with that reason. */
+function EngageButton(props: {
+  id: string;
+  label: string;
+  title: string;
+  effect: string;
+  why: string;
+  submit: string;
+  mutation: string;
+  onEngaged(): void;
+}) {
+  const { graph } = useConsole();
   const dialog = useRef<HTMLDialogElement>(null);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<unknown>();
-  if (!allowed || state?.engaged) return null;
   const engage = (event: Event) => {
     event.preventDefault();
-    graph
-      .request('mutation ($reason: String!) { engageKillSwitch(reason: $reason) { engaged } }', { reason })
-      .then(() => {
-        dialog.current?.close();
-        setReason('');
-        onEngaged();
-      }, setError);
+    graph.request(props.mutation, { reason }).then(() => {
+      dialog.current?.close();
+      setReason('');
+      props.onEngaged();
+    }, setError);
   };
   return (
     <>
       <button type="button" class="kill" onClick={() => dialog.current?.showModal()}>
-        Kill switch
+        {props.label}
       </button>
-      <dialog ref={dialog} aria-labelledby="kill-title">
+      <dialog ref={dialog} aria-labelledby={`${props.id}-title`}>
         <form onSubmit={engage}>
-          <h2 id="kill-title">Engage the kill switch?</h2>
-          <p>
-            Every task of this tenant pauses at once and calls in flight are aborted, until an Admin releases
-            it.
-          </p>
-          <label for="kill-reason">Why (recorded in the audit log and shown to everyone)</label>
+          <h2 id={`${props.id}-title`}>{props.title}</h2>
+          <p>{props.effect}</p>
+          <label for={`${props.id}-reason`}>{props.why}</label>
           <input
-            id="kill-reason"
+            id={`${props.id}-reason`}
             required
             value={reason}
             onInput={(e) => setReason((e.target as HTMLInputElement).value)}
@@ -212,7 +196,7 @@ function TenantButton({ state, onEngaged }: { state: KillSwitchState | undefined
               Cancel
             </button>
             <button type="submit" class="kill">
-              Engage
+              {props.submit}
             </button>
           </div>
         </form>
