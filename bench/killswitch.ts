@@ -5,7 +5,7 @@
 // the commit) to the runner's task being PAUSED (seen in agent.tasks, polled every 2 ms), and to its
 // in-flight call being aborted (the slow server sees the request's socket close). Released, every task
 // resumes mid-step again, and the next round engages again. Tasks belong to several tenants.
-// Run: node bench/killswitch.ts [--runners 20] [--rounds 5] [--tenants 4] [--pg-url <superuser URL>].
+// Run: node bench/killswitch.ts [--runners 20] [--rounds 5] [--tenants 4] [--poll-ms <n>] [--pg-url <superuser URL>].
 // Without --pg-url a private PostgreSQL cluster is started in a temporary directory (20 runners need
 // more connections than a shared server may have free). Target: p99 ≤ 250 ms. Needs Redis.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -36,6 +36,8 @@ function readOptions() {
       rounds: { type: 'string', default: '5' },
       tenants: { type: 'string', default: '4' },
       'pg-url': { type: 'string' },
+      // The runners' AGENT_KILL_SWITCH_POLL_MS; their default when absent.
+      'poll-ms': { type: 'string' },
     },
   });
   const positive = (name: string, raw: string, max: number) => {
@@ -49,6 +51,7 @@ function readOptions() {
     rounds: positive('rounds', values.rounds, 100),
     tenants: positive('tenants', values.tenants, 50),
     pgUrl: values['pg-url'],
+    pollMs: values['poll-ms'] === undefined ? undefined : positive('poll-ms', values['poll-ms'], 5000),
   };
 }
 
@@ -165,6 +168,7 @@ async function main() {
       EVENTS_STREAM_PREFIX: prefix,
       AGENT_HTTP_ALLOWED_HOSTS: `127.0.0.1:${slowPort}`,
       AGENT_STEP_TIMEOUT_MS: '600000',
+      ...(options.pollMs ? { AGENT_KILL_SWITCH_POLL_MS: String(options.pollMs) } : {}),
       // The worker says it is ready at info level (its only info line besides progress).
       LOG_LEVEL: 'info',
       ...identity.env,
@@ -300,7 +304,7 @@ async function main() {
     const p99 = percentile(sorted, 99);
     out();
     out(
-      `kill switch: ${options.runners} runner processes (concurrency 1) over ${options.tenants} tenants, ${options.rounds} rounds`,
+      `kill switch: ${options.runners} runner processes (concurrency 1) over ${options.tenants} tenants, ${options.rounds} rounds, poll ${options.pollMs ?? 'default'} ms`,
     );
     out(
       `  engage mutation round trip: p50 ${percentile(
