@@ -15,7 +15,7 @@ export const DEFAULT_HTTP_MAX_BYTES = 1024 * 1024;
  * How often an in-flight step looks at the kill switch (one primary-key read): the largest share of
  * the time from an engagement to the call's abort (ADR 0029's 250 ms budget).
  */
-export const DEFAULT_KILL_SWITCH_POLL_MS = 100;
+export const DEFAULT_KILL_SWITCH_POLL_MS = 50;
 
 const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
 
