@@ -19,7 +19,7 @@ const mappers: Record<string, Record<string, string>> = {
   },
   governance: {
     ApprovalRequest: '../domain/approval-request.entity.ts#ApprovalRequest as ApprovalRequestEntity',
-    KillSwitch: '../domain/kill-switch.entity.ts#KillSwitch as KillSwitchEntity',
+    KillSwitch: '../resolvers/KillSwitch.ts#KillSwitchView',
     Task: '{ id: string }',
   },
   audit: {

@@ -1,6 +1,7 @@
 // The console's main journeys in headless Chromium against a real `npm start`: dev sign-in, a task
 // needing approval appearing live in the inbox, a second user approving it, the task completing on the
-// tasks page, the kill switch's banner everywhere with the tasks paused. Every page passes axe-core
+// tasks page, the kill switch's banner everywhere with the tasks paused, the platform-wide kill switch
+// engaged by an operator's Admin and shown in another tenant. Every page passes axe-core
 // (no serious or critical violations) and runs under the console's own strict CSP without violations.
 import type { Browser, Page } from 'playwright-core';
 import { launch } from './support/browser.ts';
@@ -29,8 +30,8 @@ afterEach(() => {
 });
 
 const newPage = (watch?: boolean) => pages.newPage(watch);
-const signIn = (page: Page, user: string, roles: string[]) =>
-  signInAs(page, platform.origin, TENANT, user, roles);
+const signIn = (page: Page, user: string, roles: string[], tenant = TENANT) =>
+  signInAs(page, platform.origin, tenant, user, roles);
 
 let carl: Page;
 let ann: Page;
@@ -152,6 +153,42 @@ describe('the console in a browser', () => {
     await ada.getByRole('button', { name: 'Release the kill switch' }).click();
     await carl.getByTestId('kill-switch-banner').waitFor({ state: 'detached' });
     await ann.getByTestId('kill-switch-banner').waitFor({ state: 'detached' });
+  });
+
+  it("engages the platform-wide kill switch as an operator's Admin: its banner in another tenant, released by the operator", async () => {
+    // Under `npm start` the demo tenant operates the platform (OPERATOR_TENANT_IDS).
+    const olga = await newPage();
+    await signIn(olga, 'olga', ['Admin'], 'demo');
+    const ada = await newPage();
+    await signIn(ada, 'ada', ['Admin']);
+    // A tenant's Admin has the tenant's button only.
+    await ada.getByRole('button', { name: 'Kill switch', exact: true }).waitFor();
+    expect(await ada.getByRole('button', { name: 'Platform kill switch' }).count()).toBe(0);
+
+    await olga.getByRole('button', { name: 'Platform kill switch' }).click();
+    const dialog = olga.getByRole('dialog', { name: 'Engage the platform-wide kill switch?' });
+    await dialog.waitFor();
+    await checkPage(olga, 'platform-kill-switch-confirm');
+    await dialog.getByLabel(/Why/).fill('Provider incident');
+    await dialog.getByRole('button', { name: 'Engage for every tenant' }).click();
+
+    for (const page of [carl, ada, olga]) {
+      const banner = page.getByTestId('platform-kill-switch-banner');
+      await banner.waitFor();
+      await expect(banner.textContent()).resolves.toMatch(
+        /Platform-wide kill switch engaged by olga@demo\.dev\.widgetdc at .*Provider incident/,
+      );
+    }
+    await goTo(carl, 'Tasks');
+    await carl.getByTestId('platform-kill-switch-banner').waitFor();
+    await checkPage(carl, 'platform-kill-switch-tasks');
+    await expect(ada.getByTestId('platform-kill-switch-banner').textContent()).resolves.toContain(
+      'A platform operator can release it.',
+    );
+    await olga.getByRole('button', { name: 'Release the platform-wide kill switch' }).click();
+    for (const page of [carl, ada, olga]) {
+      await page.getByTestId('platform-kill-switch-banner').waitFor({ state: 'detached' });
+    }
   });
 
   it('uploads a document with a progress bar and shows it READY when ingestion ends', async () => {

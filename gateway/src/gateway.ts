@@ -4,6 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { type GraphQLSchema, Kind, parse, type StringValueNode } from 'graphql';
 import { createTokenVerifier, type TokenVerifierOptions } from '#kernel/auth/token-verifier.ts';
+import { requestIdOf } from '#kernel/graphql/context.ts';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from '#kernel/graphql/limits/operation-limits.ts';
 import { apolloPipeline } from '#kernel/graphql/pipeline/apollo-pipeline.ts';
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from '#kernel/http/server.ts';
@@ -205,6 +206,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ? { [CONSOLE_PATH]: consoleRoute({ signIn: options.console, logger: logger.child('console') }) }
       : undefined,
     onRequest: createRequestEntry(options.corsOrigins ?? []),
+    // The entry above has set the request's id; the pipeline stamps it on every error.
+    formatErrors: (errors, req) => pipeline.formatted(errors, { requestId: requestIdOf(req.headers) }),
   });
   const live = options.live ?? createInProcessPubSub();
   const probeUrl = urls.governance ?? Object.values(urls)[0];

@@ -47,7 +47,13 @@ function expectRefused(res: GraphQLResponse, code: string, limit: string, found:
   expect(res.status).toBe(400);
   expect(res.body.data).toBeUndefined();
   expect(res.body.errors).toHaveLength(1);
-  expect(res.body.errors?.[0]?.extensions).toEqual({ code, limit, found, max });
+  expect(res.body.errors?.[0]?.extensions).toEqual({
+    code,
+    limit,
+    found,
+    max,
+    requestId: expect.any(String),
+  });
   expect(res.body.errors?.[0]?.message).toContain(`${found}`);
   expect(res.body.errors?.[0]?.message).toContain(`the ${limit} limit is ${max}`);
 }

@@ -114,7 +114,13 @@ describe('one pipeline for HTTP and WebSocket operations', () => {
         {
           message:
             'The connection holds 3 subscriptions; the subscription limit is 2. Complete some, or open another connection.',
-          extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 'subscription', found: 3, max: 2 },
+          extensions: {
+            code: 'TOO_MANY_SUBSCRIPTIONS',
+            limit: 'subscription',
+            found: 3,
+            max: 2,
+            requestId: expect.any(String),
+          },
         },
       ],
     });
@@ -173,7 +179,7 @@ describe('production mode at the gateway', () => {
       payload: [
         expect.objectContaining({
           message: 'Cannot query field "tskId" on type "TaskStatusChange".',
-          extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+          extensions: { code: 'GRAPHQL_VALIDATION_FAILED', requestId: expect.any(String) },
         }),
       ],
     });

@@ -123,7 +123,7 @@ describe('request shape', () => {
     expect(unnamed.status).toBe(400);
     expect(unnamed.body.errors?.[0]).toEqual({
       message: 'The document holds 2 operations; name the one to run with operationName',
-      extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+      extensions: { code: 'OPERATION_RESOLUTION_FAILURE', requestId: expect.any(String) },
     });
     const res = await raw({
       method: 'POST',
@@ -144,7 +144,11 @@ describe('request shape', () => {
       errors: [
         {
           message: `Request body exceeds ${MAX_BODY_BYTES} bytes`,
-          extensions: { code: 'PAYLOAD_TOO_LARGE', max: MAX_BODY_BYTES },
+          extensions: {
+            code: 'PAYLOAD_TOO_LARGE',
+            max: MAX_BODY_BYTES,
+            requestId: res.headers.get('x-request-id'),
+          },
         },
       ],
     });

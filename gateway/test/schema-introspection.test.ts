@@ -112,7 +112,7 @@ describe('a subscription sent over HTTP', () => {
     const posted = await platform.post({ query }, token);
     expect(posted).toEqual({
       status: 400,
-      body: { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] },
+      body: { errors: [{ message, extensions: { code: 'BAD_REQUEST', requestId: expect.any(String) } }] },
     });
     const url = new URL(platform.gateway.url);
     url.searchParams.set('query', query);

@@ -12,7 +12,7 @@ import { SUPERGRAPH_FILE } from '../src/compose.ts';
 import { type RunningGateway, startGateway } from '../src/gateway.ts';
 import type { LivePubSub } from '../src/live/live-pubsub.ts';
 import { createRedisPubSub } from '../src/live/redis-pubsub.ts';
-import type { LivePayload, LiveTopic } from '../src/live/topics.ts';
+import { type LivePayload, type LiveTopic, PLATFORM_CHANNEL } from '../src/live/topics.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { connectWs, type TestWsClient } from './support/ws-client.ts';
 
@@ -156,7 +156,11 @@ describe('subscriptions over graphql-ws at the gateway', () => {
         {
           message:
             'Subscription.taskStatusChanged requires one of the roles Reader, Contributor, Approver, Admin; the caller has Auditor',
-          extensions: { code: 'FORBIDDEN', requiredRoles: ['Reader', 'Contributor', 'Approver', 'Admin'] },
+          extensions: {
+            code: 'FORBIDDEN',
+            requiredRoles: ['Reader', 'Contributor', 'Approver', 'Admin'],
+            requestId: expect.any(String),
+          },
         },
       ],
     });
@@ -169,6 +173,33 @@ describe('subscriptions over graphql-ws at the gateway', () => {
     expect(await client.next('k')).toMatchObject({
       type: 'next',
       payload: { data: { killSwitchChanged: { engaged: true, reason: 'drill' } } },
+    });
+  });
+
+  it("pushes the platform-wide kill switch to every tenant's killSwitchChanged, and a tenant's only to its own", async () => {
+    const query = 'subscription { killSwitchChanged { scope engaged reason engagedBy } }';
+    const acme = await connect(await platform.issuer.token('acme', 'alice', ['Reader']));
+    const globex = await connect(await platform.issuer.token('globex', 'gil', ['Auditor']));
+    await Promise.all([acme.acknowledged, globex.acknowledged]);
+    acme.subscribe('k', query);
+    globex.subscribe('k', query);
+    // Two subscriptions follow the platform channel once both are listening.
+    const engaged = { engaged: true, reason: 'incident', scope: 'PLATFORM' as const, engagedBy: 'olga@ops' };
+    while ((await platform.gateway.live.publish(PLATFORM_CHANNEL, 'killswitch.changed', engaged)) < 2)
+      await new Promise((r) => setTimeout(r, 10));
+    const expected = { type: 'next', payload: { data: { killSwitchChanged: engaged } } };
+    expect(await acme.next('k')).toMatchObject(expected);
+    expect(await globex.next('k')).toMatchObject(expected);
+    const own = { engaged: true, reason: 'ours', scope: 'TENANT' as const, engagedBy: 'gil@globex' };
+    await platform.gateway.live.publish(GLOBEX, 'killswitch.changed', own);
+    await platform.gateway.live.publish(PLATFORM_CHANNEL, 'killswitch.changed', {
+      ...engaged,
+      engaged: false,
+    });
+    expect(await globex.next('k')).toMatchObject({ payload: { data: { killSwitchChanged: own } } });
+    // Acme's next push is the platform's release: globex's own switch never reached it.
+    expect(await acme.next('k')).toMatchObject({
+      payload: { data: { killSwitchChanged: { scope: 'PLATFORM', engaged: false } } },
     });
   });
 

@@ -7,8 +7,11 @@ import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 import { ROOT_DIR } from '../../gateway/src/compose.ts';
 
-/** What `npm start` runs: 4 subgraphs, the gateway, and the workers agent-approvals, agent-runner, governance-approvals, knowledge-ingest. */
-const PLATFORM_PROCESSES = 9;
+/**
+ * What `npm start` runs: 4 subgraphs, the gateway, and the workers agent-approvals, agent-runner,
+ * agent-kill-switch, governance-approvals, knowledge-ingest.
+ */
+const PLATFORM_PROCESSES = 10;
 
 const run = promisify(execFile);
 let db: TestDatabase | undefined;

@@ -51,11 +51,24 @@ export const ApprovalExpired = defineEvent(
   z.object({ approvalId: uuid(), taskId: uuid(), stepId: uuid().optional() }),
 );
 
-/** A tenant's kill switch was engaged or released (governance → agent runners, live pushes). */
+/** Which kill switch changed: the tenant's own, or the platform-wide one (every tenant's loops). */
+export const KILL_SWITCH_SCOPES = ['TENANT', 'PLATFORM'] as const;
+
+/**
+ * A kill switch was engaged or released (governance → agent runners, live pushes). Scope TENANT
+ * (the default, absent in older events): the event's tenant's switch. Scope PLATFORM: the
+ * platform-wide switch, published in the operator tenant that changed it; it stops every tenant.
+ */
 export const KillSwitchChanged = defineEvent(
   'killswitch.changed',
   1,
-  z.object({ engaged: z.boolean(), reason: z.string().max(1000).nullable() }),
+  z.object({
+    engaged: z.boolean(),
+    reason: z.string().max(1000).nullable(),
+    scope: z.enum(KILL_SWITCH_SCOPES).optional(),
+    /** Display name of who engaged it (null when released). */
+    engagedBy: z.string().max(300).nullable().optional(),
+  }),
 );
 
 /** The governance domain's events that other domains read. */

@@ -1,7 +1,13 @@
 import type { EntityManager, EntitySchema } from '@mikro-orm/postgresql';
 import { isName, NAME_RULE } from '#kernel/ids.ts';
 import type { Logger } from '#kernel/logger.ts';
-import { type AnyEnvelope, definitionsOf, type EventDefinition, type EventEnvelope } from '../catalogue.ts';
+import {
+  type Actor,
+  type AnyEnvelope,
+  definitionsOf,
+  type EventDefinition,
+  type EventEnvelope,
+} from '../catalogue.ts';
 import type { PublishInput } from '../producer/outbox.ts';
 
 export type { AnyEnvelope } from '../catalogue.ts';
@@ -23,6 +29,8 @@ export interface ConsumerContext {
   /** Delivery attempt, from 1; the event is dead-lettered after the third failure. */
   readonly attempt: number;
   readonly logger: Logger;
+  /** The worker's verified service identity, the actor of the follow-up events it publishes. */
+  readonly actor: Actor;
   /**
    * Publishes a follow-up event through the outbox in this transaction, as the worker's service
    * identity on behalf of the original event's actor.

@@ -1,7 +1,7 @@
 import { type AnyEnvelope, type ConsumerDefinition, defineConsumer } from '#events/consumer/consumer.ts';
 import { RetryableError } from '#events/errors.ts';
 import type { LivePubSub } from './live-pubsub.ts';
-import { LIVE_EVENTS, type LiveEvent, type LivePayload, type LiveTopic } from './topics.ts';
+import { LIVE_EVENTS, type LiveEvent, type LivePayload, type LiveTopic, PLATFORM_CHANNEL } from './topics.ts';
 
 /** The consumer group that turns domain events into live pushes. */
 export const LIVE_FANOUT_GROUP = 'live-fanout';
@@ -33,8 +33,8 @@ export function livePayloadOf(event: AnyEnvelope<LiveEvent>): LivePayload<LiveTo
       return { taskId, stepId, ordinal, tool, status, ...stamped };
     }
     case 'killswitch.changed': {
-      const { engaged, reason } = event.payload;
-      return { engaged, reason, ...stamped };
+      const { engaged, reason, scope, engagedBy } = event.payload;
+      return { engaged, reason, scope: scope ?? 'TENANT', engagedBy: engagedBy ?? null, ...stamped };
     }
     case 'approval.requested': {
       const { approvalId, taskId, riskLevel } = event.payload;
@@ -51,6 +51,16 @@ export function livePayloadOf(event: AnyEnvelope<LiveEvent>): LivePayload<LiveTo
     default:
       throw new Error(`not a live event: ${(event as { type: string }).type}`);
   }
+}
+
+/**
+ * The channel (tenant) an event is pushed on: its tenant's, or for a change of the platform-wide
+ * kill switch the platform channel every tenant's `killSwitchChanged` subscribers also follow.
+ */
+export function liveChannelOf(event: AnyEnvelope<LiveEvent>): string {
+  return event.type === 'killswitch.changed' && event.payload.scope === 'PLATFORM'
+    ? PLATFORM_CHANNEL
+    : event.tenantId;
 }
 
 /**
@@ -76,7 +86,7 @@ export function liveFanoutConsumer(options: LiveFanoutOptions): ConsumerDefiniti
         return;
       }
       try {
-        await options.live.publish(event.tenantId, event.type, livePayloadOf(event));
+        await options.live.publish(liveChannelOf(event), event.type, livePayloadOf(event));
       } catch (error) {
         // Retried with backoff, then dead-lettered: a pub/sub outage is visible, not silent.
         throw new RetryableError(`live push of ${event.type} ${event.id} failed: ${String(error)}`, {

@@ -13,6 +13,12 @@ export const LIVE_EVENTS = [
   DocumentStatusChanged,
 ] as const;
 
+/**
+ * The channel of platform-wide pushes (the nil UUID, which no tenant has): changes of the
+ * platform-wide kill switch, which every tenant's subscribers receive.
+ */
+export const PLATFORM_CHANNEL = '00000000-0000-0000-0000-000000000000';
+
 /** The definition of one live event. */
 export type LiveEvent = (typeof LIVE_EVENTS)[number];
 

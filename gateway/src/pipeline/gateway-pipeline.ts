@@ -8,6 +8,7 @@ import type { Logger } from '#kernel/logger.ts';
 import type { GatewayContext } from '../context.ts';
 import type { SubscriptionSchema } from '../subscriptions/subscription-schema.ts';
 import { useAuthentication } from './use-authentication.ts';
+import { useRequestIdInErrors } from './use-request-id.ts';
 import { useRoleChecks } from './use-role-checks.ts';
 import { useSubscriptionsOnlyOverWebSocket } from './use-subscriptions-only.ts';
 import { useTracing } from './use-tracing.ts';
@@ -28,7 +29,7 @@ export interface GatewayPipelineOptions {
 /**
  * The one chain every gateway operation passes, HTTP queries and mutations and WebSocket
  * subscriptions alike: authentication, transport rules, the operation limits (the subgraphs' own
- * implementation), role checks, production error hygiene, tracing.
+ * implementation), role checks, production error hygiene, tracing, the request id in every error.
  */
 export function createGatewayPipeline(options: GatewayPipelineOptions): OperationPipeline<GatewayContext> {
   const plugins: OperationPlugin<GatewayContext>[] = [
@@ -38,6 +39,6 @@ export function createGatewayPipeline(options: GatewayPipelineOptions): Operatio
     useRoleChecks({ roles: options.subscriptions.roles }),
   ];
   if (options.production) plugins.push(useHiddenSuggestions());
-  plugins.push(useTracing());
+  plugins.push(useTracing(), useRequestIdInErrors());
   return createPipeline(plugins);
 }

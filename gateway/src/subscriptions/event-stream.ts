@@ -16,7 +16,8 @@ import { toGraphQLError } from '#kernel/graphql/errors.ts';
 import { LIVE_SUBGRAPH } from '../compose.ts';
 import type { GatewayContext } from '../context.ts';
 import type { LivePubSub, LiveSubscription } from '../live/live-pubsub.ts';
-import type { LiveMessage, LiveTopic } from '../live/topics.ts';
+import { mergeSubscriptions } from '../live/merged-subscription.ts';
+import { type LiveMessage, type LiveTopic, PLATFORM_CHANNEL } from '../live/topics.ts';
 import type { EventExecutor } from './federated-events.ts';
 import type { SubgraphStreams } from './subgraph-stream.ts';
 import { FIELD_FILTERS, FIELD_TOPICS, type SubscriptionField } from './subscription-schema.ts';
@@ -71,7 +72,7 @@ export async function subscribeToEvents(
   const wanted = filterKey ? argumentValues[filterKey] : undefined;
   let subscription: LiveSubscription<LiveTopic>;
   try {
-    subscription = context.live.subscribe(context.identity.tenantId, FIELD_TOPICS[field]);
+    subscription = followChannels(context.live, context.identity.tenantId, field);
     try {
       await subscription.ready;
     } catch {
@@ -96,9 +97,7 @@ export async function subscribeToEvents(
   const mark = await context.live.recall(resumeKey).catch(() => undefined);
   const backlog = mark
     ? (
-        await context.live
-          .recent(context.identity.tenantId, FIELD_TOPICS[field], mark.closedAt - RESUME_OVERLAP_MS)
-          .catch(() => [])
+        await missed(context.live, context.identity.tenantId, field, mark.closedAt - RESUME_OVERLAP_MS)
       ).filter((m) => !mark.delivered.includes(m.eventId))
     : [];
   const delivered: string[] = [];
@@ -115,6 +114,26 @@ export async function subscribeToEvents(
     }
     return result;
   });
+}
+
+/** The channels a field follows: the tenant's, and for the kill switch also the platform's. */
+function channelsOf(tenantId: string, field: SubscriptionField): string[] {
+  return field === 'killSwitchChanged' ? [tenantId, PLATFORM_CHANNEL] : [tenantId];
+}
+
+function followChannels(live: LivePubSub, tenantId: string, field: SubscriptionField) {
+  const parts = channelsOf(tenantId, field).map((channel) => live.subscribe(channel, FIELD_TOPICS[field]));
+  return parts.length === 1 ? parts[0]! : mergeSubscriptions(parts);
+}
+
+/** What the field's channels published since `sinceMs`, oldest first. */
+async function missed(live: LivePubSub, tenantId: string, field: SubscriptionField, sinceMs: number) {
+  const lists = await Promise.all(
+    channelsOf(tenantId, field).map((channel) =>
+      live.recent(channel, FIELD_TOPICS[field], sinceMs).catch(() => []),
+    ),
+  );
+  return lists.flat().sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 
 /**

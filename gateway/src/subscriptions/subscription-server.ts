@@ -94,14 +94,24 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
     maxPayload: options.maxPayloadBytes,
   });
   wss.on('error', (error) => logger.error('websocket server error', { message: error.message }));
-  // Apollo strips `extensions.http` itself over HTTP; here it is done by hand.
-  const format = (errors: readonly GraphQLError[]) => {
+  // Apollo strips `extensions.http` itself over HTTP; here it is done by hand. The request id is
+  // the connection's (its upgrade request's), as its operations' subgraph calls carry it.
+  const format = (ctx: Ctx, errors: readonly GraphQLError[]) => {
     pipeline.errors(errors);
-    return errors.map((e) => {
-      const formatted = options.formatError(e.toJSON(), e);
-      const { http: _http, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+    const formatted = errors.map((e) => {
+      const one = options.formatError(e.toJSON(), e);
+      const { http: _http, ...extensions } = one.extensions ?? {};
+      return { ...one, extensions };
     });
+    return pipeline.formatted(formatted, { requestId: connectionRequestId(ctx) });
+  };
+  const requestIds = new WeakMap<Ctx, string>();
+  const connectionRequestId = (ctx: Ctx) => {
+    const known = contexts.get(ctx)?.requestId ?? requestIds.get(ctx);
+    if (known) return known;
+    const id = requestIdOf(ctx.extra.request.headers);
+    requestIds.set(ctx, id);
+    return id;
   };
 
   const disposable = useServer<Record<string, unknown>, Record<PropertyKey, never>>(
@@ -189,10 +199,10 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
         executions.get(ctx)?.delete(id);
         end?.('errors' in result ? result.errors : undefined);
       },
-      onError: (_ctx, _id, _payload, errors) => format(errors),
-      onNext: (_ctx, _id, _payload, _args, result) => {
+      onError: (ctx, _id, _payload, errors) => format(ctx, errors),
+      onNext: (ctx, _id, _payload, _args, result) => {
         if (!result.errors) return;
-        return { ...result, errors: format(result.errors) };
+        return { ...result, errors: format(ctx, result.errors) };
       },
     },
     wss,

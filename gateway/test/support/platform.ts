@@ -51,6 +51,8 @@ export interface TestPlatformOptions {
   introspection?: boolean;
   /** Reports to Apollo GraphOS (a fake one in tests); none when absent. */
   apolloStudio?: ApolloStudioSettings;
+  /** Tenants whose Admins operate the platform (OPERATOR_TENANT_IDS); none by default. */
+  operatorTenantIds?: readonly string[];
 }
 
 /** Starts the platform on free ports; by default tenants register on first use as in development. */
@@ -67,6 +69,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       port: 0,
       introspection: false,
       poolMax: options.poolMax ?? 4,
+      ...(options.operatorTenantIds ? { operatorTenantIds: options.operatorTenantIds } : {}),
       logger: logger.child(definition.name),
     });
   // Governance asks the agent subgraph whether tasks exist, so the agent subgraph starts first.

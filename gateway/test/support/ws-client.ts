@@ -21,9 +21,13 @@ export interface TestWsClient {
   close(): void;
 }
 
-/** Connects to `url` and sends `connection_init` with `payload`. */
-export function connectWs(url: string, payload?: Record<string, unknown>): TestWsClient {
-  const socket = new WebSocket(url, 'graphql-transport-ws');
+/** Connects to `url` (the upgrade request with `headers`) and sends `connection_init` with `payload`. */
+export function connectWs(
+  url: string,
+  payload?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): TestWsClient {
+  const socket = new WebSocket(url, 'graphql-transport-ws', { headers });
   const queues = new Map<string, WsMessage[]>();
   const waiters = new Map<string, ((m: WsMessage) => void)[]>();
   const deliver = (message: WsMessage) => {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
-import { Kind, parse } from 'graphql';
+import { type GraphQLFormattedError, Kind, parse } from 'graphql';
 import type { RequestRefusal } from '../audit/refusals.ts';
 import type { Logger } from '../logger.ts';
 import { answerProbe, type ReadinessReport, sendJson } from './probes.ts';
@@ -49,6 +49,11 @@ export interface HttpServerOptions<TContext extends BaseContext> {
    * response, and returns true when it has answered the request itself (a CORS preflight).
    */
   onRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
+   * Rewrites the errors of every GraphQL response this server sends (its own refusals and Apollo's
+   * answers alike) before they are written: the gateway's pipeline adds the request id.
+   */
+  formatErrors?: (errors: GraphQLFormattedError[], req: IncomingMessage) => GraphQLFormattedError[];
 }
 
 /** A listening HTTP server. */
@@ -71,7 +76,8 @@ export async function startHttpServer<TContext extends BaseContext>(
     if (path === GRAPHQL_PATH) {
       handleGraphQL(options, req, res).catch((error: unknown) => {
         logger.error('request failed', { message: error instanceof Error ? error.message : String(error) });
-        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
+        const errors = formatted(options, req, [{ message: 'Internal server error' }]);
+        if (!res.headersSent) sendJson(res, 500, { errors });
         else res.end();
       });
       return;
@@ -121,7 +127,9 @@ async function handleGraphQL<TContext extends BaseContext>(
         options.logger.error('could not audit a refused request', { error: String(error) }),
       );
     sendJson(res, refusal.status, {
-      errors: [{ message: refusal.message, extensions: { code: refusal.code, ...extensions } }],
+      errors: formatted(options, req, [
+        { message: refusal.message, extensions: { code: refusal.code, ...extensions } },
+      ]),
     });
   };
   const headers = new HeaderMap();
@@ -188,11 +196,37 @@ async function handleGraphQL<TContext extends BaseContext>(
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
-    res.end(response.body.string);
+    res.end(withFormattedErrors(options, req, response.body.string));
     return;
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+function formatted<TContext extends BaseContext>(
+  options: HttpServerOptions<TContext>,
+  req: IncomingMessage,
+  errors: GraphQLFormattedError[],
+): GraphQLFormattedError[] {
+  return options.formatErrors ? options.formatErrors(errors, req) : errors;
+}
+
+/** A complete JSON response with its top-level errors passed through `formatErrors`. */
+function withFormattedErrors<TContext extends BaseContext>(
+  options: HttpServerOptions<TContext>,
+  req: IncomingMessage,
+  body: string,
+): string {
+  // Only a response that may hold errors is parsed again; most answers pass untouched.
+  if (!options.formatErrors || !body.includes('"errors"')) return body;
+  let parsed: { errors?: unknown };
+  try {
+    parsed = JSON.parse(body) as { errors?: unknown };
+  } catch {
+    return body;
+  }
+  if (!Array.isArray(parsed.errors)) return body;
+  return JSON.stringify({ ...parsed, errors: options.formatErrors(parsed.errors, req) });
 }
 
 /** Whether a JSON GraphQL request's operation selects only the given root fields. */

@@ -12,8 +12,11 @@ export const DEFAULT_STEP_MAX_ATTEMPTS = 3;
 export const DEFAULT_STEP_TIMEOUT_MS = 60_000;
 /** Largest response body `http.get` reads. */
 export const DEFAULT_HTTP_MAX_BYTES = 1024 * 1024;
-/** How often an in-flight step looks at the kill switch. */
-export const DEFAULT_KILL_SWITCH_POLL_MS = 200;
+/**
+ * How often an in-flight step looks at the kill switch (one primary-key read): the largest share of
+ * the time from an engagement to the call's abort (ADR 0029's 250 ms budget).
+ */
+export const DEFAULT_KILL_SWITCH_POLL_MS = 50;
 
 /** Most tool calls the LLM planner may propose for one task (malformed ones included). */
 export const DEFAULT_PLANNER_MAX_STEPS = 20;
@@ -77,6 +80,14 @@ const schema = z.object({
     86_400_000,
     DEFAULT_PLANNER_MAX_TIME_MS,
   ),
+  AGENT_KILL_SWITCH_POLL_MS: z.coerce
+    .number({ message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000' })
+    .int({ message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000' })
+    .min(10, { message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000' })
+    .max(5000, {
+      message: 'AGENT_KILL_SWITCH_POLL_MS must be a whole number of milliseconds from 10 to 5000',
+    })
+    .default(DEFAULT_KILL_SWITCH_POLL_MS),
 });
 
 /** Bounds of one task the LLM planner plans; each one hit fails the task, naming it. */
@@ -133,7 +144,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
     steps: {
       maxAttempts: v.AGENT_STEP_MAX_ATTEMPTS,
       timeoutMs: v.AGENT_STEP_TIMEOUT_MS,
-      killSwitchPollMs: DEFAULT_KILL_SWITCH_POLL_MS,
+      killSwitchPollMs: v.AGENT_KILL_SWITCH_POLL_MS,
     },
     planner: {
       maxSteps: v.AGENT_PLANNER_MAX_STEPS,

@@ -111,6 +111,7 @@ function consumerContext(
     group: deps.consumer.group,
     attempt,
     logger: deps.logger ?? silentLogger,
+    actor,
     publish: (definition, input) =>
       publish(em, definition, {
         ...input,

@@ -1,4 +1,10 @@
-import type { DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import type {
+  DocumentNode,
+  GraphQLError,
+  GraphQLFormattedError,
+  GraphQLSchema,
+  OperationDefinitionNode,
+} from 'graphql';
 
 /** How an operation reached the service. */
 export type Transport = 'http' | 'websocket';
@@ -41,4 +47,14 @@ export interface OperationPlugin<TContext> {
   onResolveField?(operation: ResolvedOperation<TContext>): void;
   /** Errors about to reach the client (validation, execution); may rewrite their messages. */
   onErrors?(errors: readonly GraphQLError[]): void;
+  /**
+   * Every error of a response as the client will read it (formatted), whatever produced it: the
+   * transport's own refusals, authentication, validation, execution. Returns the errors to send.
+   */
+  onFormattedErrors?(errors: GraphQLFormattedError[], request: ResponseFacts): GraphQLFormattedError[];
+}
+
+/** What is known of the request a response answers, even when it was refused before any context. */
+export interface ResponseFacts {
+  requestId: string;
 }

@@ -1,6 +1,7 @@
 import {
   type DocumentNode,
   GraphQLError,
+  type GraphQLFormattedError,
   type GraphQLSchema,
   getOperationAST,
   Kind,
@@ -15,6 +16,7 @@ import type {
   ExecutionEnd,
   OperationPlugin,
   ResolvedOperation,
+  ResponseFacts,
   Transport,
 } from './operation-plugin.ts';
 
@@ -42,6 +44,8 @@ export interface OperationPipeline<TContext> {
   resolvingField(operation: ResolvedOperation<TContext>): void;
   /** Lets every plugin see (and rewrite) errors about to reach the client. */
   errors(errors: readonly GraphQLError[]): void;
+  /** Passes a response's formatted errors through every plugin's `onFormattedErrors`, in order. */
+  formatted(errors: GraphQLFormattedError[], request: ResponseFacts): GraphQLFormattedError[];
   /**
    * Parse (token limit), validate against `schema`, resolve the operation and run `onOperation`: what a
    * transport without its own pipeline (graphql-ws) calls. Apollo Server does the first three itself.
@@ -100,6 +104,9 @@ export function createPipeline<TContext>(
     },
     errors(errors) {
       for (const plugin of plugins) plugin.onErrors?.(errors);
+    },
+    formatted(errors, request) {
+      return plugins.reduce((list, plugin) => plugin.onFormattedErrors?.(list, request) ?? list, errors);
     },
     async prepare(schema, request, context, transport) {
       let document: DocumentNode;

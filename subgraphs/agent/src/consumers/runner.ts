@@ -3,7 +3,6 @@ import { KillSwitchChanged } from '#contracts/events/governance.ts';
 import { defineConsumer } from '#events/consumer/consumer.ts';
 import { ATTR_SESSION_ID } from '#kernel/telemetry/attributes.ts';
 import { loadAgentConfig } from '../config.ts';
-import { applyKillSwitch } from '../domain/kill-switch.service.ts';
 import { KillSwitchStateSchema } from '../domain/kill-switch-state.entity.ts';
 import { NoteSchema } from '../domain/note.entity.ts';
 import { SentMailSchema } from '../domain/sent-mail.entity.ts';
@@ -15,6 +14,7 @@ import { TaskStepReady } from '../events.ts';
 import { createPlanner } from '../planner/planner.ts';
 import { TaskMessageSchema } from '../planner/task-message.entity.ts';
 import { builtInTools } from '../tools/built-in.ts';
+import { handleKillSwitchChanged } from './kill-switch.ts';
 
 /** The consumer group of the task runners. */
 export const AGENT_RUNNER_GROUP = 'agent-runner';
@@ -33,7 +33,8 @@ export const RUNNER_ENTITIES = [
 /**
  * `agent-runner`: runs tasks one step per `task.step_ready` event (any runner of the group may
  * take the next step; a crashed runner's event is reclaimed by another), and applies the tenant's
- * kill switch (`killswitch.changed`) to the runners' copy and the tasks.
+ * or the platform-wide kill switch (`killswitch.changed`) to the runners' copy and the tasks (as
+ * `agent-kill-switch` does, which busy runners cannot delay).
  */
 export function createAgentRunner(deps: RunnerDependencies) {
   return defineConsumer({
@@ -47,13 +48,7 @@ export function createAgentRunner(deps: RunnerDependencies) {
         await advanceTask(event.payload.taskId, deps, ctx);
         return;
       }
-      await applyKillSwitch(
-        ctx,
-        event.tenantId,
-        event.payload.engaged,
-        event.payload.reason,
-        new Date(event.occurredAt),
-      );
+      await handleKillSwitchChanged(event, ctx);
     },
   });
 }

@@ -23,12 +23,28 @@ KillSwitchStateSchema.setClass(KillSwitchState);
 
 export { KillSwitchStateSchema };
 
-/** Whether the tenant of the transaction `em` runs in has its kill switch engaged (one indexed read). */
+/**
+ * Whether the tenant of the transaction `em` runs in is stopped: its own kill switch or the
+ * platform-wide one (the runners' copy, a one-row table every tenant reads) is engaged. One
+ * statement, two primary-key reads.
+ */
 export async function killSwitchEngaged(em: {
   execute: (sql: string) => Promise<unknown>;
 }): Promise<boolean> {
   const rows = (await em.execute(
-    `select engaged from agent.kill_switch_state where tenant_id = current_setting('app.tenant_id')::uuid`,
+    `select coalesce((select engaged from agent.kill_switch_state
+                       where tenant_id = current_setting('app.tenant_id')::uuid), false)
+         or coalesce((select engaged from agent.platform_kill_switch_state where id), false) as engaged`,
   )) as { engaged: boolean }[];
+  return rows[0]?.engaged === true;
+}
+
+/** Whether the platform-wide kill switch is engaged (the runners' copy). */
+export async function platformKillSwitchEngaged(em: {
+  execute: (sql: string) => Promise<unknown>;
+}): Promise<boolean> {
+  const rows = (await em.execute('select engaged from agent.platform_kill_switch_state where id')) as {
+    engaged: boolean;
+  }[];
   return rows[0]?.engaged === true;
 }

@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { LockMode } from '@mikro-orm/postgresql';
 import { callDigest } from '#contracts/call-digest.ts';
 import type { ConsumerContext } from '#events/consumer/consumer.ts';
 import { UnrecoverableError } from '#events/errors.ts';
@@ -229,8 +229,11 @@ function completed(ctx: ConsumerContext, step: TaskStep, owner: ToolPrincipal) {
   });
 }
 
+/** Where a task's moves are written and announced: a transaction and a publisher into its outbox. */
+export type TaskEvents = Pick<ConsumerContext, 'em' | 'publish'>;
+
 /** Announces that the task has a step to run; returns the acting agent. */
-export async function announceNext(ctx: ConsumerContext, task: Task, owner: ToolPrincipal) {
+export async function announceNext(ctx: TaskEvents, task: Task, owner: ToolPrincipal) {
   return (
     await ctx.publish(TaskStepReady, {
       aggregate: { type: 'Task', id: task.id },
@@ -242,7 +245,7 @@ export async function announceNext(ctx: ConsumerContext, task: Task, owner: Tool
 
 /** Moves the task and announces the change; returns the acting agent. */
 export async function moveTask(
-  ctx: { em: EntityManager; publish: ConsumerContext['publish'] },
+  ctx: TaskEvents,
   task: Task,
   to: TaskStatus,
   reason: string,

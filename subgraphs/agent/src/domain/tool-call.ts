@@ -78,9 +78,14 @@ export function watchStep(em: EntityManager, options: CallOptions, timeout: () =
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(timeout()), options.timeoutMs);
   let watching = true;
+  // The pause between polls ends at once when the call does: an aborted step pauses its task without
+  // waiting out the poll interval.
+  let nap: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   const watcher = (async () => {
     while (watching) {
-      await new Promise((r) => setTimeout(r, options.killSwitchPollMs));
+      await new Promise<void>((wake) => {
+        nap = { timer: setTimeout(wake, options.killSwitchPollMs), wake };
+      });
       if (!watching) return;
       // Read committed: each poll sees the switch as last committed, inside this transaction.
       if (await killSwitchEngaged(em).catch(() => false)) controller.abort(new KillSwitchAbort());
@@ -91,6 +96,10 @@ export function watchStep(em: EntityManager, options: CallOptions, timeout: () =
     async stop() {
       watching = false;
       clearTimeout(timer);
+      if (nap) {
+        clearTimeout(nap.timer);
+        nap.wake();
+      }
       await watcher;
     },
   };

@@ -31,13 +31,7 @@ export class KillSwitch extends KillSwitchSchema.class {
    * engagement. Returns whether the state changed.
    */
   engage(by: Identity, reason: string): boolean {
-    const trimmed = reason.trim();
-    if (trimmed.length === 0 || trimmed.length > MAX_KILL_REASON_LENGTH) {
-      throw new ValidationError(
-        `reason must be 1 to ${MAX_KILL_REASON_LENGTH} characters (got ${trimmed.length})`,
-        { field: 'reason' },
-      );
-    }
+    const trimmed = checkedKillReason(reason);
     if (this.engaged) return false;
     this.engaged = true;
     this.engagedBy = by.displayName;
@@ -61,6 +55,20 @@ export class KillSwitch extends KillSwitchSchema.class {
 
 /** Longest kill-switch reason. */
 export const MAX_KILL_REASON_LENGTH = 1000;
+
+/** The reason trimmed; ValidationError unless it has 1 to {@link MAX_KILL_REASON_LENGTH} characters. */
+export function checkedKillReason(reason: string): string {
+  const trimmed = reason.trim();
+  if (trimmed.length === 0 || trimmed.length > MAX_KILL_REASON_LENGTH) {
+    throw new ValidationError(
+      `reason must be 1 to ${MAX_KILL_REASON_LENGTH} characters (got ${trimmed.length})`,
+      {
+        field: 'reason',
+      },
+    );
+  }
+  return trimmed;
+}
 
 KillSwitchSchema.setClass(KillSwitch);
 

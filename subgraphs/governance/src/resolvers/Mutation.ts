@@ -8,8 +8,10 @@ import type { MutationResolvers } from '../__generated__/resolvers-types.ts';
 import { ApprovalRequest, type Decision, type RISK_LEVELS } from '../domain/approval-request.entity.ts';
 import { EventBusAdmin } from '../domain/event-bus-admin.ts';
 import { KillSwitch } from '../domain/kill-switch.entity.ts';
+import { changePlatformKillSwitch } from '../domain/platform-kill-switch.ts';
 import type { TaskLookup } from '../domain/task-lookup.ts';
 import { ApprovalDecided, ApprovalRequested, KillSwitchChanged } from '../events.ts';
+import { readKillSwitchView } from './KillSwitch.ts';
 
 type RequestInput = { taskId: string; riskLevel: (typeof RISK_LEVELS)[number]; reason: string };
 type DecideInput = { id: string; decision: Decision; comment?: string | null };
@@ -75,8 +77,18 @@ export const mutationResolvers = (
       const changed = state.engage(ctx.identity, args.reason);
       await em.flush();
       if (changed) await announce(em, ctx, state);
-      return state;
+      return readKillSwitchView(em, ctx);
     });
+  },
+
+  async engagePlatformKillSwitch(_: unknown, args: { reason: string }, ctx: RequestContext) {
+    await changePlatformKillSwitch(ctx, { engage: true, reason: args.reason });
+    return ctx.db.run((em) => readKillSwitchView(em, ctx));
+  },
+
+  async releasePlatformKillSwitch(_: unknown, __: unknown, ctx: RequestContext) {
+    await changePlatformKillSwitch(ctx, { engage: false });
+    return ctx.db.run((em) => readKillSwitchView(em, ctx));
   },
 
   replayDeadLetter(_: unknown, args: { topic: string; id: string }, ctx: RequestContext) {
@@ -93,7 +105,7 @@ export const mutationResolvers = (
       const changed = state.release();
       await em.flush();
       if (changed) await announce(em, ctx, state);
-      return state;
+      return readKillSwitchView(em, ctx);
     });
   },
 });
@@ -113,6 +125,11 @@ function announce(em: EntityManager, ctx: RequestContext, state: KillSwitch) {
   return publish(em, KillSwitchChanged, {
     ...eventSource(ctx.identity),
     aggregate: { type: 'KillSwitch', id: state.tenantId },
-    payload: { engaged: state.engaged, reason: state.reason ?? null },
+    payload: {
+      engaged: state.engaged,
+      reason: state.reason ?? null,
+      scope: 'TENANT',
+      engagedBy: state.engagedBy ?? null,
+    },
   });
 }

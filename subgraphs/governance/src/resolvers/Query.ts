@@ -5,16 +5,14 @@ import { parseId } from '#kernel/graphql/ids.ts';
 import type { QueryResolvers } from '../__generated__/resolvers-types.ts';
 import { type APPROVAL_STATUSES, ApprovalRequest } from '../domain/approval-request.entity.ts';
 import { deadLetterView, EventBusAdmin } from '../domain/event-bus-admin.ts';
-import { KillSwitch } from '../domain/kill-switch.entity.ts';
+import { readKillSwitchView } from './KillSwitch.ts';
 
 type Status = (typeof APPROVAL_STATUSES)[number];
 
-/** Query fields of the governance subgraph. */
 /** Query fields of the governance subgraph; `events` is the bus it administers. */
 export const queryResolvers = (events: StreamTransport | undefined): QueryResolvers => ({
-  async killSwitch(_: unknown, __: unknown, ctx: RequestContext) {
-    const found = await ctx.db.run((em) => em.findOne(KillSwitch, { tenantId: ctx.db.tenantId }));
-    return found ?? KillSwitch.disengaged(ctx.db.tenantId);
+  killSwitch(_: unknown, __: unknown, ctx: RequestContext) {
+    return ctx.db.run((em) => readKillSwitchView(em, ctx));
   },
 
   async approvalRequests(_: unknown, args: PageArgs & { status?: Status | null }, ctx: RequestContext) {
