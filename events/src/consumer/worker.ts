@@ -96,6 +96,7 @@ export class EventWorker {
     const definitions = definitionsOf(consumer.events);
     this.#scheduler = new Scheduler({
       maxBatch: consumer.maxBatch ?? 1,
+      concurrency: options.concurrency,
       parse: (delivery) => parseDelivery(delivery, definitions),
       handle: (item) => retrying.handle(item),
       handleBatch: (items) => retrying.handleBatch(items),

@@ -1,0 +1,141 @@
+// The worker's concurrency bounds the handlers running at once, also when a reclaim (XAUTOCLAIM)
+// and a blocking read (XREADGROUP) both hand it events: before, both counted the free slots and
+// the worker ran more transactions than its database pool (concurrency + 1) could serve beside
+// them, so a handler needing a side transaction (the ingestion's progress statuses) waited for a
+// connection forever, holding its event (the crash suite's "every document finished" timeout).
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { defineConsumer } from '#events/consumer/consumer.ts';
+import { Permits } from '#events/consumer/worker/permits.ts';
+import { EventWorker } from '#events/consumer/worker.ts';
+import { type EventSource, publish } from '#events/producer/outbox.ts';
+import { OutboxRelay } from '#events/producer/relay.ts';
+import type { StreamTransport } from '#events/transport/transport.ts';
+import { createOrm } from '#kernel/db/orm.ts';
+import { withTenant } from '#kernel/db/tenant-context.ts';
+import { SampleUploaded } from '#testing/sample-events.ts';
+import { eventually, makeTransport, testWorkerIdentity, useEventSuite } from './support.ts';
+
+const suite = useEventSuite({ tenants: ['acme'], issuer: true });
+const T = 'sample.uploaded';
+
+describe('Permits', () => {
+  it('lets at most its size run at once, the rest in arrival order', async () => {
+    const permits = new Permits(2);
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    const gates = Array.from({ length: 5 }, () => Promise.withResolvers<void>());
+    const runs = gates.map((gate, n) =>
+      permits.run(async () => {
+        order.push(n);
+        most = Math.max(most, ++running);
+        await gate.promise;
+        running--;
+        return n;
+      }),
+    );
+    await sleep(0);
+    expect(order).toEqual([0, 1]);
+    expect(permits.waiting).toBe(3);
+    gates[1]!.resolve();
+    await runs[1];
+    await sleep(0);
+    expect(order).toEqual([0, 1, 2]);
+    for (const gate of gates) gate.resolve();
+    expect(await Promise.all(runs)).toEqual([0, 1, 2, 3, 4]);
+    expect(most).toBe(2);
+    await expect(permits.run(async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    expect(await permits.run(async () => 'free again')).toBe('free again');
+  });
+});
+
+describe.each(['redis', 'postgres'] as const)('EventWorker concurrency on %s', (kind) => {
+  let transport: StreamTransport;
+  let relay: OutboxRelay;
+  let orm: MikroORM;
+  let acme: EventSource;
+
+  beforeAll(async () => {
+    transport = makeTransport(kind, suite.db);
+    relay = new OutboxRelay({ url: suite.db.appUrl, transport, pollMs: 20 });
+    relay.start();
+    orm = await createOrm({ url: suite.db.appUrl, entities: [], poolMax: 3 });
+    acme = suite.source('acme');
+  });
+  afterAll(async () => {
+    await relay.close();
+    await transport.destroy([T]);
+    await transport.close();
+    await orm.close();
+  });
+
+  const uploaded = (title: string) => {
+    const documentId = randomUUID();
+    return withTenant(suite.orm, acme.tenantId, (em) =>
+      publish(em, SampleUploaded, {
+        ...acme,
+        aggregate: { type: 'document', id: documentId },
+        payload: { documentId, title, mimeType: 'text/plain' },
+      }),
+    );
+  };
+
+  it('runs no more handlers than its concurrency when a reclaim and a read overlap', async () => {
+    const group = `bounded-${kind}`;
+    await transport.ensureGroup(T, group);
+    // An entry a crashed consumer left pending (the worker's reclaim takes it), and a new one.
+    await uploaded('left behind');
+    await eventually(
+      async () => (await transport.read(group, 'crashed', [T], 1, 50)).length === 1,
+      'the crashed consumer read its entry',
+    );
+    await uploaded('first');
+    await eventually(async () => (await transport.stats(T, group)).lag === 1, 'the new entry in the stream');
+    await sleep(300); // the crashed consumer's entry is now idle past claimIdleMs
+    let running = 0;
+    let most = 0;
+    const handled: string[] = [];
+    const release = Promise.withResolvers<void>();
+    const worker = new EventWorker({
+      orm,
+      transport,
+      consumerName: `${group}-1`,
+      concurrency: 2,
+      actorFor: testWorkerIdentity(suite.issuer).actorFor,
+      claimIdleMs: 200,
+      retryBackoffMs: 10,
+      // After taking "first", the read waits long for one more entry, its one free slot counted.
+      blockMs: 5_000,
+      consumer: defineConsumer({
+        group,
+        events: [SampleUploaded],
+        async handle(event) {
+          most = Math.max(most, ++running);
+          await release.promise;
+          running--;
+          handled.push(event.payload.title);
+        },
+      }),
+    });
+    await worker.start();
+    try {
+      // "first" read, "left behind" reclaimed meanwhile: both slots taken, the read still waiting.
+      await eventually(async () => running === 2, 'two events being handled', 20_000);
+      await uploaded('late');
+      await eventually(async () => worker.inFlight === 3, 'the waiting read took the late one', 20_000);
+      // Room for a third handler to start, were it allowed to.
+      await sleep(500);
+      expect(running).toBe(2);
+      release.resolve();
+      await eventually(async () => handled.length === 3, 'all three handled', 20_000);
+      expect(handled.sort()).toEqual(['first', 'late', 'left behind']);
+      expect(most).toBe(2);
+      await eventually(async () => (await transport.stats(T, group)).pending === 0, 'all acknowledged');
+    } finally {
+      release.resolve();
+      await worker.close();
+    }
+  }, 60_000);
+});
