@@ -64,6 +64,8 @@ describe.each(['redis', 'postgres'] as const)('EventWorker concurrency on %s', (
     orm = await createOrm({ url: suite.db.appUrl, entities: [], poolMax: 3 });
     acme = suite.source('acme');
   });
+  // Each test's stream of its own: a new group reads the stream from its start.
+  beforeEach(() => transport.destroy([T]));
   afterAll(async () => {
     await relay.close();
     await transport.destroy([T]);
@@ -106,7 +108,7 @@ describe.each(['redis', 'postgres'] as const)('EventWorker concurrency on %s', (
       actorFor: testWorkerIdentity(suite.issuer).actorFor,
       claimIdleMs: 200,
       retryBackoffMs: 10,
-      // After taking "first", the read waits long for one more entry, its one free slot counted.
+      // After taking "first", a read may wait long for one more entry, with one free slot.
       blockMs: 5_000,
       consumer: defineConsumer({
         group,
@@ -121,13 +123,17 @@ describe.each(['redis', 'postgres'] as const)('EventWorker concurrency on %s', (
     });
     await worker.start();
     try {
-      // "first" read, "left behind" reclaimed meanwhile: both slots taken, the read still waiting.
+      // "first" read, "left behind" reclaimed: both slots taken.
       await eventually(async () => running === 2, 'two events being handled', 20_000);
       await uploaded('late');
-      await eventually(async () => worker.inFlight === 3, 'the waiting read took the late one', 20_000);
-      // Room for a third handler to start, were it allowed to.
+      await eventually(
+        async () => (await transport.stats(T, group)).length === 3,
+        'the late one in the stream',
+      );
+      // Room for the read to take it and a third handler to start, were they allowed to.
       await sleep(500);
       expect(running).toBe(2);
+      expect(worker.inFlight).toBe(2);
       release.resolve();
       await eventually(async () => handled.length === 3, 'all three handled', 20_000);
       expect(handled.sort()).toEqual(['first', 'late', 'left behind']);
@@ -135,6 +141,47 @@ describe.each(['redis', 'postgres'] as const)('EventWorker concurrency on %s', (
       await eventually(async () => (await transport.stats(T, group)).pending === 0, 'all acknowledged');
     } finally {
       release.resolve();
+      await worker.close();
+    }
+  }, 60_000);
+
+  it('reclaims what a crashed consumer left before reading a backlog of new entries', async () => {
+    const group = `first-things-${kind}`;
+    await transport.ensureGroup(T, group);
+    await uploaded('left behind');
+    await eventually(
+      async () => (await transport.read(group, 'crashed', [T], 1, 50)).length === 1,
+      'the crashed consumer read its entry',
+    );
+    for (let n = 1; n <= 6; n++) await uploaded(`new ${n}`);
+    await eventually(async () => (await transport.stats(T, group)).lag === 6, 'the backlog in the stream');
+    await sleep(300); // the crashed consumer's entry is now idle past claimIdleMs
+    const handled: string[] = [];
+    const worker = new EventWorker({
+      orm,
+      transport,
+      consumerName: `${group}-1`,
+      concurrency: 1,
+      actorFor: testWorkerIdentity(suite.issuer).actorFor,
+      claimIdleMs: 200,
+      retryBackoffMs: 10,
+      blockMs: 100,
+      consumer: defineConsumer({
+        group,
+        events: [SampleUploaded],
+        async handle(event) {
+          handled.push(event.payload.title);
+          await sleep(100); // each event outlasts the reclaim period: a reclaim is due after each
+        },
+      }),
+    });
+    await worker.start();
+    try {
+      await eventually(async () => handled.length === 7, 'all seven handled', 30_000);
+      // The first read may come before the first reclaim is due; the reclaim then goes first.
+      expect(handled.indexOf('left behind')).toBeLessThanOrEqual(1);
+      expect(worker.counters.reclaimed).toBe(1);
+    } finally {
       await worker.close();
     }
   }, 60_000);

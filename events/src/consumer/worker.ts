@@ -60,8 +60,7 @@ export class EventWorker {
   readonly #topics: readonly string[];
   readonly #scheduler: Scheduler;
   #stopping = false;
-  readonly #abort = new AbortController();
-  #loops: Promise<void>[] = [];
+  #loop: Promise<void> | undefined;
 
   constructor(options: EventWorkerOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -123,20 +122,33 @@ export class EventWorker {
   /** Creates the group on every topic and starts reading and reclaiming. */
   async start(): Promise<void> {
     await this.#ensureGroups();
-    this.#loops = [this.#readLoop(), this.#claimLoop()];
+    this.#loop = this.#readLoop();
   }
 
   async #ensureGroups(): Promise<void> {
     for (const topic of this.#topics) await this.#o.transport.ensureGroup(topic, this.#o.consumer.group);
   }
 
+  /**
+   * One loop reads and reclaims, so the free slots it hands out are counted once. Reclaiming goes
+   * first whenever it is due: entries a crashed consumer left behind are older than anything new,
+   * and with a backlog of new entries a reclaim that only ran when a slot happened to be free would
+   * leave them waiting until the backlog is gone.
+   */
   async #readLoop(): Promise<void> {
-    const { transport, consumer, consumerName } = this.#o;
+    const { transport, consumer, consumerName, claimIdleMs } = this.#o;
+    const every = Math.max(50, Math.floor(claimIdleMs / 2));
+    let claimAt = Date.now() + every;
     while (!this.#stopping) {
-      const free = this.#capacity - this.inFlight;
+      let free = this.#capacity - this.inFlight;
       if (free <= 0) {
         await this.#scheduler.slotFreed();
         continue;
+      }
+      if (Date.now() >= claimAt) {
+        claimAt = Date.now() + every;
+        free -= await this.#reclaim(free);
+        if (free <= 0 || this.#stopping) continue;
       }
       try {
         const deliveries = await transport.read(
@@ -144,7 +156,8 @@ export class EventWorker {
           consumerName,
           [...this.#topics],
           free,
-          this.#o.blockMs,
+          // Back in time for the next reclaim (0 would block for ever).
+          Math.max(1, Math.min(this.#o.blockMs, claimAt - Date.now())),
         );
         this.#scheduler.dispatchAll(deliveries);
       } catch (error) {
@@ -156,41 +169,35 @@ export class EventWorker {
     }
   }
 
-  async #claimLoop(): Promise<void> {
+  /** Takes over up to `free` entries other consumers left pending too long; returns how many. */
+  async #reclaim(free: number): Promise<number> {
     const { transport, consumer, consumerName, claimIdleMs } = this.#o;
-    const every = Math.max(50, Math.floor(claimIdleMs / 2));
-    while (!this.#stopping) {
+    let taken = 0;
+    for (const topic of this.#topics) {
+      if (this.#stopping || taken >= free) break;
       try {
-        await sleep(every, undefined, { signal: this.#abort.signal });
-      } catch {
-        return; // closing
-      }
-      for (const topic of this.#topics) {
-        const free = this.#capacity - this.inFlight;
-        if (this.#stopping || free <= 0) break;
-        try {
-          const claimed: Delivery[] = await transport.claimStale(
-            consumer.group,
-            consumerName,
-            topic,
-            claimIdleMs,
-            free,
-          );
-          this.counters.reclaimed += claimed.length;
-          this.#scheduler.dispatchAll(claimed);
-        } catch (error) {
-          this.#o.logger?.warn('reclaim failed', { topic, error: String(error) });
-        }
+        const claimed: Delivery[] = await transport.claimStale(
+          consumer.group,
+          consumerName,
+          topic,
+          claimIdleMs,
+          free - taken,
+        );
+        this.counters.reclaimed += claimed.length;
+        taken += claimed.length;
+        this.#scheduler.dispatchAll(claimed);
+      } catch (error) {
+        this.#o.logger?.warn('reclaim failed', { topic, error: String(error) });
       }
     }
+    return taken;
   }
 
   /** Stops reading, lets in-flight events finish (each acknowledged after its commit), then returns. */
   async close(): Promise<void> {
     this.#stopping = true;
-    this.#abort.abort();
     this.#scheduler.wake();
-    await Promise.allSettled(this.#loops);
+    await this.#loop?.catch(() => {});
     await this.#scheduler.settled();
   }
 }

@@ -23,6 +23,7 @@ import { parseDocument } from '../src/ingest/parse.ts';
 import { sniffMediaType } from '../src/ingest/sniff.ts';
 import { createKnowledgeSubgraph } from '../src/subgraph.ts';
 import { buildCorpus, type CorpusDocument, seededRandom } from './fixtures/crash-corpus.ts';
+import { crashDiagnostics } from './fixtures/crash-diagnostics.ts';
 import { INGEST_TOPICS } from './support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -121,6 +122,26 @@ function startWorker(): Worker {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** {@link eventually}, printing where the pipeline stands (stuck documents, pending entries) if it gives up. */
+async function settles(check: () => Promise<boolean>, what: string, limitMs: number, ids: string[]) {
+  try {
+    await eventually(check, what, limitMs);
+  } catch (error) {
+    process.stderr.write(
+      `ingest crash suite (${db.kind}, seed ${SEED}) gave up waiting: ${what}\n${await crashDiagnostics({
+        db,
+        redisUrl: REDIS_URL,
+        prefix,
+        group: INGEST_GROUP,
+        documentIds: ids,
+        workers,
+        deliveries,
+      })}`,
+    );
+    throw error;
+  }
+}
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** What the pipeline must store for a document: its drafts from the pure parse and chunk functions. */
@@ -198,18 +219,19 @@ describe('ingestion workers under SIGKILL', () => {
         'select id, status, error, chunk_count from knowledge.documents where id = any($1)',
         [ids],
       );
-    await eventually(
+    await settles(
       async () => (await statuses()).every((d) => d.status === 'READY' || d.status === 'FAILED'),
       'every document finished',
       // Generous: the machine is shared, and this waits for progress, not for a duration.
       240_000,
+      ids,
     );
     // Settled: every entry acknowledged (a killed worker's are reclaimed first), the outbox empty.
     const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
     let ingestedEvents = 0;
     let failedEvents = 0;
     try {
-      await eventually(
+      await settles(
         async () => {
           const stats = await transport.stats('document.uploaded', INGEST_GROUP);
           const outbox = await db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
@@ -217,6 +239,7 @@ describe('ingestion workers under SIGKILL', () => {
         },
         'every entry acknowledged',
         90_000,
+        ids,
       );
       failedEvents = (await transport.stats('document.failed', INGEST_GROUP)).length;
     } finally {
