@@ -20,18 +20,27 @@ import { eventually, makeTransport, testWorkerIdentity, useEventSuite } from './
 const suite = useEventSuite({ tenants: ['acme'], issuer: true });
 const T = 'sample.uploaded';
 
+/** A promise with its resolve function (Promise.withResolvers is past this project's lib). */
+function gate(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 describe('Permits', () => {
   it('lets at most its size run at once, the rest in arrival order', async () => {
     const permits = new Permits(2);
     let running = 0;
     let most = 0;
     const order: number[] = [];
-    const gates = Array.from({ length: 5 }, () => Promise.withResolvers<void>());
-    const runs = gates.map((gate, n) =>
+    const gates = Array.from({ length: 5 }, gate);
+    const runs = gates.map((g, n) =>
       permits.run(async () => {
         order.push(n);
         most = Math.max(most, ++running);
-        await gate.promise;
+        await g.promise;
         running--;
         return n;
       }),
@@ -43,7 +52,7 @@ describe('Permits', () => {
     await runs[1];
     await sleep(0);
     expect(order).toEqual([0, 1, 2]);
-    for (const gate of gates) gate.resolve();
+    for (const g of gates) g.resolve();
     expect(await Promise.all(runs)).toEqual([0, 1, 2, 3, 4]);
     expect(most).toBe(2);
     await expect(permits.run(async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
@@ -99,7 +108,7 @@ describe.each(['redis', 'postgres'] as const)('EventWorker concurrency on %s', (
     let running = 0;
     let most = 0;
     const handled: string[] = [];
-    const release = Promise.withResolvers<void>();
+    const release = gate();
     const worker = new EventWorker({
       orm,
       transport,

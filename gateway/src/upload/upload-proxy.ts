@@ -64,7 +64,7 @@ export interface UploadProxy {
  */
 function linger(req: IncomingMessage): void {
   if (req.complete || req.destroyed) return;
-  const timer = setTimeout(() => req.destroy(), UPLOAD_LINGER_MS);
+  const timer = setTimeout(() => req.socket.destroy(), UPLOAD_LINGER_MS);
   timer.unref();
   req.once('end', () => clearTimeout(timer));
   req.once('close', () => clearTimeout(timer));
@@ -165,14 +165,16 @@ export function createUploadProxy(options: UploadProxyOptions): UploadProxy {
       const early = !req.complete;
       if (early) {
         // Answered before the body ended: stop forwarding, and read the rest of what the client is
-        // still sending (discarded) so its connection stays readable until it has the answer.
+        // still sending (discarded), so it finishes writing and reads the answer.
         req.unpipe(body);
         body.destroy();
         linger(req);
       }
       res.writeHead(response.statusCode, {
         'content-type': String(response.headers['content-type'] ?? 'application/json; charset=utf-8'),
-        ...(response.headers.connection === 'close' || early ? { connection: 'close' } : {}),
+        // Early, the client is still sending: the connection stays open while the rest is
+        // discarded (closing it with unread bytes would reset it before the client read this).
+        ...(response.headers.connection === 'close' && !early ? { connection: 'close' } : {}),
       });
       await pipeline(response.body, res);
     } catch (error) {
