@@ -194,4 +194,45 @@ describe.each(['redis', 'postgres'] as const)('EventWorker concurrency on %s', (
       await worker.close();
     }
   }, 60_000);
+
+  it('keeps an event it works on fresh, so another consumer does not take it over', async () => {
+    const group = `fresh-${kind}`;
+    await transport.ensureGroup(T, group);
+    const attempts: number[] = [];
+    const make = (name: string) =>
+      new EventWorker({
+        orm,
+        transport,
+        consumerName: `${group}-${name}`,
+        concurrency: 1,
+        actorFor: testWorkerIdentity(suite.issuer).actorFor,
+        claimIdleMs: 200,
+        retryBackoffMs: 10,
+        blockMs: 50,
+        consumer: defineConsumer({
+          group,
+          events: [SampleUploaded],
+          async handle(_event, ctx) {
+            attempts.push(ctx.attempt);
+            await sleep(1_500); // far longer than claimIdleMs
+          },
+        }),
+      });
+    const first = make('a');
+    await first.start();
+    await uploaded('slow');
+    await eventually(async () => attempts.length === 1, 'the slow event started');
+    const second = make('b');
+    await second.start();
+    try {
+      await eventually(async () => first.counters.handled === 1, 'the slow event handled', 20_000);
+      await eventually(async () => (await transport.stats(T, group)).pending === 0, 'acknowledged');
+      expect(attempts).toEqual([1]);
+      expect(second.counters.reclaimed).toBe(0);
+      expect(second.counters.duplicates).toBe(0);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  }, 60_000);
 });

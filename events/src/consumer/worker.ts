@@ -61,6 +61,7 @@ export class EventWorker {
   readonly #scheduler: Scheduler;
   #stopping = false;
   #loop: Promise<void> | undefined;
+  readonly #abort = new AbortController();
 
   constructor(options: EventWorkerOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -122,7 +123,7 @@ export class EventWorker {
   /** Creates the group on every topic and starts reading and reclaiming. */
   async start(): Promise<void> {
     await this.#ensureGroups();
-    this.#loop = this.#readLoop();
+    this.#loop = Promise.all([this.#readLoop(), this.#touchLoop()]).then(() => {});
   }
 
   async #ensureGroups(): Promise<void> {
@@ -169,6 +170,33 @@ export class EventWorker {
     }
   }
 
+  /**
+   * Keeps the entries in hand fresh (every third of `claimIdleMs`): a long event (a big document)
+   * is not taken over by another consumer's reclaim while this one works on it, which would raise
+   * its delivery count towards the dead letter and have two workers on it.
+   */
+  async #touchLoop(): Promise<void> {
+    const { transport, consumer, consumerName, claimIdleMs } = this.#o;
+    const every = Math.max(50, Math.floor(claimIdleMs / 3));
+    while (!this.#stopping) {
+      try {
+        await sleep(every, undefined, { signal: this.#abort.signal });
+      } catch {
+        return; // closing
+      }
+      const byStream = new Map<string, string[]>();
+      for (const { stream, id } of this.#scheduler.held())
+        byStream.set(stream, [...(byStream.get(stream) ?? []), id]);
+      for (const [stream, ids] of byStream) {
+        try {
+          await transport.touch(consumer.group, consumerName, stream, ids);
+        } catch (error) {
+          this.#o.logger?.warn('keeping entries fresh failed', { stream, error: String(error) });
+        }
+      }
+    }
+  }
+
   /** Takes over up to `free` entries other consumers left pending too long; returns how many. */
   async #reclaim(free: number): Promise<number> {
     const { transport, consumer, consumerName, claimIdleMs } = this.#o;
@@ -196,6 +224,7 @@ export class EventWorker {
   /** Stops reading, lets in-flight events finish (each acknowledged after its commit), then returns. */
   async close(): Promise<void> {
     this.#stopping = true;
+    this.#abort.abort();
     this.#scheduler.wake();
     await this.#loop?.catch(() => {});
     await this.#scheduler.settled();

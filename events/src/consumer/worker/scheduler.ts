@@ -36,6 +36,8 @@ export class Scheduler {
   readonly #lanes = new Map<string, WorkItem[]>();
   #slotFreed: (() => void) | undefined;
   readonly #permits: Permits;
+  /** Deliveries in hand (read or reclaimed, not yet settled). */
+  readonly #held = new Set<Delivery>();
 
   constructor(deps: SchedulerDeps) {
     this.#d = deps;
@@ -45,6 +47,11 @@ export class Scheduler {
   /** Events read and not yet settled. */
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  /** The deliveries in hand: read or reclaimed and not yet settled. */
+  held(): Delivery[] {
+    return [...this.#held];
   }
 
   /** Resolves when an event settles (or {@link wake} is called). */
@@ -91,6 +98,7 @@ export class Scheduler {
   /** Adds events to their tenant's lane, starting the lane if it is not running. */
   #enqueue(tenantId: string, items: readonly WorkItem[]): void {
     this.#inFlight += items.length;
+    for (const item of items) this.#held.add(item.delivery);
     const waiting = this.#lanes.get(tenantId);
     if (waiting) {
       waiting.push(...items);
@@ -114,6 +122,7 @@ export class Scheduler {
         );
       } finally {
         this.#inFlight -= batch.length;
+        for (const item of batch) this.#held.delete(item.delivery);
         this.wake();
       }
     }
@@ -127,12 +136,14 @@ export class Scheduler {
       .catch((error: unknown) => this.#leftPending(deliveries, error))
       .finally(() => {
         this.#inFlight -= deliveries.length;
+        for (const delivery of deliveries) this.#held.delete(delivery);
         this.#tasks.delete(task);
         for (const key of keys) if (this.#chains.get(key) === task) this.#chains.delete(key);
         this.wake();
       });
     for (const key of keys) this.#chains.set(key, task);
     this.#inFlight += deliveries.length;
+    for (const delivery of deliveries) this.#held.add(delivery);
     this.#tasks.add(task);
   }
 
