@@ -15,10 +15,15 @@ import type { StreamTransport } from '#events/transport/transport.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
 import { SampleUploaded } from '#testing/sample-events.ts';
+import { testDatabaseKind } from '#testing/test-database.ts';
 import { eventually, makeTransport, testWorkerIdentity, useEventSuite } from './support.ts';
 
 const suite = useEventSuite({ tenants: ['acme'], issuer: true });
 const T = 'sample.uploaded';
+// On PGlite one open transaction holds the whole database, so two handlers' transactions never run
+// at once whatever the worker allows: the bound is observable on servers (the postgres project, which
+// CI requires). Reclaim order and freshness hold on both.
+const onServer = testDatabaseKind() !== 'pglite';
 
 /** A promise with its resolve function (Promise.withResolvers is past this project's lib). */
 function gate(): { promise: Promise<void>; resolve: () => void } {
@@ -93,66 +98,70 @@ describe.each(['redis', 'postgres'] as const)('EventWorker concurrency on %s', (
     );
   };
 
-  it('runs no more handlers than its concurrency when a reclaim and a read overlap', async () => {
-    const group = `bounded-${kind}`;
-    await transport.ensureGroup(T, group);
-    // An entry a crashed consumer left pending (the worker's reclaim takes it), and a new one.
-    await uploaded('left behind');
-    await eventually(
-      async () => (await transport.read(group, 'crashed', [T], 1, 50)).length === 1,
-      'the crashed consumer read its entry',
-    );
-    await uploaded('first');
-    await eventually(async () => (await transport.stats(T, group)).lag === 1, 'the new entry in the stream');
-    await sleep(300); // the crashed consumer's entry is now idle past claimIdleMs
-    let running = 0;
-    let most = 0;
-    const handled: string[] = [];
-    const release = gate();
-    const worker = new EventWorker({
-      orm,
-      transport,
-      consumerName: `${group}-1`,
-      concurrency: 2,
-      actorFor: testWorkerIdentity(suite.issuer).actorFor,
-      claimIdleMs: 200,
-      retryBackoffMs: 10,
-      // After taking "first", a read may wait long for one more entry, with one free slot.
-      blockMs: 5_000,
-      consumer: defineConsumer({
-        group,
-        events: [SampleUploaded],
-        async handle(event) {
-          most = Math.max(most, ++running);
-          await release.promise;
-          running--;
-          handled.push(event.payload.title);
-        },
-      }),
-    });
-    await worker.start();
-    try {
-      // "first" read, "left behind" reclaimed: both slots taken.
-      await eventually(async () => running === 2, 'two events being handled', 20_000);
-      await uploaded('late');
+  if (onServer)
+    it('runs no more handlers than its concurrency when a reclaim and a read overlap', async () => {
+      const group = `bounded-${kind}`;
+      await transport.ensureGroup(T, group);
+      // An entry a crashed consumer left pending (the worker's reclaim takes it), and a new one.
+      await uploaded('left behind');
       await eventually(
-        async () => (await transport.stats(T, group)).length === 3,
-        'the late one in the stream',
+        async () => (await transport.read(group, 'crashed', [T], 1, 50)).length === 1,
+        'the crashed consumer read its entry',
       );
-      // Room for the read to take it and a third handler to start, were they allowed to.
-      await sleep(500);
-      expect(running).toBe(2);
-      expect(worker.inFlight).toBe(2);
-      release.resolve();
-      await eventually(async () => handled.length === 3, 'all three handled', 20_000);
-      expect(handled.sort()).toEqual(['first', 'late', 'left behind']);
-      expect(most).toBe(2);
-      await eventually(async () => (await transport.stats(T, group)).pending === 0, 'all acknowledged');
-    } finally {
-      release.resolve();
-      await worker.close();
-    }
-  }, 60_000);
+      await uploaded('first');
+      await eventually(
+        async () => (await transport.stats(T, group)).lag === 1,
+        'the new entry in the stream',
+      );
+      await sleep(300); // the crashed consumer's entry is now idle past claimIdleMs
+      let running = 0;
+      let most = 0;
+      const handled: string[] = [];
+      const release = gate();
+      const worker = new EventWorker({
+        orm,
+        transport,
+        consumerName: `${group}-1`,
+        concurrency: 2,
+        actorFor: testWorkerIdentity(suite.issuer).actorFor,
+        claimIdleMs: 200,
+        retryBackoffMs: 10,
+        // After taking "first", a read may wait long for one more entry, with one free slot.
+        blockMs: 5_000,
+        consumer: defineConsumer({
+          group,
+          events: [SampleUploaded],
+          async handle(event) {
+            most = Math.max(most, ++running);
+            await release.promise;
+            running--;
+            handled.push(event.payload.title);
+          },
+        }),
+      });
+      await worker.start();
+      try {
+        // "first" read, "left behind" reclaimed: both slots taken.
+        await eventually(async () => running === 2, 'two events being handled', 20_000);
+        await uploaded('late');
+        await eventually(
+          async () => (await transport.stats(T, group)).length === 3,
+          'the late one in the stream',
+        );
+        // Room for the read to take it and a third handler to start, were they allowed to.
+        await sleep(500);
+        expect(running).toBe(2);
+        expect(worker.inFlight).toBe(2);
+        release.resolve();
+        await eventually(async () => handled.length === 3, 'all three handled', 20_000);
+        expect(handled.sort()).toEqual(['first', 'late', 'left behind']);
+        expect(most).toBe(2);
+        await eventually(async () => (await transport.stats(T, group)).pending === 0, 'all acknowledged');
+      } finally {
+        release.resolve();
+        await worker.close();
+      }
+    }, 60_000);
 
   it('reclaims what a crashed consumer left before reading a backlog of new entries', async () => {
     const group = `first-things-${kind}`;
