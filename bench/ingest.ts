@@ -263,7 +263,7 @@ async function run(name: string, docs: BenchDocument[], workers: number): Promis
           stdio: ['ignore', 'ignore', 'pipe'],
           env: {
             ...process.env,
-            NODE_OPTIONS: '',
+            NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '',
             DATABASE_URL: db.appUrl,
             REDIS_URL,
             EVENTS_STREAM_PREFIX: prefix,

@@ -60,8 +60,8 @@ export class EventWorker {
   readonly #topics: readonly string[];
   readonly #scheduler: Scheduler;
   #stopping = false;
+  #loop: Promise<void> | undefined;
   readonly #abort = new AbortController();
-  #loops: Promise<void>[] = [];
 
   constructor(options: EventWorkerOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -96,6 +96,7 @@ export class EventWorker {
     const definitions = definitionsOf(consumer.events);
     this.#scheduler = new Scheduler({
       maxBatch: consumer.maxBatch ?? 1,
+      concurrency: options.concurrency,
       parse: (delivery) => parseDelivery(delivery, definitions),
       handle: (item) => retrying.handle(item),
       handleBatch: (items) => retrying.handleBatch(items),
@@ -122,20 +123,33 @@ export class EventWorker {
   /** Creates the group on every topic and starts reading and reclaiming. */
   async start(): Promise<void> {
     await this.#ensureGroups();
-    this.#loops = [this.#readLoop(), this.#claimLoop()];
+    this.#loop = Promise.all([this.#readLoop(), this.#touchLoop()]).then(() => {});
   }
 
   async #ensureGroups(): Promise<void> {
     for (const topic of this.#topics) await this.#o.transport.ensureGroup(topic, this.#o.consumer.group);
   }
 
+  /**
+   * One loop reads and reclaims, so the free slots it hands out are counted once. Reclaiming goes
+   * first whenever it is due: entries a crashed consumer left behind are older than anything new,
+   * and with a backlog of new entries a reclaim that only ran when a slot happened to be free would
+   * leave them waiting until the backlog is gone.
+   */
   async #readLoop(): Promise<void> {
-    const { transport, consumer, consumerName } = this.#o;
+    const { transport, consumer, consumerName, claimIdleMs } = this.#o;
+    const every = Math.max(50, Math.floor(claimIdleMs / 2));
+    let claimAt = Date.now() + every;
     while (!this.#stopping) {
-      const free = this.#capacity - this.inFlight;
+      let free = this.#capacity - this.inFlight;
       if (free <= 0) {
         await this.#scheduler.slotFreed();
         continue;
+      }
+      if (Date.now() >= claimAt) {
+        claimAt = Date.now() + every;
+        free -= await this.#reclaim(free);
+        if (free <= 0 || this.#stopping) continue;
       }
       try {
         const deliveries = await transport.read(
@@ -143,7 +157,8 @@ export class EventWorker {
           consumerName,
           [...this.#topics],
           free,
-          this.#o.blockMs,
+          // Back in time for the next reclaim (0 would block for ever).
+          Math.max(1, Math.min(this.#o.blockMs, claimAt - Date.now())),
         );
         this.#scheduler.dispatchAll(deliveries);
       } catch (error) {
@@ -155,33 +170,55 @@ export class EventWorker {
     }
   }
 
-  async #claimLoop(): Promise<void> {
+  /**
+   * Keeps the entries in hand fresh (every third of `claimIdleMs`): a long event (a big document)
+   * is not taken over by another consumer's reclaim while this one works on it, which would raise
+   * its delivery count towards the dead letter and have two workers on it.
+   */
+  async #touchLoop(): Promise<void> {
     const { transport, consumer, consumerName, claimIdleMs } = this.#o;
-    const every = Math.max(50, Math.floor(claimIdleMs / 2));
+    const every = Math.max(50, Math.floor(claimIdleMs / 3));
     while (!this.#stopping) {
       try {
         await sleep(every, undefined, { signal: this.#abort.signal });
       } catch {
         return; // closing
       }
-      for (const topic of this.#topics) {
-        const free = this.#capacity - this.inFlight;
-        if (this.#stopping || free <= 0) break;
+      const byStream = new Map<string, string[]>();
+      for (const { stream, id } of this.#scheduler.held())
+        byStream.set(stream, [...(byStream.get(stream) ?? []), id]);
+      for (const [stream, ids] of byStream) {
         try {
-          const claimed: Delivery[] = await transport.claimStale(
-            consumer.group,
-            consumerName,
-            topic,
-            claimIdleMs,
-            free,
-          );
-          this.counters.reclaimed += claimed.length;
-          this.#scheduler.dispatchAll(claimed);
+          await transport.touch(consumer.group, consumerName, stream, ids);
         } catch (error) {
-          this.#o.logger?.warn('reclaim failed', { topic, error: String(error) });
+          this.#o.logger?.warn('keeping entries fresh failed', { stream, error: String(error) });
         }
       }
     }
+  }
+
+  /** Takes over up to `free` entries other consumers left pending too long; returns how many. */
+  async #reclaim(free: number): Promise<number> {
+    const { transport, consumer, consumerName, claimIdleMs } = this.#o;
+    let taken = 0;
+    for (const topic of this.#topics) {
+      if (this.#stopping || taken >= free) break;
+      try {
+        const claimed: Delivery[] = await transport.claimStale(
+          consumer.group,
+          consumerName,
+          topic,
+          claimIdleMs,
+          free - taken,
+        );
+        this.counters.reclaimed += claimed.length;
+        taken += claimed.length;
+        this.#scheduler.dispatchAll(claimed);
+      } catch (error) {
+        this.#o.logger?.warn('reclaim failed', { topic, error: String(error) });
+      }
+    }
+    return taken;
   }
 
   /** Stops reading, lets in-flight events finish (each acknowledged after its commit), then returns. */
@@ -189,7 +226,7 @@ export class EventWorker {
     this.#stopping = true;
     this.#abort.abort();
     this.#scheduler.wake();
-    await Promise.allSettled(this.#loops);
+    await this.#loop?.catch(() => {});
     await this.#scheduler.settled();
   }
 }

@@ -176,6 +176,15 @@ export class PostgresStreamTransport implements StreamTransport {
     return rows.map((r) => ({ stream, id: r.id, body: r.envelope, deliveryCount: r.delivery_count }));
   }
 
+  async touch(group: string, consumer: string, stream: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#query(
+      `update platform.stream_pending set delivered_at = clock_timestamp()
+       where stream = $1 and group_name = $2 and consumer = $3 and entry_id = any($4::bigint[])`,
+      [this.#key(stream), group, consumer, ids],
+    );
+  }
+
   async ack(group: string, stream: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.#query(

@@ -147,6 +147,12 @@ export class RedisStreamTransport implements StreamTransport {
     }));
   }
 
+  async touch(group: string, consumer: string, stream: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    // JUSTID: the idle time is reset and the delivery count is not raised.
+    await this.#redis.xclaim(this.#key(stream), group, consumer, 0, ...ids, 'JUSTID');
+  }
+
   /**
    * Acknowledgements made in the same tick go out as one XACK per stream and group; each caller's
    * promise settles when that command has.

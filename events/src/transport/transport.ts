@@ -100,6 +100,11 @@ export interface StreamTransport {
     minIdleMs: number,
     count: number,
   ): Promise<Delivery[]>;
+  /**
+   * Marks entries this consumer still works on as fresh (resets their idle time, XCLAIM JUSTID), so
+   * another consumer's {@link claimStale} does not take them over; their delivery count stays.
+   */
+  touch(group: string, consumer: string, stream: string, ids: readonly string[]): Promise<void>;
   /** Acknowledges handled entries of one stream (XACK). */
   ack(group: string, stream: string, ids: readonly string[]): Promise<void>;
   /** Moves a pending entry to the stream's dead-letter stream and acknowledges it, atomically. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Pool } from 'undici';
@@ -28,6 +29,12 @@ export const UPLOAD_ANSWER_TIMEOUT_MS = 300_000;
 /** The audit action of an upload the gateway refuses itself. */
 export const GATEWAY_UPLOAD_ACTION = 'gateway.uploadDocument';
 
+/**
+ * How long the gateway goes on reading (and discarding) the rest of a body the subgraph answered
+ * early (a 413), so the client, still sending, reads the answer instead of a connection reset.
+ */
+export const UPLOAD_LINGER_MS = 5_000;
+
 /** Request headers passed on to the knowledge subgraph (nothing that claims an identity). */
 const FORWARDED = ['content-type', 'content-length', 'content-disposition'] as const;
 
@@ -48,6 +55,20 @@ export interface UploadProxyOptions {
 export interface UploadProxy {
   handle(req: IncomingMessage, res: ServerResponse): void;
   close(): Promise<void>;
+}
+
+/**
+ * Reads and discards the rest of a request body answered early, for at most {@link UPLOAD_LINGER_MS}
+ * (then the connection goes): closing a socket with unread bytes resets it, and a client still
+ * writing may then lose the answer it had not read yet.
+ */
+function linger(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  const timer = setTimeout(() => req.socket.destroy(), UPLOAD_LINGER_MS);
+  timer.unref();
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 function send(res: ServerResponse, status: number, message: string, extensions: Record<string, unknown>) {
@@ -123,17 +144,37 @@ export function createUploadProxy(options: UploadProxyOptions): UploadProxy {
     }
     const search = new URL(req.url ?? '/', 'http://localhost').search;
     let answered = false;
+    // undici is given a stream of the proxy's own, never the client's request: it destroys its body
+    // stream when the answer comes before the body is sent (an early 413), and destroying the
+    // client's request would reset the client's connection before the answer reaches it.
+    const body = new PassThrough({ highWaterMark: 64 * 1024 });
+    req.pipe(body);
+    const clientGone = () => {
+      if (!req.complete) body.destroy(new Error('the client went away mid-upload'));
+    };
+    req.once('close', clientGone);
+    body.once('close', () => req.unpipe(body));
     try {
       const response = await pool.request({
         path: `${target.pathname}${search}`,
         method: 'POST',
         headers,
-        body: req,
+        body,
       });
       answered = true;
+      const early = !req.complete;
+      if (early) {
+        // Answered before the body ended: stop forwarding, and read the rest of what the client is
+        // still sending (discarded), so it finishes writing and reads the answer.
+        req.unpipe(body);
+        body.destroy();
+        linger(req);
+      }
       res.writeHead(response.statusCode, {
         'content-type': String(response.headers['content-type'] ?? 'application/json; charset=utf-8'),
-        ...(response.headers.connection === 'close' || !req.complete ? { connection: 'close' } : {}),
+        // Early, the client is still sending: the connection stays open while the rest is
+        // discarded (closing it with unread bytes would reset it before the client read this).
+        ...(response.headers.connection === 'close' && !early ? { connection: 'close' } : {}),
       });
       await pipeline(response.body, res);
     } catch (error) {
@@ -144,10 +185,13 @@ export function createUploadProxy(options: UploadProxyOptions): UploadProxy {
       }
       if (answered) return void res.destroy();
       logger.warn('upload could not reach the knowledge subgraph', { requestId, error: String(error) });
+      if (!req.complete) linger(req);
       send(res, 503, 'The knowledge subgraph is unavailable; try the upload again', {
         code: ErrorCode.Unavailable,
         subgraph: 'knowledge',
       });
+    } finally {
+      req.off('close', clientGone);
     }
   }
 

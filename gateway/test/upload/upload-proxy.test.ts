@@ -62,8 +62,13 @@ function upload(
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
     });
-    // Writing after an early answer fails (the server closed); the answer is what counts.
-    req.on('error', (error) => (req.writableEnded ? undefined : reject(error)));
+    // Writing after an early answer may fail (the server closed); the answer is what counts. An
+    // error before any answer (a reset that lost it) fails the upload rather than waiting for ever.
+    let answered = false;
+    req.once('response', () => {
+      answered = true;
+    });
+    req.on('error', (error) => (answered ? undefined : reject(error)));
     (async () => {
       for (const chunk of chunks) {
         if (req.destroyed) return;
@@ -108,6 +113,45 @@ describe('POST /documents through the gateway', () => {
     expect([...UPLOAD_ROLES].sort()).toEqual(mutationRoles('ingestDocument').sort());
   });
 
+  // The subgraph answers 413 before it reads the body (or as soon as it passes the limit), while the
+  // client is still sending: the answer must reach the client through the gateway, every time.
+  it('refuses an oversized upload with 413 naming the limit, announced or found while streaming', async () => {
+    const token = await platform.issuer.token('acme', 'carl', ['Contributor']);
+    // Several times over: the answer raced the gateway's forwarding (undici destroyed the client's
+    // request, and with it the connection the answer was to go back on).
+    for (let round = 0; round < 3; round++) {
+      const announced = await upload('title=Huge', pieces(MAX_UPLOAD + 1), { token, length: MAX_UPLOAD + 1 });
+      expect(announced).toEqual({
+        status: 413,
+        body: {
+          errors: [
+            {
+              message: `The document is ${MAX_UPLOAD + 1} bytes (40.0 MiB); the limit is ${MAX_UPLOAD} bytes (40.0 MiB, KNOWLEDGE_MAX_UPLOAD_BYTES). Split it or ask an operator to raise the limit.`,
+              extensions: {
+                code: 'PAYLOAD_TOO_LARGE',
+                field: 'input',
+                bytes: MAX_UPLOAD + 1,
+                maxBytes: MAX_UPLOAD,
+              },
+            },
+          ],
+        },
+      });
+      // Chunked, with no length announced: cut off once it passes the limit.
+      const streamed = await upload('title=Huge', pieces(MAX_UPLOAD + 4 * 1024 * 1024), { token });
+      expect(streamed.status).toBe(413);
+      expect(streamed.body.errors?.[0]).toMatchObject({
+        message: `The document is more than ${MAX_UPLOAD} bytes; the limit is ${MAX_UPLOAD} bytes (40.0 MiB, KNOWLEDGE_MAX_UPLOAD_BYTES). Split it or ask an operator to raise the limit.`,
+        extensions: { code: 'PAYLOAD_TOO_LARGE', maxBytes: MAX_UPLOAD },
+      });
+    }
+    expect(await auditRows('knowledge.uploadDocument', 'failed')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ input_summary: expect.objectContaining({ _error: 'PAYLOAD_TOO_LARGE' }) }),
+      ]),
+    );
+  }, 300_000);
+
   it('streams a 31 MB HTML page to the knowledge subgraph and the pipeline makes it READY', async () => {
     const token = await platform.issuer.token('acme', 'carl', ['Contributor']);
     // A page with a large embedded image: 31 MB on the wire, two paragraphs of text.
@@ -151,6 +195,12 @@ describe('POST /documents through the gateway', () => {
       token,
     });
     expect(again).toMatchObject({ status: 200, body: { duplicate: true, document: { id } } });
+    // A refusal right after the large uploads (it once waited out the test on PGlite).
+    const refused = await upload('title=Huge', pieces(MAX_UPLOAD + 1), { token, length: MAX_UPLOAD + 1 });
+    expect(refused).toMatchObject({
+      status: 413,
+      body: { errors: [{ extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
+    });
   }, 400_000);
 
   it('refuses a wrong token, a Reader and an unsupported type with clear errors', async () => {

@@ -6,9 +6,11 @@
 // WIDGETDC_CRASH_SEED=<n> replays a run's corpus, kill times and victims (process timing still varies).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
+import { MAX_DELIVERIES } from '#events/consumer/worker.ts';
 import { RedisStreamTransport } from '#events/transport/redis-transport.ts';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
@@ -23,6 +25,7 @@ import { parseDocument } from '../src/ingest/parse.ts';
 import { sniffMediaType } from '../src/ingest/sniff.ts';
 import { createKnowledgeSubgraph } from '../src/subgraph.ts';
 import { buildCorpus, type CorpusDocument, seededRandom } from './fixtures/crash-corpus.ts';
+import { crashDiagnostics } from './fixtures/crash-diagnostics.ts';
 import { INGEST_TOPICS } from './support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -121,6 +124,26 @@ function startWorker(): Worker {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** {@link eventually}, printing where the pipeline stands (stuck documents, pending entries) if it gives up. */
+async function settles(check: () => Promise<boolean>, what: string, limitMs: number, ids: string[]) {
+  try {
+    await eventually(check, what, limitMs);
+  } catch (error) {
+    process.stderr.write(
+      `ingest crash suite (${db.kind}, seed ${SEED}) gave up waiting: ${what}\n${await crashDiagnostics({
+        db,
+        redisUrl: REDIS_URL,
+        prefix,
+        group: INGEST_GROUP,
+        documentIds: ids,
+        workers,
+        deliveries,
+      })}`,
+    );
+    throw error;
+  }
+}
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** What the pipeline must store for a document: its drafts from the pure parse and chunk functions. */
@@ -163,8 +186,25 @@ describe('ingestion workers under SIGKILL', () => {
     /** Deliveries of each document cut short by a kill. */
     const interruptions = new Map<string, number>();
     // Three interrupted deliveries of one document rightly fail it (a document that kills workers,
-    // ADR 0014): the killer spares a worker holding a document that has lost two already.
-    const spareable = (w: Worker) => [...w.inFlight].every((id) => (interruptions.get(id) ?? 0) < 2);
+    // ADR 0014): the killer spares a worker holding a document that has lost two already, and one
+    // holding an entry delivered MAX_DELIVERIES times (what the consumer's rule counts: entries in
+    // hand but not yet started count too, and so does a takeover from a worker starved past the
+    // claim time), so that no document is failed by the killer's hand.
+    const pendingView = new Redis(REDIS_URL);
+    const mostDeliveries = async (w: Worker) => {
+      const held = (await pendingView.xpending(
+        `${prefix}document.uploaded`,
+        INGEST_GROUP,
+        '-',
+        '+',
+        100,
+        `${hostname()}-${w.child.pid}`,
+      )) as [string, string, number, number][];
+      return Math.max(0, ...held.map(([, , , count]) => Number(count)));
+    };
+    const spareable = async (w: Worker) =>
+      [...w.inFlight].every((id) => (interruptions.get(id) ?? 0) < 2) &&
+      (await mostDeliveries(w)) < MAX_DELIVERIES;
     const killer = (async () => {
       while (submitting || kills < MIN_KILLS) {
         await sleep(800 + Math.floor(random() * 1200));
@@ -172,12 +212,14 @@ describe('ingestion workers under SIGKILL', () => {
         const until = Date.now() + 5000;
         let busy: Worker[] = [];
         while (busy.length === 0 && Date.now() < until) {
-          busy = [...workers].filter((w) => w.ready && w.inFlight.size > 0 && spareable(w));
+          busy = [];
+          for (const w of workers) if (w.ready && w.inFlight.size > 0 && (await spareable(w))) busy.push(w);
           if (busy.length === 0) await sleep(10);
         }
         const victim = busy[Math.floor(random() * busy.length)];
         if (!victim) continue;
         await sleep(Math.floor(random() * 60));
+        if (!(await spareable(victim))) continue; // it took on more meanwhile
         if (victim.child.kill('SIGKILL')) {
           kills++;
           interrupted += victim.inFlight.size;
@@ -185,7 +227,7 @@ describe('ingestion workers under SIGKILL', () => {
         }
         startWorker();
       }
-    })();
+    })().finally(() => pendingView.quit());
     const ids: string[] = [];
     for (const [i, doc] of corpus.entries()) {
       ids.push(await submit(alice, doc));
@@ -198,18 +240,19 @@ describe('ingestion workers under SIGKILL', () => {
         'select id, status, error, chunk_count from knowledge.documents where id = any($1)',
         [ids],
       );
-    await eventually(
+    await settles(
       async () => (await statuses()).every((d) => d.status === 'READY' || d.status === 'FAILED'),
       'every document finished',
       // Generous: the machine is shared, and this waits for progress, not for a duration.
       240_000,
+      ids,
     );
     // Settled: every entry acknowledged (a killed worker's are reclaimed first), the outbox empty.
     const transport = new RedisStreamTransport({ url: REDIS_URL, prefix });
     let ingestedEvents = 0;
     let failedEvents = 0;
     try {
-      await eventually(
+      await settles(
         async () => {
           const stats = await transport.stats('document.uploaded', INGEST_GROUP);
           const outbox = await db.asSuperuser<{ n: string }>('select count(*) as n from platform.outbox');
@@ -217,6 +260,7 @@ describe('ingestion workers under SIGKILL', () => {
         },
         'every entry acknowledged',
         90_000,
+        ids,
       );
       failedEvents = (await transport.stats('document.failed', INGEST_GROUP)).length;
     } finally {

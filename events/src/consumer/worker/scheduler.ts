@@ -1,11 +1,14 @@
 import type { Logger } from '#kernel/logger.ts';
 import type { Delivery } from '../../transport/transport.ts';
+import { Permits } from './permits.ts';
 import type { WorkItem } from './work-item.ts';
 
 /** What {@link Scheduler} runs; each returns once the work is settled (acknowledged or dead-lettered). */
 export interface SchedulerDeps {
   /** Largest batch (1: no batching). */
   maxBatch: number;
+  /** Most handlers (transactions) running at once, however many events are in hand. */
+  concurrency: number;
   parse: (delivery: Delivery) => WorkItem;
   handle: (item: WorkItem) => Promise<void>;
   handleBatch: (items: readonly WorkItem[]) => Promise<void>;
@@ -20,7 +23,8 @@ export interface SchedulerDeps {
  * within a process. With batching, each tenant has a lane: one transaction at a time, of up to
  * `maxBatch` of the tenant's events in reading order, while the events read meanwhile queue up for
  * the next one (group commit: batches grow with the load, and one tenant's transactions never
- * contend for its audit chain).
+ * contend for its audit chain). Whatever is in hand, at most `concurrency` handlers or batches run
+ * at once (the rest wait for a permit, still pending to this consumer).
  */
 export class Scheduler {
   readonly #d: SchedulerDeps;
@@ -31,14 +35,23 @@ export class Scheduler {
   /** Per tenant, the events waiting for the lane's running batch (batching consumers). */
   readonly #lanes = new Map<string, WorkItem[]>();
   #slotFreed: (() => void) | undefined;
+  readonly #permits: Permits;
+  /** Deliveries in hand (read or reclaimed, not yet settled). */
+  readonly #held = new Set<Delivery>();
 
   constructor(deps: SchedulerDeps) {
     this.#d = deps;
+    this.#permits = new Permits(deps.concurrency);
   }
 
   /** Events read and not yet settled. */
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  /** The deliveries in hand: read or reclaimed and not yet settled. */
+  held(): Delivery[] {
+    return [...this.#held];
   }
 
   /** Resolves when an event settles (or {@link wake} is called). */
@@ -85,6 +98,7 @@ export class Scheduler {
   /** Adds events to their tenant's lane, starting the lane if it is not running. */
   #enqueue(tenantId: string, items: readonly WorkItem[]): void {
     this.#inFlight += items.length;
+    for (const item of items) this.#held.add(item.delivery);
     const waiting = this.#lanes.get(tenantId);
     if (waiting) {
       waiting.push(...items);
@@ -100,7 +114,7 @@ export class Scheduler {
     while (queue.length > 0) {
       const batch = queue.splice(0, this.#d.maxBatch);
       try {
-        await this.#d.handleBatch(batch);
+        await this.#permits.run(() => this.#d.handleBatch(batch));
       } catch (error) {
         this.#leftPending(
           batch.map((item) => item.delivery),
@@ -108,6 +122,7 @@ export class Scheduler {
         );
       } finally {
         this.#inFlight -= batch.length;
+        for (const item of batch) this.#held.delete(item.delivery);
         this.wake();
       }
     }
@@ -117,16 +132,18 @@ export class Scheduler {
   #schedule(keys: readonly string[], deliveries: readonly Delivery[], run: () => Promise<void>): void {
     const previous = keys.flatMap((key) => this.#chains.get(key) ?? []);
     const task: Promise<void> = (previous.length > 0 ? Promise.all(previous) : Promise.resolve())
-      .then(run)
+      .then(() => this.#permits.run(run))
       .catch((error: unknown) => this.#leftPending(deliveries, error))
       .finally(() => {
         this.#inFlight -= deliveries.length;
+        for (const delivery of deliveries) this.#held.delete(delivery);
         this.#tasks.delete(task);
         for (const key of keys) if (this.#chains.get(key) === task) this.#chains.delete(key);
         this.wake();
       });
     for (const key of keys) this.#chains.set(key, task);
     this.#inFlight += deliveries.length;
+    for (const delivery of deliveries) this.#held.add(delivery);
     this.#tasks.add(task);
   }
 

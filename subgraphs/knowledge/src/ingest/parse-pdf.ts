@@ -1,4 +1,4 @@
-import { extractTextItems, getDocumentProxy, type StructuredTextItem } from 'unpdf';
+import { getDocumentProxy } from 'unpdf';
 import { type Block, DocumentContentError, type ParsedDocument } from './blocks.ts';
 
 /** Options of {@link parsePdf}. */
@@ -10,7 +10,9 @@ export interface PdfOptions {
 /**
  * The text layer of a PDF, page by page (pdf.js through unpdf, offline): each page's text split
  * into paragraphs at blank lines, each block tagged with its page. A PDF without any text (a scan)
- * fails with "PDF has no text layer".
+ * fails with "PDF has no text layer". Pages are read one at a time and each is released after its
+ * text is taken (unpdf's extractTextItems loads every page at once: a 1,000-page manual held all
+ * its pages, their parsed resources and text items together).
  */
 export async function parsePdf(bytes: Uint8Array, options: PdfOptions): Promise<ParsedDocument> {
   let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
@@ -26,15 +28,17 @@ export async function parsePdf(bytes: Uint8Array, options: PdfOptions): Promise<
         `PDF has ${pdf.numPages} pages; at most ${options.maxPages} are supported`,
       );
     }
-    let pages: StructuredTextItem[][];
-    try {
-      pages = (await extractTextItems(pdf)).items;
-    } catch (error) {
-      throw new DocumentContentError(`PDF cannot be read (${pdfReason(error)})`);
-    }
     const blocks: Block[] = [];
-    for (const [index, items] of pages.entries()) {
-      for (const text of paragraphsOf(items)) blocks.push({ kind: 'paragraph', text, page: index + 1 });
+    for (let number = 1; number <= pdf.numPages; number++) {
+      let items: PageTextItem[];
+      try {
+        const page = await pdf.getPage(number);
+        items = textItemsOf(await page.getTextContent());
+        page.cleanup();
+      } catch (error) {
+        throw new DocumentContentError(`PDF cannot be read (${pdfReason(error)})`);
+      }
+      for (const text of paragraphsOf(items)) blocks.push({ kind: 'paragraph', text, page: number });
     }
     if (blocks.length === 0) {
       throw new DocumentContentError(
@@ -47,11 +51,30 @@ export async function parsePdf(bytes: Uint8Array, options: PdfOptions): Promise<
   }
 }
 
+/** What {@link paragraphsOf} reads of a text item. */
+interface PageTextItem {
+  str: string;
+  y: number;
+  fontSize: number;
+  hasEOL: boolean;
+}
+
+/** A page's text content as positioned strings (what unpdf's extractTextItems makes of it). */
+function textItemsOf(content: { items: readonly object[] }): PageTextItem[] {
+  const items: PageTextItem[] = [];
+  for (const item of content.items as { str?: string; transform?: number[]; hasEOL?: boolean }[]) {
+    if (item.str == null || !item.transform) continue; // marked-content markers carry no text
+    const [, , c = 0, d = 0, , f = 0] = item.transform;
+    items.push({ str: item.str, y: f, fontSize: Math.hypot(c, d), hasEOL: item.hasEOL === true });
+  }
+  return items;
+}
+
 /** A line gap this many times the font size or more separates paragraphs. */
 const PARAGRAPH_GAP = 1.6;
 
 /** A page's text items joined into lines, and lines into paragraphs at vertical gaps. */
-function paragraphsOf(items: readonly StructuredTextItem[]): string[] {
+function paragraphsOf(items: readonly PageTextItem[]): string[] {
   const paragraphs: string[] = [];
   let lines: string[] = [];
   let line = '';

@@ -12,7 +12,7 @@ export type UploadRead =
  * Reads a request body of at most `max` bytes, counting while it streams: a `Content-Length` over
  * the limit is refused before a byte is read, and a body without one (chunked) is cut off as soon
  * as it passes the limit, so no more than `max` bytes are ever held. On a refusal the request is
- * paused, not destroyed, so the connection stays open for the answer (sent with `Connection: close`).
+ * paused, not destroyed, so the connection stays open for the answer (then {@link discardRest}).
  */
 export function readUpload(req: IncomingMessage, max: number): Promise<UploadRead> {
   const declared = req.headers['content-length'];
@@ -51,4 +51,21 @@ export function readUpload(req: IncomingMessage, max: number): Promise<UploadRea
     req.once('error', onBroken);
     req.once('close', onBroken);
   });
+}
+
+/**
+ * Reads and discards the rest of a body that was answered early (a 413), for at most `lingerMs`,
+ * then closes the connection if the client is still sending. Closing a socket with unread bytes
+ * resets it, and a peer still writing (the gateway forwarding the upload) then loses the answer,
+ * or sees its write fail before it reads it: the answer goes on a connection kept open, not with
+ * `Connection: close`.
+ */
+export function discardRest(req: IncomingMessage, lingerMs: number): void {
+  if (req.complete || req.destroyed) return;
+  const timer = setTimeout(() => req.socket.destroy(), lingerMs);
+  timer.unref();
+  const done = () => clearTimeout(timer);
+  req.once('end', done);
+  req.once('close', done);
+  req.resume();
 }

@@ -8,10 +8,12 @@ import { assertHasRole, type Role } from '#kernel/graphql/roles.ts';
 import type { SubgraphRouteDeps } from '#kernel/graphql/subgraph.ts';
 import type { Document } from '../domain/document.entity.ts';
 import { type DocumentFields, submitBytes, tooLarge, validated } from '../domain/ingest.service.ts';
-import { readUpload } from './read-upload.ts';
+import { discardRest, readUpload } from './read-upload.ts';
 
 /** Path of the streamed upload, on the knowledge subgraph and on the gateway alike. */
 export const UPLOAD_PATH = '/documents';
+/** How long the rest of a refused upload's body is read (and discarded) so the sender gets the answer. */
+export const UPLOAD_LINGER_MS = 5_000;
 /** The audit action of a streamed upload. */
 export const UPLOAD_ACTION = 'knowledge.uploadDocument';
 
@@ -158,7 +160,8 @@ async function handle(options: UploadRouteOptions, req: IncomingMessage, res: Se
       'KNOWLEDGE_MAX_UPLOAD_BYTES',
       'Split it or ask an operator to raise the limit.',
     );
-    return refuse(error, described, true);
+    await refuse(error, described, false);
+    return discardRest(req, UPLOAD_LINGER_MS);
   }
   try {
     const submitted = await ctx.db.run(async (em) => {
