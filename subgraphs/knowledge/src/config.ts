@@ -38,7 +38,7 @@ export const DEFAULT_HNSW_MAX_SCAN_TUPLES = 20_000;
 /** Rerankers of the fused candidates: none, or BM25 over the candidates (search/lexical-reranker.ts). */
 export const RERANKERS = ['identity', 'lexical'] as const;
 /** The reranker by default (measured on the golden dataset: ADR 0032). */
-export const DEFAULT_RERANKER: (typeof RERANKERS)[number] = 'lexical';
+export const DEFAULT_RERANKER = 'lexical' satisfies (typeof RERANKERS)[number];
 /** Fused candidates the reranker reads: every candidate of both lists at the default depth of 50 each. */
 export const DEFAULT_RERANK_DEPTH = 100;
 /** Passages `ask` hands to the answerer. */
