@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES } from './lib/services.ts';
+import { consumerGroups, DEFAULT_PORTS, SUBGRAPH_NAMES } from './lib/services.ts';
 
 /** The repository root. */
 export const ROOT_DIR = resolve(import.meta.dirname, '..');
@@ -17,10 +17,18 @@ export const COMPOSE_FILE = resolve(ROOT_DIR, 'docker-compose.yml');
 export const SUPERGRAPH_CONFIG = resolve(ROOT_DIR, 'supergraph.yaml');
 
 /**
- * Services that run once or need no probe (the worker and the backup schedule serve no port), and so
+ * Services that run once or need no probe (the workers and the backup schedule serve no port), and so
  * carry no health check.
  */
-export const SERVICES_WITHOUT_HEALTHCHECK = ['migrate', 'jaeger', 'worker', 'backup'] as const;
+export const SERVICES_WITHOUT_HEALTHCHECK = ['migrate', 'jaeger', 'backup'] as const;
+
+/** The compose service that runs a consumer group's workers. */
+export const workerService = (group: string) => `worker-${group}`;
+
+/** Whether a service carries no health check by design (one-shot, no port, or an event worker). */
+export function exemptFromHealthcheck(name: string): boolean {
+  return (SERVICES_WITHOUT_HEALTHCHECK as readonly string[]).includes(name) || name.startsWith('worker-');
+}
 
 /**
  * Stand-ins for the variables docker-compose.yml marks as required (`${VAR:?...}`), so the compose
@@ -145,7 +153,9 @@ export function healthcheckTest(service: ComposeService): string {
  */
 export function checkComposeStructure(
   compose: ComposeFile,
-  subgraphs: readonly string[] = supergraphSubgraphs(),
+  subgraphs: readonly string[],
+  /** The consumer groups (`consumerGroups()` of scripts/lib/services.ts). */
+  groups: readonly string[],
 ): string[] {
   const problems: string[] = [];
   const services = compose.services ?? {};
@@ -163,7 +173,7 @@ export function checkComposeStructure(
         problems.push(`service ${name} waits for ${target} to be healthy, but ${target} has no health check`);
       }
     }
-    const exempt = (SERVICES_WITHOUT_HEALTHCHECK as readonly string[]).includes(name);
+    const exempt = exemptFromHealthcheck(name);
     if (!exempt && !healthcheckTest(service)) problems.push(`service ${name} has no health check`);
     const script = /\bnode\s+(\S+\.ts)\b/.exec(commandLine(service))?.[1];
     if (script && !existsSync(resolve(ROOT_DIR, script))) {
@@ -217,20 +227,29 @@ export function checkComposeStructure(
     if (!environment(migrate).DATABASE_APP_PASSWORD) problems.push('migrate has no DATABASE_APP_PASSWORD');
   }
 
-  const worker = services.worker;
-  if (!worker) problems.push('there is no worker service');
-  else {
-    if (!/scripts\/worker\.ts .*--group agent-approvals\b/.test(commandLine(worker))) {
-      problems.push('worker must run scripts/worker.ts --group agent-approvals');
+  // Every consumer group has its workers, as npm start and the Kubernetes manifests run them.
+  for (const group of groups) {
+    const name = workerService(group);
+    const worker = services[name];
+    if (!worker) {
+      problems.push(`there is no ${name} service: consumer group ${group} would have no worker`);
+      continue;
     }
-    if (!environment(worker).REDIS_URL) problems.push('worker has no REDIS_URL');
+    if (!new RegExp(`scripts/worker\\.ts .*--group ${group}(\\s|$)`).test(commandLine(worker))) {
+      problems.push(`${name} must run scripts/worker.ts --group ${group}`);
+    }
+    if (!environment(worker).REDIS_URL) problems.push(`${name} has no REDIS_URL`);
     if (!/^postgres(ql)?:\/\/widgetdc_app[:@]/.test(environment(worker).DATABASE_URL ?? '')) {
-      problems.push('service worker must connect as widgetdc_app (DATABASE_URL)');
+      problems.push(`service ${name} must connect as widgetdc_app (DATABASE_URL)`);
     }
     if (dependencies(worker).migrate !== 'service_completed_successfully') {
-      problems.push('service worker must wait for migrate: service_completed_successfully');
+      problems.push(`service ${name} must wait for migrate: service_completed_successfully`);
     }
-    if (!dependencies(worker).redis) problems.push('service worker must depend on redis');
+    if (!dependencies(worker).redis) problems.push(`service ${name} must depend on redis`);
+  }
+  for (const name of Object.keys(services).filter((n) => n.startsWith('worker-'))) {
+    if (!groups.some((group) => workerService(group) === name))
+      problems.push(`service ${name} runs no consumer group (groups: ${groups.join(', ')})`);
   }
 
   for (const [name, service] of Object.entries(services)) {
@@ -364,9 +383,9 @@ export function runComposeConfig(
   return { status: run.status, stdout: run.stdout ?? '', stderr: run.stderr ?? String(run.error ?? '') };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const structureOnly = process.argv.includes('--structure-only');
-  const problems = checkComposeStructure(loadCompose());
+  const problems = checkComposeStructure(loadCompose(), supergraphSubgraphs(), await consumerGroups());
   if (problems.length > 0) {
     process.stderr.write(`docker-compose.yml has problems:\n  - ${problems.join('\n  - ')}\n`);
     process.exit(1);
@@ -389,4 +408,4 @@ function main(): void {
   process.stdout.write(`docker-compose.yml: ${shown} ok (${cli.version})\n`);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -1,9 +1,8 @@
 // npm start: the whole platform on one machine. With no configuration it runs the embedded
 // database (PGlite + pgvector), the dev token issuer, the four subgraphs, one event worker per
 // consumer group (the first also relays the outbox) and the gateway (which pushes live updates).
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { type DevIssuer, loadOrCreateDevKeys, startDevIssuer } from '#kernel/auth/dev-issuer.ts';
 import { loadConfig } from '#kernel/config.ts';
@@ -15,7 +14,7 @@ import { ROOT_DIR } from '../gateway/src/compose.ts';
 import { CONSOLE_DIST, CONSOLE_PATH } from '../gateway/src/console/console-routes.ts';
 import { serveLiveBackups } from './lib/backup/live.ts';
 import { DEMO_TENANT, seedDemoTenant } from './lib/seed.ts';
-import { SUBGRAPH_NAMES } from './lib/services.ts';
+import { consumerGroups, SUBGRAPH_NAMES } from './lib/services.ts';
 import { Supervisor } from './lib/supervisor.ts';
 
 /** Pool size per service on the embedded database, which serialises queries anyway. */
@@ -153,26 +152,6 @@ try {
 } catch (error) {
   logger.error(error instanceof Error ? error.message : String(error));
   await stop(1);
-}
-
-/** The consumer groups of every subgraph (subgraphs/<name>/src/consumers/index.ts exports `consumers`). */
-async function consumerGroups(): Promise<string[]> {
-  const groups: string[] = [];
-  for (const name of SUBGRAPH_NAMES) {
-    const folder = join(ROOT_DIR, 'subgraphs', name, 'src', 'consumers');
-    let files: string[];
-    try {
-      files = readdirSync(folder);
-    } catch {
-      continue;
-    }
-    if (!files.includes('index.ts')) continue;
-    const module = (await import(pathToFileURL(join(folder, 'index.ts')).href)) as {
-      consumers?: { group: string }[];
-    };
-    groups.push(...(module.consumers ?? []).map((c) => c.group));
-  }
-  return groups;
 }
 
 async function waitReady(graphqlUrl: string): Promise<void> {

@@ -10,22 +10,26 @@ import {
   commandLine,
   dependencies,
   environment,
+  exemptFromHealthcheck,
   findComposeCli,
   healthcheckTest,
   loadCompose,
   parseCompose,
   ROOT_DIR,
   runComposeConfig,
-  SERVICES_WITHOUT_HEALTHCHECK,
   secretMounts,
   supergraphSubgraphs,
   volumeMounts,
+  workerService,
 } from '../check-compose.ts';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '../lib/services.ts';
+import { consumerGroups, DEFAULT_PORTS, SUBGRAPH_NAMES } from '../lib/services.ts';
 
 const compose = loadCompose();
 const services = compose.services ?? {};
 const subgraphs = supergraphSubgraphs();
+/** The consumer groups the subgraphs define (each needs its worker service). */
+const groups = await consumerGroups();
+const workers = groups.map(workerService);
 const appServices = [...SUBGRAPH_NAMES, 'gateway'] as const;
 /** The compose interpolation of widgetdc_app's password, with its dev default. */
 const APP_PASSWORD = `\${WIDGETDC_APP_PASSWORD:-change-me}`;
@@ -65,12 +69,40 @@ const environmentOf = (file: ComposeFile, name: string) =>
 
 describe('docker-compose.yml structure', () => {
   it('has no structural problems', () => {
-    expect(checkComposeStructure(compose, subgraphs)).toEqual([]);
+    expect(checkComposeStructure(compose, subgraphs, groups)).toEqual([]);
   });
 
-  it("defines the infrastructure, the migration, the worker, the backup, supergraph.yaml's subgraphs and the gateway", () => {
-    const infrastructure = ['postgres', 'redis', 'jaeger', 'migrate', 'worker', 'backup'];
-    expect(Object.keys(services).sort()).toEqual([...infrastructure, ...subgraphs, 'gateway'].sort());
+  it("defines the infrastructure, the migration, a worker per consumer group, the backup, supergraph.yaml's subgraphs and the gateway", () => {
+    const infrastructure = ['postgres', 'redis', 'jaeger', 'migrate', 'backup'];
+    expect(groups).toEqual(
+      expect.arrayContaining(['agent-approvals', 'agent-runner', 'governance-approvals', 'knowledge-ingest']),
+    );
+    expect(Object.keys(services).sort()).toEqual(
+      [...infrastructure, ...workers, ...subgraphs, 'gateway'].sort(),
+    );
+  });
+
+  it('refuses a consumer group without its worker service, and a worker of no group', () => {
+    const missing = copy();
+    delete missing.services!['worker-knowledge-ingest'];
+    expect(checkComposeStructure(missing, subgraphs, groups)).toEqual([
+      'there is no worker-knowledge-ingest service: consumer group knowledge-ingest would have no worker',
+    ]);
+    const stray = copy();
+    stray.services!['worker-nobody'] = structuredClone(stray.services!['worker-agent-runner']!);
+    expect(checkComposeStructure(stray, subgraphs, groups)).toContain(
+      `service worker-nobody runs no consumer group (groups: ${groups.join(', ')})`,
+    );
+    const wrongGroup = copy();
+    wrongGroup.services!['worker-agent-runner']!.command = [
+      'node',
+      'scripts/worker.ts',
+      '--group',
+      'agent-approvals',
+    ];
+    expect(checkComposeStructure(wrongGroup, subgraphs, groups)).toEqual([
+      'worker-agent-runner must run scripts/worker.ts --group agent-runner',
+    ]);
   });
 
   it("tells governance where the agent subgraph is (governance's AGENT_URL)", () => {
@@ -78,7 +110,7 @@ describe('docker-compose.yml structure', () => {
     const wrong = copy();
     (wrong.services!.governance!.environment as Record<string, string>).AGENT_URL =
       'http://localhost:4002/graphql';
-    expect(checkComposeStructure(wrong, subgraphs)).toContain(
+    expect(checkComposeStructure(wrong, subgraphs, groups)).toContain(
       `service governance must set AGENT_URL=http://agent:${DEFAULT_PORTS.agent}/graphql (got http://localhost:4002/graphql)`,
     );
   });
@@ -103,7 +135,7 @@ describe('docker-compose.yml structure', () => {
   it('gives every service an image or a build, and a health check unless it is migrate or jaeger', () => {
     for (const [name, service] of Object.entries(services)) {
       expect(Boolean(service.image || service.build)).toBe(true);
-      const exempt = (SERVICES_WITHOUT_HEALTHCHECK as readonly string[]).includes(name);
+      const exempt = exemptFromHealthcheck(name);
       if (!exempt)
         expect({ name, healthcheck: healthcheckTest(service) !== '' }).toEqual({ name, healthcheck: true });
     }
@@ -183,13 +215,13 @@ describe('docker-compose.yml structure', () => {
       migrate: { condition: 'service_completed_successfully' },
       nope: {},
     };
-    expect(checkComposeStructure(missingTarget, subgraphs)).toContain(
+    expect(checkComposeStructure(missingTarget, subgraphs, groups)).toContain(
       'service agent depends on nope, which is not a service',
     );
 
     const noHealthcheck = copy();
     delete noHealthcheck.services!.audit!.healthcheck;
-    expect(checkComposeStructure(noHealthcheck, subgraphs)).toEqual(
+    expect(checkComposeStructure(noHealthcheck, subgraphs, groups)).toEqual(
       expect.arrayContaining([
         'service audit has no health check',
         'service gateway waits for audit to be healthy, but audit has no health check',
@@ -198,7 +230,7 @@ describe('docker-compose.yml structure', () => {
 
     const missingSubgraph = copy();
     delete missingSubgraph.services!.governance;
-    expect(checkComposeStructure(missingSubgraph, subgraphs)).toEqual(
+    expect(checkComposeStructure(missingSubgraph, subgraphs, groups)).toEqual(
       expect.arrayContaining([
         'supergraph.yaml subgraph governance is not a docker-compose service',
         'service gateway depends on governance, which is not a service',
@@ -207,11 +239,13 @@ describe('docker-compose.yml structure', () => {
 
     const noImage = copy();
     delete noImage.services!.redis!.image;
-    expect(checkComposeStructure(noImage, subgraphs)).toContain('service redis has neither image nor build');
+    expect(checkComposeStructure(noImage, subgraphs, groups)).toContain(
+      'service redis has neither image nor build',
+    );
 
     const wrongPort = copy();
     wrongPort.services!.knowledge!.healthcheck = { test: ['CMD', 'true'] };
-    expect(checkComposeStructure(wrongPort, subgraphs)).toContain(
+    expect(checkComposeStructure(wrongPort, subgraphs, groups)).toContain(
       `service knowledge's health check does not probe its /ready on port ${DEFAULT_PORTS.knowledge}`,
     );
   });
@@ -251,7 +285,7 @@ describe('docker-compose.yml restarts and the audit anchor', () => {
     const noRestart = copy();
     delete noRestart.services!.agent!.restart;
     noRestart.services!.migrate!.restart = 'always';
-    expect(checkComposeStructure(noRestart, subgraphs)).toEqual([
+    expect(checkComposeStructure(noRestart, subgraphs, groups)).toEqual([
       'service migrate runs once: restart must be "no" or "on-failure" (got always)',
       'service agent is long-running: restart must be unless-stopped (got none)',
     ]);
@@ -259,7 +293,7 @@ describe('docker-compose.yml restarts and the audit anchor', () => {
     const noSecret = copy();
     delete noSecret.secrets;
     delete noSecret.services!.audit!.secrets;
-    expect(checkComposeStructure(noSecret, subgraphs)).toEqual([
+    expect(checkComposeStructure(noSecret, subgraphs, groups)).toEqual([
       'there is no secret audit_anchor_key (file, environment or external) for the audit anchor key',
       'service audit must receive the secret audit_anchor_key',
     ]);
@@ -267,7 +301,7 @@ describe('docker-compose.yml restarts and the audit anchor', () => {
     const wrongPath = copy();
     environmentOf(wrongPath, 'audit').AUDIT_ANCHOR_KEY_FILE = '/app/.data/key.pem';
     environmentOf(wrongPath, 'audit').AUDIT_ANCHOR_DIR = '/app/.data/anchors';
-    expect(checkComposeStructure(wrongPath, subgraphs)).toEqual([
+    expect(checkComposeStructure(wrongPath, subgraphs, groups)).toEqual([
       'service audit must set AUDIT_ANCHOR_KEY_FILE=/run/secrets/audit_anchor_key (got /app/.data/key.pem)',
       'service audit must mount a volume at AUDIT_ANCHOR_DIR (/app/.data/anchors)',
     ]);
@@ -278,7 +312,7 @@ describe('docker-compose.yml restarts and the audit anchor', () => {
       'audit-anchors:/anchors',
     ];
     shared.services!.gateway!.secrets = [AUDIT_ANCHOR_SECRET];
-    expect(checkComposeStructure(shared, subgraphs)).toEqual([
+    expect(checkComposeStructure(shared, subgraphs, groups)).toEqual([
       'service postgres must not mount the audit checkpoint volume audit-anchors',
       'service gateway must not receive the audit anchor key (audit_anchor_key)',
     ]);
@@ -410,18 +444,23 @@ if (!cli) {
     expect(migrate.MIGRATION_DATABASE_URL).toBe('postgres://postgres:postgres@postgres:5432/widgetdc');
     expect(migrate.DATABASE_APP_PASSWORD).toBe('change-me');
     expect(environment(resolved.gateway!).AGENT_URL).toBe(`http://agent:${DEFAULT_PORTS.agent}/graphql`);
-    // The worker and the gateway's live fan-out read the event bus on Redis.
-    for (const name of ['worker', 'gateway']) {
+    // The workers and the gateway's live fan-out read the event bus on Redis.
+    for (const name of [...workers, 'gateway']) {
       const env = environment(resolved[name]!);
       expect(env.REDIS_URL).toBe('redis://redis:6379');
       expect(env.DATABASE_URL).toBe('postgres://widgetdc_app:change-me@postgres:5432/widgetdc');
     }
-    expect(commandLine(resolved.worker!)).toBe(
-      'node scripts/worker.ts --group agent-approvals --concurrency 8',
-    );
-    expect(dependencies(resolved.worker!)).toMatchObject({
-      migrate: 'service_completed_successfully',
-      redis: 'service_healthy',
-    });
+    for (const group of groups) {
+      const worker = resolved[workerService(group)]!;
+      expect(commandLine(worker)).toMatch(
+        new RegExp(`^node scripts/worker\\.ts --group ${group} --concurrency \\d+$`),
+      );
+      expect(environment(worker).OTEL_SERVICE_NAME).toBe(workerService(group));
+      expect(dependencies(worker)).toMatchObject({
+        migrate: 'service_completed_successfully',
+        redis: 'service_healthy',
+      });
+    }
+    expect(commandLine(resolved['worker-knowledge-ingest']!)).toContain('--concurrency 5');
   });
 });
