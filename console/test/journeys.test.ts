@@ -125,7 +125,16 @@ describe('the knowledge journey in a browser', () => {
     const timings = (await answer.getByTestId('timings').locator('dt').allTextContents()).map((t) =>
       t.trim(),
     );
-    expect(timings).toEqual(['embedding', 'keyword', 'vector', 'fusion', 'passages', 'generation', 'total']);
+    expect(timings).toEqual([
+      'embedding',
+      'keyword',
+      'vector',
+      'fusion',
+      'rerank',
+      'passages',
+      'generation',
+      'total',
+    ]);
     const link = answer.getByRole('link', { name: 'Open the trace of this answer' });
     traceId = ((await link.getAttribute('href')) ?? '').split('/').at(-1) ?? '';
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
