@@ -206,18 +206,30 @@ onServer?.('npm run backup / restore on a PostgreSQL server', () => {
   });
 });
 
+/** An embedded database in `dataDir`, migrated, with two tenants (each then given to `fill`, as the superuser). */
+async function migratedEmbedded(
+  dataDir: string,
+  fill?: (client: pg.Client, tenantId: string) => Promise<void>,
+) {
+  const db = await startEmbeddedDatabase({ dataDir });
+  await migrate({ url: db.url });
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const tenants = await seedTenants((sql, params) => client.query(sql, params as unknown[]));
+    for (const t of tenants) await fill?.(client, t);
+    return { db, tenants };
+  } finally {
+    await client.end();
+  }
+}
+
 onEmbedded?.('npm run backup / restore of the embedded database', () => {
   it('copies the data folder, restores it into an empty folder only, and refuses while another process (not npm start) holds it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wtdc-embedded-backup-'));
     try {
       const dataDir = join(dir, 'data');
-      const db = await startEmbeddedDatabase({ dataDir });
-      await migrate({ url: db.url });
-      const client = new pg.Client({ connectionString: db.url });
-      await client.connect();
-      const tenants = await seedTenants((sql, params) => client.query(sql, params as unknown[]));
-      for (const t of tenants) await write(client, t, 4, 'before');
-      await client.end();
+      const { db } = await migratedEmbedded(dataDir, (client, t) => write(client, t, 4, 'before'));
 
       const env = { WIDGETDC_DATA_DIR: dataDir, DATABASE_URL: '', MIGRATION_DATABASE_URL: '' };
       const file = join(dir, 'embedded.pglite.tar.gz');
@@ -272,12 +284,7 @@ onEmbedded?.('npm run backup / restore of the embedded database', () => {
     try {
       const dataDir = join(dir, 'data');
       // As npm start does: migrate, seal the session as the application role, serve backups.
-      const db = await startEmbeddedDatabase({ dataDir });
-      await migrate({ url: db.url });
-      const superuser = new pg.Client({ connectionString: db.url });
-      await superuser.connect();
-      const tenants = await seedTenants((sql, params) => superuser.query(sql, params as unknown[]));
-      await superuser.end();
+      const { db, tenants } = await migratedEmbedded(dataDir);
       await db.seal();
       const stopServing = await serveLiveBackups(db, dataDir);
       const app = new pg.Client({ connectionString: db.url });
