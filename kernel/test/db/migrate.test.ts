@@ -21,12 +21,18 @@ const EMBEDDED_TRANSPORT_TABLES = [
   'platform.stream_dead_letters',
 ];
 
+/**
+ * The platform-wide kill switch and the runners' copy of it (ADR 0029): one row outside any tenant that
+ * every tenant reads and nobody but a SECURITY DEFINER function writes. Checked on their own below.
+ */
+const PLATFORM_WIDE_TABLES = ['agent.platform_kill_switch_state', 'governance.platform_kill_switch'];
+
 /** Tables of the platform schemas, except the migrator's bookkeeping and the embedded transport. */
 const TABLES = `select c.oid, n.nspname || '.' || c.relname as name, c.relrowsecurity as rls, c.relforcerowsecurity as forced,
                        pg_get_userbyid(c.relowner) as owner
                   from pg_class c join pg_namespace n on n.oid = c.relnamespace
                  where c.relkind = 'r' and n.nspname in (${schemas}) and c.relname <> 'mikro_orm_migrations'
-                   and n.nspname || '.' || c.relname not in (${EMBEDDED_TRANSPORT_TABLES.map((t) => `'${t}'`).join(', ')})
+                   and n.nspname || '.' || c.relname not in (${[...EMBEDDED_TRANSPORT_TABLES, ...PLATFORM_WIDE_TABLES].map((t) => `'${t}'`).join(', ')})
                  order by 2`;
 
 /** Everything a migration can change, as comparable text. */
@@ -100,13 +106,14 @@ describe('migrations', () => {
       expect({ table: table.name, ownerOnly: ownerOnly.length }).toEqual({
         table: table.name,
         // owner-only read policies behind security-definer functions: the relay, the audit chain heads,
-        // the approvals expiry sweep (tenants with expired requests) and re-embedding (tenants with
-        // chunks on another model)
+        // the approvals expiry sweep (tenants with expired requests), re-embedding (tenants with
+        // chunks on another model) and the platform kill switch (tenants with active tasks)
         ownerOnly: [
           'platform.outbox',
           'audit.audit_events',
           'governance.approval_requests',
           'knowledge.chunks',
+          'agent.tasks',
         ].includes(table.name)
           ? 1
           : 0,
@@ -125,6 +132,45 @@ describe('migrations', () => {
         table: table.name,
         indexed: true,
       });
+    }
+  });
+
+  it('keep the platform-wide kill switch readable by every tenant and writable only by its functions', async () => {
+    for (const name of PLATFORM_WIDE_TABLES) {
+      const [table] = await db.asSuperuser<{ rls: boolean; forced: boolean; owner: string; rows: number }>(
+        `select c.relrowsecurity as rls, c.relforcerowsecurity as forced, pg_get_userbyid(c.relowner) as owner
+           from pg_class c where c.oid = $1::regclass`,
+        [name],
+      );
+      expect({ name, ...table }).toEqual({ name, rls: true, forced: true, owner: 'widgetdc_owner' });
+      const policies = await db.asSuperuser<{ cmd: string; qual: string; roles: string[] | string }>(
+        `select cmd, qual, roles from pg_policies where schemaname || '.' || tablename = $1 order by cmd`,
+        [name],
+      );
+      const rolesOf = (p: { roles: string[] | string }) =>
+        Array.isArray(p.roles) ? p.roles : String(p.roles).replace(/[{}]/g, '').split(',');
+      expect(policies.map((p) => ({ cmd: p.cmd, qual: p.qual, roles: rolesOf(p) }))).toEqual([
+        { cmd: 'ALL', qual: 'true', roles: ['widgetdc_owner'] },
+        { cmd: 'SELECT', qual: 'true', roles: ['public'] },
+      ]);
+      const [privileges] = await db.asSuperuser<Record<string, boolean>>(
+        `select has_table_privilege('widgetdc_app', $1, 'SELECT') as select,
+                has_table_privilege('widgetdc_app', $1, 'INSERT') as insert,
+                has_table_privilege('widgetdc_app', $1, 'UPDATE') as update,
+                has_table_privilege('widgetdc_app', $1, 'DELETE') as delete`,
+        [name],
+      );
+      expect({ name, ...privileges }).toEqual({
+        name,
+        select: true,
+        insert: false,
+        update: false,
+        delete: false,
+      });
+      const [{ n }] = (await db.asSuperuser<{ n: number }>(`select count(*)::int as n from ${name}`)) as [
+        { n: number },
+      ];
+      expect({ name, rows: n }).toEqual({ name, rows: 1 });
     }
   });
 
