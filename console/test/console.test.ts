@@ -16,7 +16,7 @@ const pages = pagesOf(() => browser);
 beforeAll(async () => {
   platform = await startPlatform();
   browser = await launch();
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await pages.close();

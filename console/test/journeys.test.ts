@@ -43,7 +43,7 @@ beforeAll(async () => {
   allowedHost = await startHost(allowedPort, 'gateway');
   refusedHost = await startHost(refusedPort, 'self');
   browser = await launch();
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await pages.close();

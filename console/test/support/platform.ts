@@ -21,6 +21,9 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/** How long the platform may take to say it is ready before it counts as hung. */
+export const START_GUARD_MS = 480_000;
+
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -64,15 +67,29 @@ export async function startPlatform(extraEnv: NodeJS.ProcessEnv = {}): Promise<P
   });
   let output = '';
   await new Promise<void>((resolve, reject) => {
+    // A hang guard, not a timing check: ten processes start one after another, slowly on a machine
+    // shared with other browser suites. Past it the platform is stopped and its output shown.
+    const guard = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `npm start was not ready after ${START_GUARD_MS / 1000} s; its output:\n${output.slice(-6000)}`,
+        ),
+      );
+    }, START_GUARD_MS);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('WidgeTDC is ready')) resolve();
+      if (output.includes('WidgeTDC is ready')) {
+        clearTimeout(guard);
+        resolve();
+      }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) =>
-      reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`)),
-    );
+    child.once('exit', (code) => {
+      clearTimeout(guard);
+      reject(new Error(`npm start exited (${code}) before it was ready:\n${output.slice(-6000)}`));
+    });
   });
   const graphql = async <T>(bearer: string, query: string, variables: Record<string, unknown> = {}) => {
     const res = await fetch(`${origin}/graphql`, {
