@@ -121,6 +121,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const subscriptions = await loadSubscriptionSchema();
   // The data sources the gateway plans with; subscription events run through the same ones.
   const serviceMap: Record<string, AuthForwardingDataSource | LiveDataSource> = {};
+  // Apollo's logger interface over ours, for the gateway and the server alike.
+  const apolloLogger = { debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error };
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     buildService: ({ name, url }) => {
@@ -131,7 +133,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       serviceMap[name] = source;
       return source;
     },
-    logger: { debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error },
+    logger: apolloLogger,
   });
   let apiSchema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema: loaded }) => {
@@ -157,7 +159,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const apollo = new ApolloServer<GatewayContext>({
     gateway: inOperationSpans(gateway),
     // Apollo's own messages (its reporting plugins among them) go to the gateway's log.
-    logger: { debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error },
+    logger: apolloLogger,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError,

@@ -39,12 +39,6 @@ export function apolloStudioPlugins<C extends BaseContext>(
   if (!settings) {
     return [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()];
   }
-  const apolloLogger = {
-    debug: logger.debug,
-    info: logger.info,
-    warn: logger.warn,
-    error: logger.error,
-  };
   logger.info(`reporting operation usage and the schema to Apollo GraphOS as ${settings.graphRef}`);
   return [
     ApolloServerPluginUsageReporting<C>({
@@ -53,7 +47,7 @@ export function apolloStudioPlugins<C extends BaseContext>(
       sendErrors: { masked: true },
       // Every operation's trace, with the subgraphs' field timings (ftv1), as Studio's views expect.
       fieldLevelInstrumentation: 1,
-      logger: apolloLogger,
+      // Its messages go to Apollo Server's logger, which the gateway sets to its own.
       ...(settings.usageEndpoint ? { endpointUrl: settings.usageEndpoint } : {}),
       ...(settings.reportIntervalMs ? { reportIntervalMs: settings.reportIntervalMs } : {}),
     }),
