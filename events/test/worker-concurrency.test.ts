@@ -215,7 +215,9 @@ describe.each(['redis', 'postgres'] as const)('EventWorker concurrency on %s', (
         consumerName: `${group}-${name}`,
         concurrency: 1,
         actorFor: testWorkerIdentity(suite.issuer).actorFor,
-        claimIdleMs: 200,
+        // Long enough that a loaded machine (a touch delayed by a busy event loop or database) does
+        // not let the entry go idle; the handler still outlasts it three times over.
+        claimIdleMs: 1_500,
         retryBackoffMs: 10,
         blockMs: 50,
         consumer: defineConsumer({
@@ -223,7 +225,7 @@ describe.each(['redis', 'postgres'] as const)('EventWorker concurrency on %s', (
           events: [SampleUploaded],
           async handle(_event, ctx) {
             attempts.push(ctx.attempt);
-            await sleep(1_500); // far longer than claimIdleMs
+            await sleep(4_500); // three times claimIdleMs
           },
         }),
       });

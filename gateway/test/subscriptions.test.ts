@@ -14,7 +14,7 @@ import type { LivePubSub } from '../src/live/live-pubsub.ts';
 import { createRedisPubSub } from '../src/live/redis-pubsub.ts';
 import { type LivePayload, type LiveTopic, PLATFORM_CHANNEL } from '../src/live/topics.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
-import { connectWs, type TestWsClient } from './support/ws-client.ts';
+import { connectWs, type TestWsClient, type WsMessage } from './support/ws-client.ts';
 
 const REDIS_URL = process.env.WIDGETDC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ACME = devTenantId('acme');
@@ -57,6 +57,29 @@ async function publishWhenSubscribed<T extends LiveTopic>(
   payload: LivePayload<T>,
 ): Promise<void> {
   while ((await live.publish(tenantId, topic, payload)) === 0) await new Promise((r) => setTimeout(r, 10));
+}
+
+/**
+ * Publishes until a subscriber receives it and returns the client's next message of subscription
+ * `id`; if the server answers the subscription first (an error, a complete), that answer is
+ * returned at once, so the test shows what the server said instead of publishing for ever.
+ */
+async function deliverWhenSubscribed<T extends LiveTopic>(
+  client: TestWsClient,
+  id: string,
+  live: LivePubSub,
+  tenantId: string,
+  topic: T,
+  payload: LivePayload<T>,
+): Promise<WsMessage> {
+  const next = client.next(id);
+  let answered = false;
+  void next.then(() => {
+    answered = true;
+  });
+  while (!answered && (await live.publish(tenantId, topic, payload)) === 0)
+    await new Promise((r) => setTimeout(r, 10));
+  return next;
 }
 
 const change = (to: TaskStatus) => ({ taskId: randomUUID(), from: 'PENDING' as const, to });
@@ -346,8 +369,7 @@ describe('a gateway confirming tenants strictly, on Redis pub/sub', () => {
     await client.acknowledged;
     client.subscribe('r', 'subscription { approvalRequested { approvalId taskId riskLevel } }');
     const payload = { approvalId: randomUUID(), taskId: randomUUID(), riskLevel: 'HIGH' as const };
-    await publishWhenSubscribed(publisher, ACME, 'approval.requested', payload);
-    expect(await client.next('r')).toEqual({
+    expect(await deliverWhenSubscribed(client, 'r', publisher, ACME, 'approval.requested', payload)).toEqual({
       id: 'r',
       type: 'next',
       payload: { data: { approvalRequested: payload } },
