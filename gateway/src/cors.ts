@@ -43,3 +43,24 @@ export function createRequestEntry(allowedOrigins: readonly string[]) {
     return true;
   };
 }
+
+/**
+ * Whether a WebSocket upgrade may proceed as far as its `Origin` says: browsers send it (and apply
+ * no CORS to WebSockets), other clients usually do not. A request without one, from the gateway's
+ * own origin (the console), or from a configured origin passes; a page on any other origin is
+ * refused before graphql-ws sees it. Tokens travel in `connection_init`, so this is defence in
+ * depth against a page that obtained a token, not the authentication itself.
+ */
+export function createUpgradeOriginCheck(allowedOrigins: readonly string[]) {
+  const allowed = new Set(allowedOrigins);
+  return (req: IncomingMessage): boolean => {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    if (allowed.has(origin)) return true;
+    try {
+      return new URL(origin).host === req.headers.host;
+    } catch {
+      return false; // "null" (sandboxed frames, file:) and garbage
+    }
+  };
+}

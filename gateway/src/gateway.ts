@@ -15,7 +15,7 @@ import type { SubgraphName } from './config.ts';
 import type { ConsoleSignIn } from './console/console-config.ts';
 import { CONSOLE_PATH, consoleRoute } from './console/console-routes.ts';
 import { createGatewayContext, type GatewayContext } from './context.ts';
-import { createRequestEntry } from './cors.ts';
+import { createRequestEntry, createUpgradeOriginCheck } from './cors.ts';
 import { createGatewayFormatError } from './format-error.ts';
 import { introspectionPlugin } from './introspection-plugin.ts';
 import { createInProcessPubSub } from './live/in-process-pubsub.ts';
@@ -231,6 +231,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     live,
     limits: options.subscriptionLimits ?? DEFAULT_SUBSCRIPTION_LIMITS,
     maxPayloadBytes: MAX_BODY_BYTES,
+    allowOrigin: createUpgradeOriginCheck(options.corsOrigins ?? []),
     formatError,
     logger: logger.child('ws'),
   });

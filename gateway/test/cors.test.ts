@@ -1,6 +1,7 @@
 // Browser clients on other origins: CORS for the configured origins only, and a request id on every
 // response (errors included) that a client can read and quote.
 import { readFile } from 'node:fs/promises';
+import WebSocket from 'ws';
 import { createLogger } from '#kernel/logger.ts';
 import { SUPERGRAPH_FILE } from '../src/compose.ts';
 import { type RunningGateway, startGateway } from '../src/gateway.ts';
@@ -81,5 +82,42 @@ describe('CORS at the gateway', () => {
     expect(byDefault.headers.get('access-control-allow-origin')).toBeNull();
     // The request id is there whatever the origin.
     expect(byDefault.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+/** The upgrade's answer for a browser page on `origin` (undefined: a client that sends none). */
+function upgrade(url: string, origin: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, 'graphql-transport-ws', origin === undefined ? {} : { origin });
+    socket.once('upgrade', (res) => {
+      resolve(res.statusCode ?? 0);
+      socket.close();
+    });
+    socket.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      socket.terminate();
+    });
+    socket.once('error', (error) => {
+      if (!/Unexpected server response|closed before/.test(error.message)) reject(error);
+    });
+  });
+}
+
+describe('the WebSocket endpoint and origins', () => {
+  const wsUrl = () => gateway.url.replace(/^http/, 'ws');
+
+  it('upgrades for a configured origin, its own origin (the console) and clients that send none', async () => {
+    expect(await upgrade(wsUrl(), APP)).toBe(101);
+    expect(await upgrade(wsUrl(), new URL(gateway.url).origin)).toBe(101);
+    expect(await upgrade(wsUrl(), undefined)).toBe(101);
+  });
+
+  it('refuses pages on other origins with 403 before graphql-ws sees them', async () => {
+    expect(await upgrade(wsUrl(), 'https://evil.example.com')).toBe(403);
+    expect(await upgrade(wsUrl(), 'null')).toBe(403);
+    // A gateway with no CORS_ORIGINS serves its own origin only.
+    expect(await upgrade(platform.gateway.wsUrl, APP)).toBe(403);
+    expect(await upgrade(platform.gateway.wsUrl, new URL(platform.gateway.url).origin)).toBe(101);
   });
 });

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { ExecutionArgs, GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { type Extra, useServer } from 'graphql-ws/use/ws';
@@ -62,6 +62,8 @@ export interface SubscriptionServerOptions {
   limits: SubscriptionLimits;
   /** Largest WebSocket message accepted. */
   maxPayloadBytes: number;
+  /** Refuses upgrades from browser origins the gateway does not serve (cors.ts). */
+  allowOrigin?: (req: IncomingMessage) => boolean;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   logger: Logger;
 }
@@ -92,6 +94,18 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Run
     server: options.server,
     path: options.path,
     maxPayload: options.maxPayloadBytes,
+    ...(options.allowOrigin
+      ? {
+          verifyClient: (
+            info: { req: IncomingMessage },
+            done: (ok: boolean, code?: number, message?: string) => void,
+          ) => {
+            if (options.allowOrigin!(info.req)) return done(true);
+            logger.info('websocket refused: origin not allowed', { origin: info.req.headers.origin });
+            done(false, 403, 'Origin not allowed: add it to CORS_ORIGINS');
+          },
+        }
+      : {}),
   });
   wss.on('error', (error) => logger.error('websocket server error', { message: error.message }));
   // Apollo strips `extensions.http` itself over HTTP; here it is done by hand. The request id is

@@ -2,7 +2,6 @@
 // outside the transaction it belongs to, and without leaking a held BEGIN to the pool's next user.
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import pg from 'pg';
 import { createOrm } from '#kernel/db/orm.ts';
 import { createPiggybackPool, HOLD, PiggybackBeginClient } from '#kernel/db/piggyback-begin.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
