@@ -47,7 +47,7 @@ export const DEFAULT_ANSWER_SOURCES = 5;
  * Share of the question's (IDF-weighted) content words the best sentence must contain, or the
  * offline answerer says the documents do not answer (measured: see ADR 0018).
  */
-export const DEFAULT_ANSWER_MIN_COVERAGE = 0.45;
+export const DEFAULT_ANSWER_MIN_COVERAGE = 0.35;
 
 /** Settings of the knowledge subgraph and its ingestion workers. */
 export interface KnowledgeConfig {

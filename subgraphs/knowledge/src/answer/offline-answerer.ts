@@ -6,9 +6,9 @@ import { contentTerms } from './terms.ts';
 /** What the offline answerer says when the documents do not answer. */
 export const NO_ANSWER = 'The documents do not answer this question.';
 /** Most sentences an offline answer quotes. */
-export const MAX_ANSWER_SENTENCES = 3;
+export const MAX_ANSWER_SENTENCES = 4;
 /** A sentence is quoted too when it scores at least this share of the best one. */
-const RUNNER_UP_SHARE = 0.75;
+const RUNNER_UP_SHARE = 0.5;
 /** Words of a source's title and heading path count this much of a word in the sentence itself. */
 const HEADING_SHARE = 0.5;
 /** Words of the neighbouring sentences (which come with the best one into the answer) count this much. */

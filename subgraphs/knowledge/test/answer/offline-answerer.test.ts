@@ -1,6 +1,7 @@
 import type { AnswerSource } from '../../src/answer/answerer.ts';
 import { NO_ANSWER, OfflineAnswerer } from '../../src/answer/offline-answerer.ts';
 import { splitSentences } from '../../src/answer/sentences.ts';
+import { DEFAULT_ANSWER_MIN_COVERAGE } from '../../src/config.ts';
 import { CORPUS } from '../fixtures/corpus.ts';
 
 const sources: AnswerSource[] = CORPUS.map((doc, i) => ({
@@ -13,7 +14,7 @@ const sources: AnswerSource[] = CORPUS.map((doc, i) => ({
   text: doc.text,
   score: 1 / (i + 1),
 }));
-const answerer = new OfflineAnswerer({ minCoverage: 0.45 });
+const answerer = new OfflineAnswerer({ minCoverage: DEFAULT_ANSWER_MIN_COVERAGE });
 
 describe('offline answerer', () => {
   it('answers with sentences of the sources, each cited by its number and quoted exactly', async () => {
