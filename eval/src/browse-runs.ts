@@ -37,8 +37,13 @@ export async function browseRuns(request: BrowseRequest, say: (text: string) => 
     await withTenant(orm, devTenantId(EVAL_TENANT), async (em) => {
       if (request.kind === 'list') {
         const runs = await listEvalRuns(em, { first: request.first, after: undefined });
-        say(`${database.database}: ${runs.length ? '' : 'no stored runs'}`);
-        if (runs.length) say(formatRunList(runs.slice(0, request.first)));
+        const shown = runs.slice(0, request.first);
+        say(
+          shown.length
+            ? `${shown.length} newest stored run(s) of the ${EVAL_TENANT} tenant in ${database.database}:`
+            : `no stored runs in ${database.database}`,
+        );
+        if (shown.length) say(formatRunList(shown));
         return;
       }
       if (ids.length === 0) {
