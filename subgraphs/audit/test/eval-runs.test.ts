@@ -264,6 +264,33 @@ describe('evalRuns', () => {
   });
 });
 
+describe('a full-size run', () => {
+  it('stores and returns every question of a run larger than one insert statement, in the order asked', async () => {
+    const items = Array.from({ length: 132 }, (_, i) =>
+      item(`big-${String(i).padStart(3, '0')}`, ['apt update']),
+    );
+    const long = `apt update ${'x'.repeat(20_000)}`;
+    const big = record(
+      items,
+      items.map((it, i) => outcome(it, i % 11 === 0 ? null : (i % 10) + 1, i % 2 ? long : '')),
+      '2026-11-01T10:00:00.000Z',
+      'd'.repeat(40),
+    );
+    const other = await audit.identity('globex', 'gil', ['Admin']);
+    await saveEvalRun(audit.orm, other.tenantId, big);
+    const res = await audit.execute(other, RUN, { id: big.id });
+    expect(res.errors).toBeUndefined();
+    const results = res.data!.evalRun as {
+      questionCount: number;
+      results: { questionId: string; answer: string; pass: boolean }[];
+    };
+    expect(results.questionCount).toBe(132);
+    expect(results.results.map((r) => r.questionId)).toEqual(items.map((it) => it.id));
+    expect(results.results[1]).toMatchObject({ answer: long, pass: true });
+    expect(results.results[0]).toMatchObject({ answer: '', pass: false });
+  });
+});
+
 describe('evalRuns access', () => {
   it('shows another tenant nothing: an empty list, null for the id, NOT_FOUND for a comparison', async () => {
     const list = await audit.execute(stranger, RUNS, {});
