@@ -3,6 +3,7 @@
 // --compare read them back. The runs here are real: a three-page corpus and three questions
 // (eval/test/fixtures) go through the knowledge subgraph and an ingestion worker process.
 import { execFileSync, spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
 import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
@@ -11,6 +12,8 @@ import { auditSubgraph } from '../../subgraphs/audit/src/subgraph.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const STORED = /stored run ([0-9a-f-]{36})/;
+/** The run files the CLI saved under eval/runs/ (removed afterwards). */
+const saved: string[] = [];
 
 let db: TestDatabase;
 let audit: SubgraphHarness;
@@ -34,7 +37,10 @@ function evalCli(args: string[], env: Record<string, string> = {}) {
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    child.once('exit', (code) => {
+      for (const m of stdout.matchAll(/^saved (\S+\.json)$/gm)) saved.push(m[1]!);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -45,6 +51,7 @@ beforeAll(async () => {
   audit = await createSubgraphHarness(auditSubgraph, db);
 });
 afterAll(async () => {
+  for (const file of saved) await rm(file, { force: true });
   await audit?.close();
   await db?.close();
 });
