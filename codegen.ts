@@ -25,6 +25,8 @@ const mappers: Record<string, Record<string, string>> = {
   audit: {
     AuditEvent: '../domain/audit-event.entity.ts#AuditEvent as AuditEventEntity',
     Trace: '../observability/trace-store.ts#TraceSummary as TraceSummaryModel',
+    EvalRun: '../observability/eval-run-store.ts#EvalRunView as EvalRunModel',
+    EvalRunComparison: '../observability/eval-compare.ts#EvalRunComparison as EvalRunComparisonModel',
   },
 };
 

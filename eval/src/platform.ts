@@ -12,6 +12,7 @@ import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { loadConfig } from '#kernel/config.ts';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from '#kernel/db/embedded-database.ts';
 import { migrate } from '#kernel/db/migrate.ts';
@@ -37,6 +38,10 @@ export interface EvalPlatform {
   readonly config: KnowledgeConfig;
   /** Where the data lives: the cache folder, or `DATABASE_URL`. */
   readonly database: string;
+  /** The database as the application role (runs are stored through it). */
+  readonly databaseUrl: string;
+  /** The evaluation tenant's id (its runs are stored in it). */
+  readonly tenantId: string;
   /** A fresh token of the evaluation tenant's user (Contributor and Reader). */
   token(): Promise<string>;
   close(): Promise<void>;
@@ -84,21 +89,9 @@ export async function startEvalPlatform(log: (line: string) => void): Promise<Ev
     for (const fn of closers.reverse()) await fn().catch(() => {});
   };
   try {
-    let url: string;
-    let database: string;
-    if (platform.database.url) {
-      url = platform.database.url;
-      database = 'DATABASE_URL';
-      if (process.env.MIGRATION_DATABASE_URL) await migrate({ url: process.env.MIGRATION_DATABASE_URL });
-    } else {
-      const folder = cacheFolder(platform.dataDir, config);
-      const db: EmbeddedDatabase = await startEmbeddedDatabase({ dataDir: folder });
-      closers.push(() => db.close());
-      await migrate({ url: db.url });
-      await db.seal();
-      url = db.url;
-      database = folder;
-    }
+    const opened = await openEvalDatabase(config);
+    closers.push(opened.close);
+    const { url, database } = opened;
     log(`database: ${database}`);
     const issuer: TestIssuer = await startTestIssuer();
     closers.push(() => issuer.close());
@@ -123,6 +116,8 @@ export async function startEvalPlatform(log: (line: string) => void): Promise<Ev
       url: subgraph.url,
       config,
       database,
+      databaseUrl: url,
+      tenantId: devTenantId(EVAL_TENANT),
       token: () => issuer.token(EVAL_TENANT, 'evaluator', ['Contributor', 'Reader']),
       close,
     };
@@ -130,6 +125,38 @@ export async function startEvalPlatform(log: (line: string) => void): Promise<Ev
     await close();
     throw error;
   }
+}
+
+/** The evaluation's database, migrated, as the application role. */
+export interface EvalDatabase {
+  readonly url: string;
+  /** The cache folder, or `DATABASE_URL`. */
+  readonly database: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database the evaluation of `config` uses: the server at DATABASE_URL (migrated first when
+ * MIGRATION_DATABASE_URL is set), else the embedded PGlite of the configuration's cache folder.
+ */
+export async function openEvalDatabase(
+  config: KnowledgeConfig = loadKnowledgeConfig(),
+): Promise<EvalDatabase> {
+  const platform = loadConfig();
+  if (platform.database.url) {
+    if (process.env.MIGRATION_DATABASE_URL) await migrate({ url: process.env.MIGRATION_DATABASE_URL });
+    return { url: platform.database.url, database: 'DATABASE_URL', close: async () => {} };
+  }
+  const folder = cacheFolder(platform.dataDir, config);
+  const db: EmbeddedDatabase = await startEmbeddedDatabase({ dataDir: folder });
+  try {
+    await migrate({ url: db.url });
+    await db.seal();
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return { url: db.url, database: folder, close: () => db.close() };
 }
 
 /** Where the worker's log goes: the cache folder, or the data folder with a server database. */

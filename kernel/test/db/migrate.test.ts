@@ -174,6 +174,50 @@ describe('migrations', () => {
     }
   });
 
+  it('keep evaluation runs per tenant, readable and insertable by the application, never changed (ADR 0039)', async () => {
+    for (const name of ['observability.eval_runs', 'observability.eval_results']) {
+      const [table] = await db.asSuperuser<{ rls: boolean; forced: boolean; owner: string }>(
+        `select c.relrowsecurity as rls, c.relforcerowsecurity as forced, pg_get_userbyid(c.relowner) as owner
+           from pg_class c where c.oid = $1::regclass`,
+        [name],
+      );
+      expect({ name, ...table }).toEqual({ name, rls: true, forced: true, owner: 'widgetdc_owner' });
+      const policies = await db.asSuperuser<{ policyname: string; qual: string; with_check: string }>(
+        `select policyname, qual, with_check from pg_policies where schemaname || '.' || tablename = $1`,
+        [name],
+      );
+      expect(policies.map((p) => p.policyname)).toEqual(['tenant_isolation']);
+      expect(policies[0]?.qual).toMatch(/current_setting\('app\.tenant_id'/);
+      expect(policies[0]?.with_check).toMatch(/current_setting\('app\.tenant_id'/);
+      const [privileges] = await db.asSuperuser<Record<string, boolean>>(
+        `select has_table_privilege('widgetdc_app', $1, 'SELECT') as select,
+                has_table_privilege('widgetdc_app', $1, 'INSERT') as insert,
+                has_table_privilege('widgetdc_app', $1, 'UPDATE') as update,
+                has_table_privilege('widgetdc_app', $1, 'DELETE') as delete,
+                has_table_privilege('widgetdc_app', $1, 'TRUNCATE') as truncate`,
+        [name],
+      );
+      expect({ name, ...privileges }).toEqual({
+        name,
+        select: true,
+        insert: true,
+        update: false,
+        delete: false,
+        truncate: false,
+      });
+      const leading = await db.asSuperuser<{ column: string }>(
+        `select a.attname as column from pg_index i
+           join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+          where i.indrelid = $1::regclass`,
+        [name],
+      );
+      expect({ name, indexed: leading.some((c) => c.column === 'tenant_id') }).toEqual({
+        name,
+        indexed: true,
+      });
+    }
+  });
+
   it('give the application role no ownership and no BYPASSRLS', async () => {
     const [role] = await db.asSuperuser<{ rolsuper: boolean; rolbypassrls: boolean; owned: number }>(
       `select rolsuper, rolbypassrls, (select count(*)::int from pg_class where relowner = r.oid) as owned

@@ -3,6 +3,7 @@ import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
 import type { ChainAnchor } from './anchor/chain-anchor.ts';
 import { AuditEventSchema } from './domain/audit-event.entity.ts';
 import { AuditEvent } from './resolvers/AuditEvent.ts';
+import { EvalRun } from './resolvers/EvalRun.ts';
 import { mutationResolvers } from './resolvers/Mutation.ts';
 import { queryResolvers } from './resolvers/Query.ts';
 import { Trace } from './resolvers/Trace.ts';
@@ -25,6 +26,7 @@ export function createAuditSubgraph(dependencies: AuditDependencies = {}): Subgr
       Mutation: mutationResolvers(anchor),
       AuditEvent,
       Trace,
+      EvalRun,
     } as SubgraphDefinition['resolvers'],
     entities: [AuditEventSchema],
   };

@@ -14,6 +14,7 @@ import {
   type TraceFilter,
   traceKey,
 } from '../observability/trace-store.ts';
+import { evalRunQueryResolvers } from './EvalRun.ts';
 
 /** Most rows one GraphQL export returns; the CLI (`npm run audit:export`) streams any number. */
 export const MAX_EXPORT_ROWS = 10_000;
@@ -80,6 +81,7 @@ export const queryResolvers = (anchor: ChainAnchor | null): QueryResolvers => ({
   },
 
   ...traceResolvers,
+  ...evalRunQueryResolvers,
 });
 
 /** Traces and their span trees (the embedded flame graph, ADR 0024). */
