@@ -98,7 +98,11 @@ export class GenerationRecorder {
     const userId = caller.actor.userId ?? null;
     await scope.run((em) => this.#budgets.check(em, caller.tenantId, userId, call.estimatedTokens));
     const id = randomUUID();
-    const slot = { id, redaction: this.redaction } as { id: string; redaction: RedactionPolicy; spanId?: string };
+    const slot = { id, redaction: this.redaction } as {
+      id: string;
+      redaction: RedactionPolicy;
+      spanId?: string;
+    };
     const createdAt = new Date();
     const started = performance.now();
     let ttft: number | null = null;

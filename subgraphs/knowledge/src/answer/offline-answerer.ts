@@ -1,6 +1,6 @@
 import { countTokens } from '../ingest/tokens.ts';
-import { groundedPrompt } from './llm-answerer.ts';
 import type { AnswerCitation, AnswerDraft, Answerer, AnswerOptions, AnswerSource } from './answerer.ts';
+import { groundedPrompt } from './llm-answerer.ts';
 import { splitSentences } from './sentences.ts';
 import { contentTerms } from './terms.ts';
 
@@ -50,7 +50,11 @@ export class OfflineAnswerer implements Answerer {
   }
 
   /** The answer, recorded as a generation of `options.recording`'s caller when given (ADR 0037). */
-  answer(question: string, sources: readonly AnswerSource[], options: AnswerOptions = {}): Promise<AnswerDraft> {
+  answer(
+    question: string,
+    sources: readonly AnswerSource[],
+    options: AnswerOptions = {},
+  ): Promise<AnswerDraft> {
     const { recording } = options;
     if (!recording) return this.#answer(question, sources, options);
     const prompt = groundedPrompt(question, sources);
