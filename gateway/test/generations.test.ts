@@ -2,6 +2,7 @@
 // speaks OpenAI's chat-completions protocol leaves a generation (tokens, cost, latency, user, trace)
 // readable with `generations`; a model error is a FAILED generation one filter away; budgets refuse
 // with BUDGET_EXCEEDED before the model is called; stored prompts and exported spans are redacted.
+import { AggregationTemporality, type HistogramMetricData, MetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { devUserId } from '#kernel/auth/dev-ids.ts';
 import { startTelemetry, type Telemetry } from '#kernel/telemetry/sdk.ts';
@@ -14,12 +15,23 @@ const fake = await startFakeChatServer((request, res) => {
   if (/Question: .*\bpassword\b/.test(question)) {
     return reply.status(401, {}, 'Incorrect API key provided: sk-gen***')(request, res);
   }
-  return reply.answer({ pieces: ['It listens on port 5432 [1].'], usage: { prompt_tokens: 500, completion_tokens: 20 }, model: 'gpt-fake-1' })(
-    request,
-    res,
-  );
+  return reply.answer({
+    pieces: ['It listens on port 5432 [1].'],
+    usage: { prompt_tokens: 500, completion_tokens: 20 },
+    model: 'gpt-fake-1',
+  })(request, res);
 });
 const exporter = new InMemorySpanExporter();
+
+/** The SDK's in-memory metric reader: collects when asked. */
+class TestMetricReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  }
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+const metricReader = new TestMetricReader();
 let telemetry: Telemetry;
 let knowledge: KnowledgePlatform;
 let alice: string;
@@ -29,7 +41,8 @@ let ada: string;
 const GENERATIONS = `query ($filter: GenerationFilter) { generations(filter: $filter, first: 50) { edges { node {
   id operation purpose actorKind userId userName provider model responseModel input output
   inputTokens outputTokens totalTokens costUsd latencyMs status errorType errorMessage traceId } } } }`;
-const ASK = 'query ($q: String!) { ask(question: $q) { text usage { promptTokens completionTokens } traceId } }';
+const ASK =
+  'query ($q: String!) { ask(question: $q) { text usage { promptTokens completionTokens } traceId } }';
 
 async function gql(token: string, query: string, variables: Record<string, unknown> = {}) {
   return (await knowledge.platform.post({ query, variables }, token)).body;
@@ -47,6 +60,7 @@ beforeAll(async () => {
   telemetry = startTelemetry({
     serviceName: 'generations-test',
     spanProcessors: [new SimpleSpanProcessor(exporter)],
+    metricReaders: [metricReader],
     instrumentations: [],
   });
   knowledge = await startKnowledgePlatform({
@@ -71,7 +85,9 @@ afterAll(async () => {
 
 describe('generations through the gateway', () => {
   it('records an ask’s chat call with tokens, cost, latency, its user and its trace', async () => {
-    const asked = await gql(alice, ASK, { q: 'What is the default port? Reply to alice@example.com, CPR 010190-1234' });
+    const asked = await gql(alice, ASK, {
+      q: 'What is the default port? Reply to alice@example.com, CPR 010190-1234',
+    });
     expect(asked.errors).toBeUndefined();
     const [chat] = await generations({ operation: 'chat', userId: devUserId('acme', 'alice') });
     expect(chat).toMatchObject({
@@ -93,14 +109,25 @@ describe('generations through the gateway', () => {
     // The prompt as sent (system rules, then the sources and question), with the policy applied.
     const input = JSON.parse(chat.input);
     expect(input.messages.map((m: { role: string }) => m.role)).toEqual(['system', 'user']);
-    expect(input.messages[1].content).toContain('Question: What is the default port? Reply to [REDACTED:email], CPR [REDACTED:cpr]');
+    expect(input.messages[1].content).toContain(
+      'Question: What is the default port? Reply to [REDACTED:email], CPR [REDACTED:cpr]',
+    );
     expect(chat.input).not.toMatch(/alice@example\.com|010190-1234/);
     // The query's embedding is a generation of the same user, and the ingestion one of its uploader.
     const [search] = await generations({ purpose: 'search', userId: devUserId('acme', 'alice') });
-    expect(search).toMatchObject({ operation: 'embeddings', provider: 'widgetdc.hashed', costUsd: 0, status: 'SUCCEEDED' });
+    expect(search).toMatchObject({
+      operation: 'embeddings',
+      provider: 'widgetdc.hashed',
+      costUsd: 0,
+      status: 'SUCCEEDED',
+    });
     expect(search.input).not.toContain('alice@example.com');
     const [ingest] = await generations({ purpose: 'ingest' });
-    expect(ingest).toMatchObject({ operation: 'embeddings', actorKind: 'USER', userId: devUserId('acme', 'carl') });
+    expect(ingest).toMatchObject({
+      operation: 'embeddings',
+      actorKind: 'USER',
+      userId: devUserId('acme', 'carl'),
+    });
     expect(ingest.inputTokens).toBeGreaterThan(0);
     // The trace links both ways: the record names the trace, the model call's span names the record.
     await telemetry.flush();
@@ -113,6 +140,20 @@ describe('generations through the gateway', () => {
     expect(embedSpan?.name).toMatch(/^embeddings /);
     // No span carries the prompt's personal data.
     expect(JSON.stringify(spans.map((s) => s.attributes))).not.toMatch(/alice@example\.com|010190-1234/);
+    // The SDK's meter saw the call: gen_ai.client.token.usage by token type.
+    const { resourceMetrics } = await metricReader.collect();
+    const usage = resourceMetrics.scopeMetrics
+      .flatMap((m) => m.metrics)
+      .find((m) => m.descriptor.name === 'gen_ai.client.token.usage') as HistogramMetricData;
+    const tokens = (type: string) =>
+      usage.dataPoints
+        .filter(
+          (p) =>
+            p.attributes['gen_ai.request.model'] === 'gpt-fake' && p.attributes['gen_ai.token.type'] === type,
+        )
+        .map((p) => p.value.sum);
+    expect(tokens('input')).toEqual([500]);
+    expect(tokens('output')).toEqual([20]);
   });
 
   it('records a model error as a FAILED generation, found by generations(filter: { status: FAILED })', async () => {
@@ -148,7 +189,9 @@ describe('generations through the gateway', () => {
     expect(refused.data).toBeNull();
     expect(refused.errors?.[0]?.extensions?.code).toBe('BUDGET_EXCEEDED');
     expect(refused.errors?.[0]?.message).toMatch(
-      new RegExp(`^The tenant's monthly token budget \\(${tenantUsed} tokens\\) would be exceeded: ${tenantUsed} tokens used this month`),
+      new RegExp(
+        `^The tenant's monthly token budget \\(${tenantUsed} tokens\\) would be exceeded: ${tenantUsed} tokens used this month`,
+      ),
     );
     expect(refused.errors?.[0]?.message).toMatch(/resets at \d{4}-\d{2}-01T00:00:00\.000Z/);
     expect(fake.requests.length).toBe(before);
@@ -171,7 +214,10 @@ describe('generations through the gateway', () => {
     const eve = await knowledge.platform.issuer.token('globex', 'eve', ['Admin']);
     const body = await gql(eve, GENERATIONS, {});
     expect((body.data as { generations: { edges: unknown[] } }).generations.edges).toEqual([]);
-    const usage = await gql(eve, '{ usage(from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", groupBy: []) { total { calls } } }');
+    const usage = await gql(
+      eve,
+      '{ usage(from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", groupBy: []) { total { calls } } }',
+    );
     expect(usage.data).toEqual({ usage: { total: { calls: 0 } } });
   });
 });

@@ -190,10 +190,11 @@ describe('migrations', () => {
         [name],
       );
       expect({ name, ...table }).toEqual({ name, rls: true, forced: true, owner: 'widgetdc_owner' });
-      const policies = await db.asSuperuser<{ qual: string; with_check: string | null; roles: string[] | string }>(
-        `select qual, with_check, roles from pg_policies where schemaname || '.' || tablename = $1`,
-        [name],
-      );
+      const policies = await db.asSuperuser<{
+        qual: string;
+        with_check: string | null;
+        roles: string[] | string;
+      }>(`select qual, with_check, roles from pg_policies where schemaname || '.' || tablename = $1`, [name]);
       const rolesOf = (p: { roles: string[] | string }) =>
         Array.isArray(p.roles) ? p.roles : String(p.roles).replace(/[{}]/g, '').split(',');
       const tenant = policies.filter((p) => !rolesOf(p).every((r) => r === 'widgetdc_owner'));
@@ -218,10 +219,12 @@ describe('migrations', () => {
          from pg_proc p join pg_namespace n on n.oid = p.pronamespace
         where n.nspname = 'observability' order by 1`,
     );
-    expect(sweepers).toEqual(expect.arrayContaining([
-      { name: 'sweep_generations', definer: true, owner: 'widgetdc_owner' },
-      { name: 'sweep_spans', definer: true, owner: 'widgetdc_owner' },
-    ]));
+    expect(sweepers).toEqual(
+      expect.arrayContaining([
+        { name: 'sweep_generations', definer: true, owner: 'widgetdc_owner' },
+        { name: 'sweep_spans', definer: true, owner: 'widgetdc_owner' },
+      ]),
+    );
   });
 
   it('give the application role no ownership and no BYPASSRLS', async () => {
