@@ -135,7 +135,7 @@ describe('generations through the gateway', () => {
     const chatSpan = spans.find((s) => s.attributes['widgetdc.generation.id'] === chat.id);
     expect(chatSpan?.name).toBe('chat gpt-fake');
     expect(chat.traceId).toBe(chatSpan?.spanContext().traceId);
-    expect(asked.data.ask.traceId).toBe(chat.traceId);
+    expect((asked.data as { ask: { traceId: string } }).ask.traceId).toBe(chat.traceId);
     const embedSpan = spans.find((s) => s.attributes['widgetdc.generation.id'] === search.id);
     expect(embedSpan?.name).toMatch(/^embeddings /);
     // No span carries the prompt's personal data.
