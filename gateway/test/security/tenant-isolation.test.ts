@@ -120,9 +120,13 @@ const lists: AttackCase[] = listFields.flatMap((root) =>
           kind:
             // tools (the built-in catalogue) and toolPolicy (the default when none is set) always answer;
             // so does ask (an Answer, "The documents do not answer this question." when nothing is found).
+            // The intruder's own asks are model calls of its tenant: generations and usage hold them
+            // (ADR 0037), so they too are checked for the victim's secrets instead of for emptiness.
             root.name === 'killSwitch' ||
             root.name === 'ask' ||
             root.name === 'auditEvents' ||
+            root.name === 'generations' ||
+            root.name === 'usage' ||
             root.name === 'tools' ||
             root.name === 'toolPolicy' ||
             root.name.startsWith('verify') ||

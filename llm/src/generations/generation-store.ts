@@ -74,9 +74,9 @@ export async function insertGeneration(em: EntityManager, record: GenerationReco
     response_model: record.responseModel == null ? null : cut(record.responseModel, 200),
     prompt_name: record.promptName == null ? null : cut(record.promptName, 200),
     prompt_version: record.promptVersion,
-    prompt_variables: record.promptVariables == null ? null : JSON.stringify(record.promptVariables),
+    prompt_variables: record.promptVariables == null ? null : storableJson(record.promptVariables),
     prompt_messages: record.promptMessages,
-    input: JSON.stringify(record.input ?? {}),
+    input: storableJson(record.input ?? {}),
     output: record.output == null ? null : cut(record.output, MAX_OUTPUT_CHARS),
     input_tokens: record.inputTokens,
     output_tokens: record.outputTokens,
@@ -100,4 +100,23 @@ function cut(text: string, max: number): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must go
   const clean = text.replace(/\u0000/g, '');
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * JSON that PostgreSQL's jsonb accepts whatever the caller sent: a lone UTF-16 surrogate (which
+ * JSON.stringify writes as an escape jsonb refuses) becomes U+FFFD and NUL is removed, in every
+ * string and key, so a hostile question is recorded instead of failing the call.
+ */
+function storableJson(value: unknown): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must go
+  const clean = (s: string) => s.replace(LONE_SURROGATE, '\ufffd').replace(/\u0000/g, '');
+  return JSON.stringify(value, (_key, inner: unknown) => {
+    if (typeof inner === 'string') return clean(inner);
+    if (inner && typeof inner === 'object' && !Array.isArray(inner)) {
+      return Object.fromEntries(Object.entries(inner).map(([k, v]) => [clean(k), v]));
+    }
+    return inner;
+  });
 }

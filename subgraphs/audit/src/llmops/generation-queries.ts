@@ -115,10 +115,13 @@ function view(row: Row): GenerationView {
 }
 
 /** A generation id (a UUID), or BAD_USER_INPUT naming the argument. */
-export function parseGenerationId(id: string, argument = 'id'): string {
-  const value = id.trim().toLowerCase();
+export function parseGenerationId(id: unknown, argument = 'id'): string {
+  const value = typeof id === 'string' ? id.trim().toLowerCase() : '';
   if (!isUuid(value))
-    throw new ValidationError(`${argument} must be a generation id (a UUID; got "${id}")`, { argument });
+    throw new ValidationError(
+      `${argument} must be a generation id (a UUID; got ${JSON.stringify(id)?.slice(0, 100) ?? String(id)})`,
+      { argument },
+    );
   return value;
 }
 
