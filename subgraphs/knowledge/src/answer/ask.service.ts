@@ -91,7 +91,9 @@ export class AskService {
         text: hit.chunk.text,
         score: hit.score,
       }));
-      const draft = await clock.run('generation', () => this.#o.answerer.answer(question, sources, options));
+      const draft = await clock.run('generation', () =>
+        this.#o.answerer.answer(question, sources, { ...options, scope }),
+      );
       const citations: CitationView[] = [];
       for (const citation of draft.citations) {
         const hit = hits[citation.n - 1];
