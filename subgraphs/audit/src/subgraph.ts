@@ -4,6 +4,7 @@ import type { ChainAnchor } from './anchor/chain-anchor.ts';
 import { AuditEventSchema } from './domain/audit-event.entity.ts';
 import { AuditEvent } from './resolvers/AuditEvent.ts';
 import { mutationResolvers } from './resolvers/Mutation.ts';
+import { promptMutationResolvers, promptQueryResolvers } from './resolvers/prompt-resolvers.ts';
 import { queryResolvers } from './resolvers/Query.ts';
 import { Trace } from './resolvers/Trace.ts';
 
@@ -21,8 +22,8 @@ export function createAuditSubgraph(dependencies: AuditDependencies = {}): Subgr
     schema: new URL('../schema.graphql', import.meta.url),
     resolvers: {
       DateTime: DateTimeScalar,
-      Query: queryResolvers(anchor),
-      Mutation: mutationResolvers(anchor),
+      Query: { ...queryResolvers(anchor), ...promptQueryResolvers },
+      Mutation: { ...mutationResolvers(anchor), ...promptMutationResolvers },
       AuditEvent,
       Trace,
     } as SubgraphDefinition['resolvers'],
