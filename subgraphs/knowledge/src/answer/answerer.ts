@@ -1,4 +1,5 @@
 import type { TenantScope } from '#kernel/db/tenant-context.ts';
+import type { RecordingContext } from '#llm/generations/recorded-chat.ts';
 
 /** One retrieved passage given to an answerer, numbered from 1 in the order it was given. */
 export interface AnswerSource {
@@ -42,6 +43,8 @@ export interface AnswerOptions {
   readonly signal?: AbortSignal;
   /** Called with each piece of text as it is produced (streaming). */
   readonly onToken?: (token: string) => void;
+  /** Records the model call as a generation of this caller (ADR 0037); absent: not recorded. */
+  readonly recording?: RecordingContext;
 }
 
 /**

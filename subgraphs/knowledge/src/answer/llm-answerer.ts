@@ -2,6 +2,7 @@ import { ConfigError } from '#kernel/errors.ts';
 import type { ChatModel } from '#llm/chat.ts';
 import type { LlmConfig } from '#llm/config.ts';
 import { type CreateChatClientOptions, createChatClient } from '#llm/create-chat-client.ts';
+import { recordedChat } from '#llm/generations/recorded-chat.ts';
 import { NOT_ANSWERED, PROMPT_NAMES } from '#llm/prompts/built-in.ts';
 import { builtInVersion, PromptStore, type RenderedPrompt, renderPrompt } from '#llm/prompts/prompt-store.ts';
 import type { AnswerDraft, Answerer, AnswerOptions, AnswerSource } from './answerer.ts';
@@ -83,7 +84,14 @@ export class LlmAnswerer implements Answerer {
     const valid = (n: number) => given.has(n);
     const stream = options.onToken ? new CitationFilter(valid) : undefined;
     const prompt = await this.prompt(question, sources, options);
-    const result = await this.#chat.chat(
+    // The generation names the prompt version it was rendered from, with its variables (ADR 0038).
+    const recording = options.recording && {
+      ...options.recording,
+      caller: { ...options.recording.caller, prompt: prompt.use },
+    };
+    const result = await recordedChat(
+      recording,
+      this.#chat,
       {
         messages: prompt.messages,
         temperature: this.#temperature,
