@@ -60,7 +60,9 @@ export class BudgetGuard {
   ): Promise<void> {
     for (const budget of await budgetsInForce(em, tenantId, userId, at)) {
       if (budget.usedTokens + estimatedTokens <= budget.monthlyTokens) continue;
-      const whose = budget.userId ? `The monthly token budget of user ${budget.userId}` : "The tenant's monthly token budget";
+      const whose = budget.userId
+        ? `The monthly token budget of user ${budget.userId}`
+        : "The tenant's monthly token budget";
       const resets = nextMonthOf(at).toISOString();
       throw new BudgetExceededError(
         `${whose} (${budget.monthlyTokens} tokens) would be exceeded: ${budget.usedTokens} tokens used this month, ` +

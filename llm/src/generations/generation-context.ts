@@ -11,6 +11,7 @@ export interface GenerationSlot {
   readonly redaction: RedactionPolicy;
   /** Set by the model call's own span. */
   spanId?: string;
+  traceId?: string;
 }
 
 const KEY = createContextKey('widgetdc.generation');
@@ -30,6 +31,7 @@ export function claimGenerationSpan(span: Span): GenerationSlot | undefined {
   const slot = activeGenerationSlot();
   if (!slot) return undefined;
   slot.spanId = span.spanContext().spanId;
+  slot.traceId = span.spanContext().traceId;
   span.setAttribute(ATTR_GENERATION_ID, slot.id);
   return slot;
 }

@@ -2,7 +2,13 @@
 // (histogram of tokens per call, by `gen_ai.token.type`) and `gen_ai.client.operation.duration`
 // (seconds), plus a cost counter of our own. Recorded through the global meter provider, so they go
 // wherever the process's SDK sends metrics (OTLP when configured; nowhere otherwise).
-import { type Attributes, type Counter, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type MeterProvider,
+  metrics,
+} from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -23,9 +29,13 @@ export const METRIC_OPERATION_DURATION = 'gen_ai.client.operation.duration';
 export const METRIC_COST = 'widgetdc.gen_ai.client.cost';
 
 /** Bucket boundaries the conventions recommend for token usage. */
-const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+const TOKEN_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
 /** Bucket boundaries the conventions recommend for the operation duration. */
-const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+const DURATION_BUCKETS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
 
 interface Instruments {
   tokens: Histogram;

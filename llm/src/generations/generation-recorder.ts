@@ -9,7 +9,7 @@ import { BudgetExceededError } from '#kernel/errors.ts';
 import type { GenerationsConfig } from '../config.ts';
 import { LlmError } from '../errors.ts';
 import { BudgetGuard } from './budget-guard.ts';
-import { withGenerationSlot } from './generation-context.ts';
+import { type GenerationSlot, withGenerationSlot } from './generation-context.ts';
 import { recordGenerationMetrics } from './generation-metrics.ts';
 import { insertGeneration } from './generation-store.ts';
 import { PriceTable } from './prices.ts';
@@ -98,7 +98,7 @@ export class GenerationRecorder {
     const userId = caller.actor.userId ?? null;
     await scope.run((em) => this.#budgets.check(em, caller.tenantId, userId, call.estimatedTokens));
     const id = randomUUID();
-    const slot = { id, redaction: this.redaction } as { id: string; redaction: RedactionPolicy; spanId?: string };
+    const slot: GenerationSlot = { id, redaction: this.redaction };
     const createdAt = new Date();
     const started = performance.now();
     let ttft: number | null = null;
@@ -114,7 +114,7 @@ export class GenerationRecorder {
       createdAt,
       latencyMs: performance.now() - started,
       ttftMs: ttft,
-      traceId: active?.traceId ?? null,
+      traceId: slot.traceId ?? active?.traceId ?? null,
       spanId: slot.spanId ?? active?.spanId ?? null,
     });
     let result: T;

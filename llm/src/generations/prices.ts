@@ -80,14 +80,18 @@ export function parsePrices(raw: string | undefined): Record<string, ModelPrice>
     try {
       text = readFileSync(value, 'utf8');
     } catch {
-      throw new Error(`LLM_PRICES must be a JSON object or the path of a readable JSON file (cannot read "${value}")`);
+      throw new Error(
+        `LLM_PRICES must be a JSON object or the path of a readable JSON file (cannot read "${value}")`,
+      );
     }
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new Error('LLM_PRICES is not valid JSON: write {"model": {"input": <USD per 1M>, "output": <USD per 1M>}}');
+    throw new Error(
+      'LLM_PRICES is not valid JSON: write {"model": {"input": <USD per 1M>, "output": <USD per 1M>}}',
+    );
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new Error('LLM_PRICES must be a JSON object of models: {"model": {"input": 0.5, "output": 1.5}}');

@@ -67,7 +67,10 @@ export function recordedChat(
     },
     (result) => ({
       responseModel: providerAndModel(result.model).model,
-      output: result.toolCalls.length > 0 ? JSON.stringify({ text: result.text, toolCalls: result.toolCalls }) : result.text,
+      output:
+        result.toolCalls.length > 0
+          ? JSON.stringify({ text: result.text, toolCalls: result.toolCalls })
+          : result.text,
       inputTokens: result.usage?.promptTokens ?? 0,
       outputTokens: result.usage?.completionTokens ?? 0,
     }),

@@ -16,7 +16,9 @@ interface Pattern {
 const marker = (rule: RedactionRule) => `[REDACTED:${rule}]`;
 
 const PATTERNS: Record<RedactionRule, readonly Pattern[]> = {
-  email: [{ regex: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g, replace: marker('email') }],
+  email: [
+    { regex: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g, replace: marker('email') },
+  ],
   secret: [
     // `Authorization: Bearer …`, `Bearer …`
     { regex: /\bBearer\s+[A-Za-z0-9._~+/-]+=*/gi, replace: `Bearer ${marker('secret')}` },

@@ -2,7 +2,9 @@ import { DateTimeScalar } from '#kernel/graphql/scalars.ts';
 import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
 import type { ChainAnchor } from './anchor/chain-anchor.ts';
 import { AuditEventSchema } from './domain/audit-event.entity.ts';
+import { llmopsMutations, llmopsQueries } from './llmops/llmops-resolvers.ts';
 import { AuditEvent } from './resolvers/AuditEvent.ts';
+import { Generation } from './resolvers/Generation.ts';
 import { mutationResolvers } from './resolvers/Mutation.ts';
 import { promptMutationResolvers, promptQueryResolvers } from './resolvers/prompt-resolvers.ts';
 import { queryResolvers } from './resolvers/Query.ts';
@@ -22,10 +24,11 @@ export function createAuditSubgraph(dependencies: AuditDependencies = {}): Subgr
     schema: new URL('../schema.graphql', import.meta.url),
     resolvers: {
       DateTime: DateTimeScalar,
-      Query: { ...queryResolvers(anchor), ...promptQueryResolvers },
-      Mutation: { ...mutationResolvers(anchor), ...promptMutationResolvers },
+      Query: { ...queryResolvers(anchor), ...llmopsQueries, ...promptQueryResolvers },
+      Mutation: { ...mutationResolvers(anchor), ...llmopsMutations, ...promptMutationResolvers },
       AuditEvent,
       Trace,
+      Generation,
     } as SubgraphDefinition['resolvers'],
     entities: [AuditEventSchema],
   };

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadConfig } from '#kernel/config.ts';
 import type { ChatModel, ToolDefinition as ModelTool } from '#llm/chat.ts';
 import { type CreateChatClientOptions, createChatClient } from '#llm/create-chat-client.ts';
+import { createGenerationRecorder, type GenerationRecorder } from '#llm/generations/generation-recorder.ts';
 import { PROMPT_NAMES } from '#llm/prompts/built-in.ts';
 import { currentPrompt, type RenderedPrompt, renderPrompt } from '#llm/prompts/prompt-store.ts';
 import type { AgentConfig, PlannerBounds } from '../config.ts';
@@ -11,6 +12,8 @@ import type { ToolPrincipal } from '../tools/tool.ts';
 export interface Planner {
   readonly model: ChatModel;
   readonly bounds: PlannerBounds;
+  /** Records each model call as a generation of the agent for the task's owner (ADR 0037); absent: not recorded. */
+  readonly recorder?: GenerationRecorder;
 }
 
 /** The setting a goal-only task needs, named in the refusal when it is missing. */
@@ -29,7 +32,9 @@ export function createPlanner(
   if (llm.provider === 'offline') return undefined;
   const needsIdentity = llm.provider === 'azure' && !llm.apiKey && !options.tokens && !options.auth;
   const model = createChatClient(llm, needsIdentity ? { ...options, auth: loadConfig().auth } : options);
-  return model ? { model, bounds: config.planner } : undefined;
+  return model
+    ? { model, bounds: config.planner, recorder: createGenerationRecorder(config.generations) }
+    : undefined;
 }
 
 /** The variables of the `agent.planner` prompt: the goal, the owner's name, the tools offered (one a line). */

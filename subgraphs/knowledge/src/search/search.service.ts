@@ -73,11 +73,16 @@ export class SearchService {
     const { query, first, filter, mode } = request;
     const limit = Math.max(this.#config.candidates, first);
     const recording =
-      this.#recorder && caller ? { recorder: this.#recorder, scope, caller: { ...caller, purpose: 'search' } } : undefined;
+      this.#recorder && caller
+        ? { recorder: this.#recorder, scope, caller: { ...caller, purpose: 'search' } }
+        : undefined;
     const vector =
       mode === 'KEYWORD'
         ? undefined
-        : await clock.run('embedding', async () => (await recordedEmbed(recording, this.#embedder, [query]))[0]!);
+        : await clock.run(
+            'embedding',
+            async () => (await recordedEmbed(recording, this.#embedder, [query]))[0]!,
+          );
     return scope.run(async (em) => {
       await assertDocumentsExist(em, filter);
       const keyword =
