@@ -124,7 +124,7 @@ describe('prompts', () => {
     );
     // Nothing was stored by the refusals.
     const listed = await audit.execute(auditor, PROMPTS, { name: 'agent.planner' });
-    expect((listed.data?.prompts as { version: number }[]).map((p) => p.version)).toEqual([0]);
+    expect((listed.data!.prompts as { version: number }[]).map((p) => p.version)).toEqual([0]);
   });
 
   it('keeps each tenant’s versions to itself', async () => {
@@ -134,12 +134,12 @@ describe('prompts', () => {
     // The other tenant's versions do not count: theirs is their version 1.
     expect(theirs.data?.setPrompt).toMatchObject({ version: 1, system: 'Umbrella rules.' });
     const mine = await audit.execute(auditor, PROMPTS, { name: 'knowledge.answer' });
-    expect((mine.data?.prompts as { system: string }[]).map((p) => p.system)).not.toContain(
+    expect((mine.data!.prompts as { system: string }[]).map((p) => p.system)).not.toContain(
       'Umbrella rules.',
     );
     const listed = await audit.execute(stranger, PROMPTS, { name: 'knowledge.answer' });
     expect(
-      (listed.data?.prompts as { version: number; system: string }[]).map((p) => [p.version, p.system]),
+      (listed.data!.prompts as { version: number; system: string }[]).map((p) => [p.version, p.system]),
     ).toEqual([
       [1, 'Umbrella rules.'],
       [0, BUILT_IN_PROMPTS.get('knowledge.answer')!.system],
@@ -150,7 +150,7 @@ describe('prompts', () => {
     const res = await audit.execute(auditor, SET, { input: answerInput('An auditor tries.') });
     expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const listed = await audit.execute(auditor, PROMPTS, { name: 'knowledge.answer' });
-    expect((listed.data?.prompts as { system: string }[]).map((p) => p.system)).not.toContain(
+    expect((listed.data!.prompts as { system: string }[]).map((p) => p.system)).not.toContain(
       'An auditor tries.',
     );
   });
@@ -158,7 +158,7 @@ describe('prompts', () => {
   it('audits every setPrompt: who stored which version, and the refusals', async () => {
     const res = await audit.execute(auditor, EVENTS);
     expect(res.errors).toBeUndefined();
-    const events = (res.data?.auditEvents as { edges: { node: Record<string, string> }[] }).edges.map(
+    const events = (res.data!.auditEvents as { edges: { node: Record<string, string> }[] }).edges.map(
       (e) => e.node,
     );
     const stored = events.filter((e) => e.outcome === 'SUCCESS');
