@@ -128,6 +128,8 @@ const lists: AttackCase[] = listFields.flatMap((root) =>
             root.name === 'generations' ||
             root.name === 'usage' ||
             root.name === 'tools' ||
+            // prompts always lists the built-in version 0 of each prompt (ADR 0038).
+            root.name === 'prompts' ||
             root.name === 'toolPolicy' ||
             root.name.startsWith('verify') ||
             root.name.startsWith('export')
