@@ -28,9 +28,9 @@ export function topBars(bars: Bar[], format: (value: number) => string): Bar[] {
   ];
 }
 
-const WIDTH = 640;
-const LABEL_W = 190;
-const VALUE_W = 110;
+const WIDTH = 720;
+const LABEL_W = 220;
+const VALUE_W = 120;
 const ROW_H = 28;
 const BAR_H = 18;
 
