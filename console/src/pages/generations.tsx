@@ -90,12 +90,11 @@ function whoRan(g: GenerationRow): string {
   return userLabel(g);
 }
 
-function Link({ to, children, label }: { to: string; children: ComponentChildren; label?: string }) {
+function Link({ to, children }: { to: string; children: ComponentChildren }) {
   const { navigate } = useConsole();
   return (
     <a
       href={to}
-      aria-label={label}
       onClick={(e) => {
         e.preventDefault();
         navigate(to);
@@ -222,7 +221,7 @@ export function GenerationsPage() {
             {rows.map((g) => (
               <tr key={g.id} data-generation={g.id}>
                 <td>
-                  <Link to={`/console/generations/${g.id}`} label={`${g.operation} ${g.purpose} ${g.at}`}>
+                  <Link to={`/console/generations/${g.id}`}>
                     <When at={g.at} />
                   </Link>
                 </td>
