@@ -8,6 +8,7 @@ export const ErrorCode = {
   Unavailable: 'SERVICE_UNAVAILABLE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  BudgetExceeded: 'BUDGET_EXCEEDED',
   Internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -74,6 +75,12 @@ export class UnsupportedMediaTypeError extends AppError {
 export class PayloadTooLargeError extends AppError {
   readonly code = ErrorCode.PayloadTooLarge;
   override readonly httpStatus = 413;
+}
+
+/** A monthly token budget would be exceeded by a model call; the message names the budget, the use and the reset. */
+export class BudgetExceededError extends AppError {
+  readonly code = ErrorCode.BudgetExceeded;
+  override readonly httpStatus = 429;
 }
 
 /** Configuration is missing or invalid; raised at start-up, never sent to clients. */

@@ -18,6 +18,7 @@ import {
 } from '#kernel/telemetry/attributes.ts';
 import type { ChatRequest, ChatResult } from './chat.ts';
 import { LlmError } from './errors.ts';
+import { claimGenerationSpan } from './generations/generation-context.ts';
 
 const tracer = trace.getTracer('widgetdc.llm');
 
@@ -51,6 +52,8 @@ export function withChatSpan(
       },
     },
     async (span: Span) => {
+      // The recorder's generation, when one is open: its id on this span, this span's id on the record.
+      const generation = claimGenerationSpan(span);
       const started = performance.now();
       let first = false;
       const firstToken = () => {
@@ -78,7 +81,11 @@ export function withChatSpan(
         if (error instanceof LlmError && error.details.attempts !== undefined) {
           span.setAttribute(ATTR_LLM_ATTEMPTS, error.details.attempts as number);
         }
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        const message = (error as Error).message;
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: generation ? generation.redaction.redact(message) : message,
+        });
         throw error;
       } finally {
         span.end();

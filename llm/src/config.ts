@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { type Env, httpUrl, int, oneOf, parseEnv, rule, text } from '#kernel/config/env.ts';
+import { type ModelPrice, parsePrices } from './generations/prices.ts';
+import { parseRedactionRules, type RedactionRule } from './generations/redaction.ts';
 
 /** The chat providers: none (offline answerers, caller-given plans), OpenAI-compatible, Azure OpenAI. */
 export const LLM_PROVIDERS = ['offline', 'openai', 'azure'] as const;
@@ -102,4 +104,38 @@ export const llmSchema = fields
 /** Reads the LLM settings once; every problem is reported, naming its variable. */
 export function loadLlmConfig(env: Env = process.env): LlmConfig {
   return parseEnv(llmSchema, env);
+}
+
+/** How model calls are recorded (ADR 0037): what is redacted from stored prompts and answers, and the prices. */
+export interface GenerationsConfig {
+  /** Redaction rules (`LLM_REDACT`): all by default. */
+  redact: RedactionRule[];
+  /** USD per 1M input/output tokens by model (`LLM_PRICES` over the defaults). */
+  prices: Record<string, ModelPrice>;
+}
+
+/** `LLM_REDACT` (`all`, `none`, or `email,secret,cpr,ssn`) and `LLM_PRICES` (JSON, or a JSON file's path). */
+export const generationsSchema = z
+  .object({
+    LLM_REDACT: z.string().optional(),
+    LLM_PRICES: z.string().optional(),
+  })
+  .transform((env, ctx): GenerationsConfig => {
+    const read = <T>(parse: () => T, fallback: T): T => {
+      try {
+        return parse();
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message, input: env });
+        return fallback;
+      }
+    };
+    return {
+      redact: read(() => parseRedactionRules(env.LLM_REDACT), []),
+      prices: read(() => parsePrices(env.LLM_PRICES), {}),
+    };
+  });
+
+/** Reads the recording settings once; every problem is reported, naming its variable. */
+export function loadGenerationsConfig(env: Env = process.env): GenerationsConfig {
+  return parseEnv(generationsSchema, env);
 }

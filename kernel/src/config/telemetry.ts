@@ -66,3 +66,31 @@ export const traceStoreSchema = z
       retentionMs: env.TRACE_RETENTION,
     }),
   );
+
+/** How long generation records are kept by default (`GENERATION_RETENTION`; ADR 0037). */
+export const DEFAULT_GENERATION_RETENTION_MS = 30 * 86_400_000;
+
+/**
+ * `GENERATION_RETENTION` (`30d`, `24h`, `90m`): how long observability.generations keeps each model
+ * call before the audit service sweeps it. The monthly counters budgets read (token_usage) stay.
+ */
+export const generationRetentionSchema = z
+  .object({
+    GENERATION_RETENTION: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        const value = raw?.trim() ?? '';
+        if (value === '') return DEFAULT_GENERATION_RETENTION_MS;
+        const match = /^(\d+)(s|m|h|d)$/.exec(value);
+        if (!match || Number(match[1]) === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `GENERATION_RETENTION must be a duration such as 30d, 24h or 90m (got "${value}")`,
+          });
+          return z.NEVER;
+        }
+        return Number(match[1]) * durationUnitMs[match[2]!]!;
+      }),
+  })
+  .transform((env) => ({ retentionMs: env.GENERATION_RETENTION }));

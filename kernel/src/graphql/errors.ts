@@ -18,6 +18,7 @@ const CLIENT_CODES = new Set([
   ErrorCode.Unavailable,
   ErrorCode.UnsupportedMediaType,
   ErrorCode.PayloadTooLarge,
+  ErrorCode.BudgetExceeded,
 ]);
 
 /** Turns a typed application error into the GraphQL error a client sees. */

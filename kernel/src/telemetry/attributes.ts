@@ -68,3 +68,9 @@ export const ATTR_EMBEDDINGS_INPUT_COUNT = 'widgetdc.embeddings.input_count';
 export const ATTR_USER_ID = 'user.id';
 /** `session.id`: the agent task a span works for (Langfuse's session). */
 export const ATTR_SESSION_ID = 'session.id';
+/** The generation record (observability.generations) of a model call's span (ADR 0037). */
+export const ATTR_GENERATION_ID = 'widgetdc.generation.id';
+/** Why a model call was made (`answer`, `planner`, `ingest`, `search`, `replay`). */
+export const ATTR_GENERATION_PURPOSE = 'widgetdc.generation.purpose';
+/** `gen_ai.token.type` of the token usage metric: `input` or `output`. */
+export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';

@@ -19,7 +19,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { type MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { langfuseSettings, langfuseSpanProcessor, TraceIdentityPropagator } from './langfuse.ts';
@@ -39,6 +39,11 @@ export interface StartTelemetryOptions {
   serviceName: string;
   /** Processors besides the OTLP exporter (the span store; tests: an in-memory exporter). */
   spanProcessors?: SpanProcessor[];
+  /**
+   * Metric readers besides the OTLP one (tests: an in-memory reader). With none at all the global
+   * meter stays a no-op: the GenAI usage metrics (ADR 0037) cost nothing until someone reads them.
+   */
+  metricReaders?: MetricReader[];
   /** Instrumentations; {@link defaultInstrumentations} when absent. */
   instrumentations?: Instrumentation[];
   env?: Readonly<Record<string, string | undefined>>;
@@ -124,9 +129,10 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
   const sdk = new NodeSDK({
     ...(env.OTEL_SERVICE_NAME ? {} : { serviceName: options.serviceName }),
     spanProcessors,
-    metricReaders: otlp.metrics
-      ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() })]
-      : [],
+    metricReaders: [
+      ...(options.metricReaders ?? []),
+      ...(otlp.metrics ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() })] : []),
+    ],
     // Logs go to the process's own logger, not to OpenTelemetry.
     logRecordProcessors: [],
     instrumentations: options.instrumentations ?? defaultInstrumentations(),

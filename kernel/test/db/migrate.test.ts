@@ -174,6 +174,59 @@ describe('migrations', () => {
     }
   });
 
+  it('keep observability tables per tenant: forced RLS, the tenant policy, append-only generations', async () => {
+    // Written by shared code in every process, read by the audit subgraph (ADR 0024, 0037); swept
+    // only by their SECURITY DEFINER functions, which act through the owner's retention policy.
+    const expected: Record<string, { ownerOnly: number; update: boolean }> = {
+      'observability.spans': { ownerOnly: 1, update: false },
+      'observability.generations': { ownerOnly: 1, update: false },
+      'observability.token_usage': { ownerOnly: 0, update: true },
+      'observability.token_budgets': { ownerOnly: 0, update: true },
+    };
+    for (const [name, { ownerOnly, update }] of Object.entries(expected)) {
+      const [table] = await db.asSuperuser<{ rls: boolean; forced: boolean; owner: string }>(
+        `select c.relrowsecurity as rls, c.relforcerowsecurity as forced, pg_get_userbyid(c.relowner) as owner
+           from pg_class c where c.oid = $1::regclass`,
+        [name],
+      );
+      expect({ name, ...table }).toEqual({ name, rls: true, forced: true, owner: 'widgetdc_owner' });
+      const policies = await db.asSuperuser<{
+        qual: string;
+        with_check: string | null;
+        roles: string[] | string;
+      }>(`select qual, with_check, roles from pg_policies where schemaname || '.' || tablename = $1`, [name]);
+      const rolesOf = (p: { roles: string[] | string }) =>
+        Array.isArray(p.roles) ? p.roles : String(p.roles).replace(/[{}]/g, '').split(',');
+      const tenant = policies.filter((p) => !rolesOf(p).every((r) => r === 'widgetdc_owner'));
+      expect({ name, tenant: tenant.length, ownerOnly: policies.length - tenant.length }).toEqual({
+        name,
+        tenant: 1,
+        ownerOnly,
+      });
+      expect(tenant[0]?.qual).toMatch(/current_setting\('app\.tenant_id'/);
+      expect(tenant[0]?.with_check).toMatch(/current_setting\('app\.tenant_id'/);
+      const [privileges] = await db.asSuperuser<Record<string, boolean>>(
+        `select has_table_privilege('widgetdc_app', $1, 'SELECT') as select,
+                has_table_privilege('widgetdc_app', $1, 'INSERT') as insert,
+                has_table_privilege('widgetdc_app', $1, 'UPDATE') as update,
+                has_table_privilege('widgetdc_app', $1, 'DELETE') as delete`,
+        [name],
+      );
+      expect({ name, ...privileges }).toEqual({ name, select: true, insert: true, update, delete: false });
+    }
+    const sweepers = await db.asSuperuser<{ name: string; definer: boolean; owner: string }>(
+      `select p.proname as name, p.prosecdef as definer, pg_get_userbyid(p.proowner) as owner
+         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = 'observability' order by 1`,
+    );
+    expect(sweepers).toEqual(
+      expect.arrayContaining([
+        { name: 'sweep_generations', definer: true, owner: 'widgetdc_owner' },
+        { name: 'sweep_spans', definer: true, owner: 'widgetdc_owner' },
+      ]),
+    );
+  });
+
   it('give the application role no ownership and no BYPASSRLS', async () => {
     const [role] = await db.asSuperuser<{ rolsuper: boolean; rolbypassrls: boolean; owned: number }>(
       `select rolsuper, rolbypassrls, (select count(*)::int from pg_class where relowner = r.oid) as owned

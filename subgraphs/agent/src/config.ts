@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { port } from '#kernel/config.ts';
 import { ConfigError } from '#kernel/errors.ts';
-import { type LlmConfig, loadLlmConfig } from '#llm/config.ts';
+import { type GenerationsConfig, type LlmConfig, loadGenerationsConfig, loadLlmConfig } from '#llm/config.ts';
 
 /** Default port of the agent subgraph. */
 export const DEFAULT_PORT = 4002;
@@ -111,6 +111,8 @@ export interface AgentConfig {
   planner: PlannerBounds;
   /** The language model the planner uses (`LLM_*`, shared with the knowledge subgraph); offline: none. */
   llm: LlmConfig;
+  /** How the planner's model calls are recorded (LLM_REDACT, LLM_PRICES; ADR 0037). */
+  generations: GenerationsConfig;
 }
 
 /** Reads and validates the agent settings from `env`; ConfigError names every wrong variable. */
@@ -122,13 +124,20 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
         i.message.startsWith('AGENT_') ? i.message : `${String(i.path[0])}: ${i.message}`,
       );
   let llm: LlmConfig | undefined;
+  let generations: GenerationsConfig | undefined;
   try {
     llm = loadLlmConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
-  if (!parsed.success || !llm) throw new ConfigError(problems);
+  try {
+    generations = loadGenerationsConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (!parsed.success || !llm || !generations) throw new ConfigError(problems);
   const v = parsed.data;
   if (v.AGENT_EMAIL_TRANSPORT === 'graph' && !v.AGENT_GRAPH_SENDER) {
     throw new ConfigError(['AGENT_GRAPH_SENDER must be set when AGENT_EMAIL_TRANSPORT=graph']);
@@ -152,5 +161,6 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
       maxTimeMs: v.AGENT_PLANNER_MAX_TIME_MS,
     },
     llm,
+    generations,
   };
 }

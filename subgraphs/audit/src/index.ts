@@ -1,4 +1,4 @@
-import { loadConfig, parseEnv, traceStoreSchema } from '#kernel/config.ts';
+import { generationRetentionSchema, loadConfig, parseEnv, traceStoreSchema } from '#kernel/config.ts';
 import { assertApplicationRole } from '#kernel/db/app-role-guard.ts';
 import { createOrm } from '#kernel/db/orm.ts';
 import { ConfigError } from '#kernel/errors.ts';
@@ -10,6 +10,7 @@ import { ChainAnchor } from './anchor/chain-anchor.ts';
 import { startCheckpointTimer } from './anchor/checkpointer.ts';
 import { loadAuditConfig } from './config.ts';
 import { AuditEventSchema } from './domain/audit-event.entity.ts';
+import { startGenerationSweeper } from './llmops/generation-sweeper.ts';
 import { startTraceSweeper } from './observability/trace-sweeper.ts';
 import { createAuditSubgraph } from './subgraph.ts';
 
@@ -40,9 +41,13 @@ const timer =
 // Stored spans (every process writes its own) are swept here, past TRACE_RETENTION (ADR 0024).
 const { retentionMs } = parseEnv(traceStoreSchema, process.env);
 const sweeper = retentionMs > 0 ? startTraceSweeper(orm, retentionMs, logger.child('traces')) : undefined;
+// Generation records (every process writes its own) too, past GENERATION_RETENTION (ADR 0037).
+const generations = parseEnv(generationRetentionSchema, process.env);
+const generationSweeper = startGenerationSweeper(orm, generations.retentionMs, logger.child('generations'));
 await runSubgraph(createAuditSubgraph({ anchor }), {
   port: audit.port,
   onClose: async () => {
+    await generationSweeper.stop();
     await sweeper?.stop();
     await timer?.stop();
     await orm.close();

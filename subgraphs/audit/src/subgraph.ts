@@ -2,7 +2,9 @@ import { DateTimeScalar } from '#kernel/graphql/scalars.ts';
 import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
 import type { ChainAnchor } from './anchor/chain-anchor.ts';
 import { AuditEventSchema } from './domain/audit-event.entity.ts';
+import { llmopsMutations, llmopsQueries } from './llmops/llmops-resolvers.ts';
 import { AuditEvent } from './resolvers/AuditEvent.ts';
+import { Generation } from './resolvers/Generation.ts';
 import { mutationResolvers } from './resolvers/Mutation.ts';
 import { queryResolvers } from './resolvers/Query.ts';
 import { Trace } from './resolvers/Trace.ts';
@@ -21,10 +23,11 @@ export function createAuditSubgraph(dependencies: AuditDependencies = {}): Subgr
     schema: new URL('../schema.graphql', import.meta.url),
     resolvers: {
       DateTime: DateTimeScalar,
-      Query: queryResolvers(anchor),
-      Mutation: mutationResolvers(anchor),
+      Query: { ...queryResolvers(anchor), ...llmopsQueries },
+      Mutation: { ...mutationResolvers(anchor), ...llmopsMutations },
       AuditEvent,
       Trace,
+      Generation,
     } as SubgraphDefinition['resolvers'],
     entities: [AuditEventSchema],
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readEnv } from '#kernel/config/env.ts';
 import { ConfigError } from '#kernel/errors.ts';
-import { type LlmConfig, llmSchema } from '#llm/config.ts';
+import { type GenerationsConfig, generationsSchema, type LlmConfig, llmSchema } from '#llm/config.ts';
 import { DEFAULT_CHUNK_OVERLAP_TOKENS, DEFAULT_CHUNK_TOKENS } from './ingest/chunker.ts';
 
 /** Default port of the knowledge subgraph. */
@@ -64,6 +64,8 @@ export interface KnowledgeConfig {
   embeddings: EmbeddingsConfig;
   search: SearchConfig;
   answer: AnswerConfig;
+  /** How model calls are recorded (LLM_REDACT, LLM_PRICES; ADR 0037). */
+  generations: GenerationsConfig;
 }
 
 /** How hybrid search retrieves and fuses. */
@@ -248,10 +250,12 @@ const Schema = z
 export function loadKnowledgeConfig(env: NodeJS.ProcessEnv = process.env): KnowledgeConfig {
   const parsed = Schema.safeParse(env);
   const llm = readEnv(llmSchema, env);
-  if (!parsed.success || !llm.ok) {
+  const generations = readEnv(generationsSchema, env);
+  if (!parsed.success || !llm.ok || !generations.ok) {
     throw new ConfigError([
       ...(parsed.success ? [] : parsed.error.issues.map((i) => i.message)),
       ...(llm.ok ? [] : llm.problems),
+      ...(generations.ok ? [] : generations.problems),
     ]);
   }
   const e = parsed.data;
@@ -289,5 +293,6 @@ export function loadKnowledgeConfig(env: NodeJS.ProcessEnv = process.env): Knowl
       sources: e.KNOWLEDGE_ANSWER_SOURCES,
       minCoverage: e.KNOWLEDGE_ANSWER_MIN_COVERAGE,
     },
+    generations: generations.value,
   };
 }

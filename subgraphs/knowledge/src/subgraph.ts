@@ -3,6 +3,7 @@ import { Kind, parse } from 'graphql';
 import { declaredRoles, type Role } from '#kernel/graphql/roles.ts';
 import { DateTimeScalar, JSONObjectScalar } from '#kernel/graphql/scalars.ts';
 import type { SubgraphDefinition } from '#kernel/graphql/subgraph.ts';
+import { createGenerationRecorder, type GenerationRecorder } from '#llm/generations/generation-recorder.ts';
 import type { Answerer } from './answer/answerer.ts';
 import { AskService } from './answer/ask.service.ts';
 import { createAnswerer } from './answer/create-answerer.ts';
@@ -43,6 +44,8 @@ export interface KnowledgeComponents {
   reranker?: Reranker;
   /** Writes `ask`'s answers (LLM_PROVIDER). */
   answerer?: Answerer;
+  /** Records every model call as a generation (LLM_REDACT, LLM_PRICES; ADR 0037). */
+  recorder?: GenerationRecorder;
 }
 
 /** The knowledge subgraph (documents, their ingestion, chunks and embeddings) for a configuration. */
@@ -50,7 +53,9 @@ export function createKnowledgeSubgraph(
   config: KnowledgeConfig = loadKnowledgeConfig(),
   components: KnowledgeComponents = {},
 ): SubgraphDefinition {
+  const recorder = components.recorder ?? createGenerationRecorder(config.generations);
   const search = new SearchService({
+    recorder,
     embedder: components.embedder ?? createEmbedder(config.embeddings),
     config: config.search,
     reranker: components.reranker ?? createReranker(config.search),
@@ -59,6 +64,7 @@ export function createKnowledgeSubgraph(
     search,
     answerer: components.answerer ?? createAnswerer(config.answer),
     sources: config.answer.sources,
+    recorder,
   });
   return {
     name: 'knowledge',

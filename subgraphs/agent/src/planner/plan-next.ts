@@ -3,6 +3,8 @@ import type { ConsumerContext } from '#events/consumer/consumer.ts';
 import { type AuditOutcome, recordAudit } from '#kernel/audit/audit-log.ts';
 import { AppError } from '#kernel/errors.ts';
 import { type ChatMessage, type ChatResult, parseToolArguments, type ToolCall } from '#llm/chat.ts';
+import { scopeOfTransaction } from '#llm/generations/generation-recorder.ts';
+import { type RecordingContext, recordedChat } from '#llm/generations/recorded-chat.ts';
 import { announceNext, moveTask, type RunnerDependencies } from '../domain/step-runner.ts';
 import type { Task } from '../domain/task.entity.ts';
 import { TaskStep } from '../domain/task-step.entity.ts';
@@ -77,7 +79,20 @@ export async function planNext(
   let answer: ChatResult | undefined;
   let failure: unknown;
   try {
-    answer = await planner.model.chat(
+    // Recorded in the turn's transaction: the generation commits with what the turn decided.
+    const recording: RecordingContext | undefined = planner.recorder && {
+      recorder: planner.recorder,
+      scope: scopeOfTransaction(em, task.tenantId),
+      caller: {
+        tenantId: task.tenantId,
+        actor: { kind: 'AGENT', userId: owner.id, userName: owner.name },
+        taskId: task.id,
+        purpose: 'planner',
+      },
+    };
+    answer = await recordedChat(
+      recording,
+      planner.model,
       {
         messages: conversation.map((m) => m.message),
         tools: offered.tools,

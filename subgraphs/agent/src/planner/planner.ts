@@ -1,6 +1,7 @@
 import { loadConfig } from '#kernel/config.ts';
 import type { ChatMessage, ChatModel } from '#llm/chat.ts';
 import { type CreateChatClientOptions, createChatClient } from '#llm/create-chat-client.ts';
+import { createGenerationRecorder, type GenerationRecorder } from '#llm/generations/generation-recorder.ts';
 import type { AgentConfig, PlannerBounds } from '../config.ts';
 import type { ToolPrincipal } from '../tools/tool.ts';
 
@@ -8,6 +9,8 @@ import type { ToolPrincipal } from '../tools/tool.ts';
 export interface Planner {
   readonly model: ChatModel;
   readonly bounds: PlannerBounds;
+  /** Records each model call as a generation of the agent for the task's owner (ADR 0037); absent: not recorded. */
+  readonly recorder?: GenerationRecorder;
 }
 
 /** The setting a goal-only task needs, named in the refusal when it is missing. */
@@ -26,7 +29,9 @@ export function createPlanner(
   if (llm.provider === 'offline') return undefined;
   const needsIdentity = llm.provider === 'azure' && !llm.apiKey && !options.tokens && !options.auth;
   const model = createChatClient(llm, needsIdentity ? { ...options, auth: loadConfig().auth } : options);
-  return model ? { model, bounds: config.planner } : undefined;
+  return model
+    ? { model, bounds: config.planner, recorder: createGenerationRecorder(config.generations) }
+    : undefined;
 }
 
 /** The conversation's opening: the rules, then the goal as the user's message. */

@@ -60,7 +60,12 @@ export async function startPlannerSuite(options: { approvals?: boolean } = {}): 
     poolMax: 8,
   });
   const transport: StreamTransport = makeTransport('redis', db);
-  const planner: Planner = { model: createPlanner(config)!.model, bounds: { ...config.planner } };
+  const made = createPlanner(config)!;
+  const planner: Planner = {
+    model: made.model,
+    bounds: { ...config.planner },
+    ...(made.recorder ? { recorder: made.recorder } : {}),
+  };
   const workers = [
     await startWorker(
       orm,

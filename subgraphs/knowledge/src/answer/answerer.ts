@@ -1,3 +1,5 @@
+import type { RecordingContext } from '#llm/generations/recorded-chat.ts';
+
 /** One retrieved passage given to an answerer, numbered from 1 in the order it was given. */
 export interface AnswerSource {
   /** 1-based number the answer cites it by (`[n]`). */
@@ -38,6 +40,8 @@ export interface AnswerOptions {
   readonly signal?: AbortSignal;
   /** Called with each piece of text as it is produced (streaming). */
   readonly onToken?: (token: string) => void;
+  /** Records the model call as a generation of this caller (ADR 0037); absent: not recorded. */
+  readonly recording?: RecordingContext;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { TenantScope } from '#kernel/db/tenant-context.ts';
+import type { GenerationCaller } from '#llm/generations/record.ts';
 import type { SearchFilter } from '../search/filter.ts';
 import type { AnswerView, AskService } from './ask.service.ts';
 
@@ -22,6 +23,7 @@ export async function* askStream(
   question: string,
   filter: SearchFilter,
   signal?: AbortSignal,
+  caller?: GenerationCaller,
 ): AsyncGenerator<AskStreamEvent> {
   const controller = new AbortController();
   const abort = () => controller.abort(signal?.reason);
@@ -33,6 +35,7 @@ export async function* askStream(
   const answer = ask
     .ask(scope, question, filter, {
       signal: controller.signal,
+      ...(caller ? { caller } : {}),
       onToken: (text) => {
         pieces.push(text);
         wake?.();

@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { type Span, TraceFlags } from '@opentelemetry/api';
 import type { TenantScope } from '#kernel/db/tenant-context.ts';
+import type { GenerationRecorder } from '#llm/generations/generation-recorder.ts';
+import type { GenerationCaller } from '#llm/generations/record.ts';
 import type { Document } from '../domain/document.entity.ts';
 import type { ChunkView } from '../search/chunk-view.ts';
 import type { SearchFilter } from '../search/filter.ts';
@@ -46,6 +48,13 @@ export interface AskServiceOptions {
   readonly answerer: Answerer;
   /** Passages handed to the answerer (KNOWLEDGE_ANSWER_SOURCES). */
   readonly sources: number;
+  /** Records the answer's model call (and the query's embedding) as generations of the caller (ADR 0037). */
+  readonly recorder?: GenerationRecorder;
+}
+
+/** How `ask` is asked: the answerer's options, and the verified caller its generations belong to. */
+export interface AskOptions extends AnswerOptions {
+  readonly caller?: GenerationCaller;
 }
 
 /**
@@ -69,7 +78,7 @@ export class AskService {
     scope: TenantScope,
     question: string,
     filter: SearchFilter,
-    options: AnswerOptions = {},
+    options: AskOptions = {},
   ): Promise<AnswerView> {
     return traced('knowledge.ask', async (contextTraceId, span) => {
       // Only a sampled trace is recorded (span store, OTLP): an unsampled one's id would open nothing.
@@ -80,6 +89,7 @@ export class AskService {
         scope,
         { query: question, first: this.#o.sources, filter, mode: 'HYBRID' },
         clock,
+        options.caller,
       );
       const sources: AnswerSource[] = hits.map((hit, i) => ({
         n: i + 1,
@@ -91,7 +101,12 @@ export class AskService {
         text: hit.chunk.text,
         score: hit.score,
       }));
-      const draft = await clock.run('generation', () => this.#o.answerer.answer(question, sources, options));
+      const { caller, ...answerOptions } = options;
+      const recorder = this.#o.recorder;
+      const recording = recorder && caller ? { recorder, scope, caller } : undefined;
+      const draft = await clock.run('generation', () =>
+        this.#o.answerer.answer(question, sources, { ...answerOptions, ...(recording ? { recording } : {}) }),
+      );
       const citations: CitationView[] = [];
       for (const citation of draft.citations) {
         const hit = hits[citation.n - 1];

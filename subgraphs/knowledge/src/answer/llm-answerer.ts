@@ -2,6 +2,7 @@ import { ConfigError } from '#kernel/errors.ts';
 import type { ChatModel } from '#llm/chat.ts';
 import type { LlmConfig } from '#llm/config.ts';
 import { type CreateChatClientOptions, createChatClient } from '#llm/create-chat-client.ts';
+import { recordedChat } from '#llm/generations/recorded-chat.ts';
 import type { AnswerDraft, Answerer, AnswerOptions, AnswerSource } from './answerer.ts';
 import { CitationFilter, citationsOf, filterCitations } from './citations.ts';
 
@@ -70,7 +71,9 @@ export class LlmAnswerer implements Answerer {
     const given = new Set(sources.map((s) => s.n));
     const valid = (n: number) => given.has(n);
     const stream = options.onToken ? new CitationFilter(valid) : undefined;
-    const result = await this.#chat.chat(
+    const result = await recordedChat(
+      options.recording,
+      this.#chat,
       {
         messages: [
           { role: 'system', content: SYSTEM_PROMPT },

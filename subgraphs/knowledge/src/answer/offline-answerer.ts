@@ -1,7 +1,11 @@
 import { countTokens } from '../ingest/tokens.ts';
 import type { AnswerCitation, AnswerDraft, Answerer, AnswerOptions, AnswerSource } from './answerer.ts';
+import { groundedPrompt } from './llm-answerer.ts';
 import { splitSentences } from './sentences.ts';
 import { contentTerms } from './terms.ts';
+
+/** `gen_ai.provider.name` of the offline answerer's generations (they cost nothing). */
+export const EXTRACTIVE_PROVIDER = 'widgetdc.extractive';
 
 /** What the offline answerer says when the documents do not answer. */
 export const NO_ANSWER = 'The documents do not answer this question.';
@@ -45,7 +49,43 @@ export class OfflineAnswerer implements Answerer {
     this.#minCoverage = options.minCoverage;
   }
 
-  async answer(
+  /** The answer, recorded as a generation of `options.recording`'s caller when given (ADR 0037). */
+  answer(
+    question: string,
+    sources: readonly AnswerSource[],
+    options: AnswerOptions = {},
+  ): Promise<AnswerDraft> {
+    const { recording } = options;
+    if (!recording) return this.#answer(question, sources, options);
+    const prompt = groundedPrompt(question, sources);
+    return recording.recorder.observe(
+      recording.scope,
+      {
+        caller: recording.caller,
+        operation: 'chat',
+        provider: EXTRACTIVE_PROVIDER,
+        model: this.model,
+        input: { messages: [{ role: 'user', content: prompt }] },
+        estimatedTokens: countTokens(prompt),
+      },
+      (handle) =>
+        this.#answer(question, sources, {
+          ...options,
+          onToken: (text) => {
+            handle.firstToken();
+            options.onToken?.(text);
+          },
+        }),
+      (draft) => ({
+        responseModel: draft.model,
+        output: draft.text,
+        inputTokens: draft.usage.promptTokens,
+        outputTokens: draft.usage.completionTokens,
+      }),
+    );
+  }
+
+  async #answer(
     question: string,
     sources: readonly AnswerSource[],
     options: AnswerOptions = {},

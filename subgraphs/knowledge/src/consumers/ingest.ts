@@ -1,8 +1,19 @@
-import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode, type MikroORM } from '@mikro-orm/postgresql';
+import type { AnyEnvelope } from '#events/consumer/consumer.ts';
 import { defineConsumer } from '#events/consumer/consumer.ts';
 import { MAX_DELIVERIES } from '#events/consumer/worker.ts';
 import { describeError, UnrecoverableError } from '#events/errors.ts';
+import { TENANT_SETTING } from '#kernel/db/roles.ts';
 import { isSingleSession } from '#kernel/db/single-session.ts';
+import { BudgetExceededError } from '#kernel/errors.ts';
+import {
+  createGenerationRecorder,
+  type GenerationRecorder,
+  type GenerationScope,
+  scopeOfTransaction,
+} from '#llm/generations/generation-recorder.ts';
+import type { GenerationActor } from '#llm/generations/record.ts';
+import type { RecordingContext } from '#llm/generations/recorded-chat.ts';
 import type { KnowledgeConfig } from '../config.ts';
 import { getBlob } from '../domain/blob-store.ts';
 import { ChunkSchema } from '../domain/chunk.entity.ts';
@@ -11,6 +22,7 @@ import { Document, DocumentSchema } from '../domain/document.entity.ts';
 import { StatusSideChannel, statusChange } from '../domain/status-side-channel.ts';
 import { assertEmbeddingColumn } from '../embeddings/create-embedder.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
+import { recordedEmbed } from '../embeddings/recorded-embed.ts';
 import { DocumentFailed, DocumentIngested, DocumentStatusChanged, DocumentUploaded } from '../events.ts';
 import { DocumentContentError } from '../ingest/blocks.ts';
 import { chunkBlocks, type DraftChunk, embeddingText } from '../ingest/chunker.ts';
@@ -27,6 +39,8 @@ export { embeddingText };
 export interface IngestConsumerOptions {
   config: KnowledgeConfig;
   embedder: Embedder;
+  /** Records each document's embedding call as a generation (ADR 0037); from `config.generations` when absent. */
+  recorder?: GenerationRecorder;
 }
 
 /**
@@ -38,7 +52,8 @@ export interface IngestConsumerOptions {
  * failure is retried, and after the last attempt the document is marked FAILED and the event goes
  * to the dead-letter stream.
  */
-export function createIngestConsumer({ config, embedder }: IngestConsumerOptions) {
+export function createIngestConsumer({ config, embedder, recorder: given }: IngestConsumerOptions) {
+  const recorder = given ?? createGenerationRecorder(config.generations);
   const limits = {
     maxPdfPages: config.maxPdfPages,
     maxDocxUncompressedBytes: config.maxDocxUncompressedBytes,
@@ -91,11 +106,18 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
         });
         clock.lap('chunk');
         await side.progress(doc, 'EMBEDDING');
-        const vectors = await embedder.embed(drafts.map(embeddingText));
+        const recording: RecordingContext = {
+          recorder,
+          // Beside the event's transaction on a server, so a failed call's record survives its rollback.
+          scope: singleSession ? scopeOfTransaction(em, event.tenantId) : besideScope(em, event.tenantId),
+          caller: { tenantId: event.tenantId, actor: uploaderOf(event), purpose: 'ingest' },
+        };
+        const vectors = await recordedEmbed(recording, embedder, drafts.map(embeddingText));
         clock.lap('embed');
         chunks = { drafts, vectors, pageCount: parsed.pageCount };
       } catch (error) {
-        if (error instanceof DocumentContentError) {
+        // A budget refusal will not pass by retrying within the month: the document fails with its message.
+        if (error instanceof DocumentContentError || error instanceof BudgetExceededError) {
           await em.refresh(doc, { lockMode: LockMode.PESSIMISTIC_WRITE });
           if (doc.finished) return;
           const from = doc.markFailed(error.message);
@@ -170,5 +192,29 @@ export function createIngestConsumer({ config, embedder }: IngestConsumerOptions
       await assertEmbeddingColumn(orm.em.fork(), embedder);
       await embedder.embed(['warm-up']);
     },
+  };
+}
+
+/**
+ * Whom an ingestion's embedding is attributed to: the uploading user (the event's actor, or the user
+ * a service uploaded for), else the service itself. The envelope's actor is the publisher's verified identity.
+ */
+function uploaderOf(event: AnyEnvelope): GenerationActor {
+  if (event.actor.kind === 'user')
+    return { kind: 'USER', userId: event.actor.id, userName: event.actor.name };
+  if (event.onBehalfOf)
+    return { kind: 'SERVICE', userId: event.onBehalfOf.id, userName: event.onBehalfOf.name };
+  return { kind: 'SERVICE' };
+}
+
+/** A scope of short transactions of their own in the event's tenant, beside the event's transaction. */
+function besideScope(em: EntityManager, tenantId: string): GenerationScope {
+  return {
+    tenantId,
+    run: (work) =>
+      em.fork({ clear: true }).transactional(async (tx) => {
+        await tx.execute(`select set_config('${TENANT_SETTING}', ?, true)`, [tenantId]);
+        return work(tx);
+      }),
   };
 }

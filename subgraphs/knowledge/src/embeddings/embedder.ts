@@ -3,6 +3,8 @@ export interface Embedder {
   /** Recorded on every chunk it embeds, e.g. `use-lite-512`, `openai:text-embedding-3-small`. */
   readonly model: string;
   readonly dimensions: number;
+  /** `gen_ai.provider.name` (`openai`, `widgetdc.hashed`, …), set by the traced wrapper (createEmbedder). */
+  readonly provider?: string;
   /** One vector per text, in order. */
   embed(texts: readonly string[]): Promise<number[][]>;
   close?(): Promise<void>;

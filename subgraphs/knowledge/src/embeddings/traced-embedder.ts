@@ -9,6 +9,7 @@ import {
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
 } from '#kernel/telemetry/attributes.ts';
+import { claimGenerationSpan } from '#llm/generations/generation-context.ts';
 import type { Embedder } from './embedder.ts';
 
 const tracer = trace.getTracer('widgetdc.knowledge');
@@ -19,6 +20,7 @@ export function tracedEmbedder(embedder: Embedder, provider: string): Embedder {
   const model = embedder.model.replace(/^[a-z]+:/, '');
   return {
     model: embedder.model,
+    provider,
     dimensions: embedder.dimensions,
     ...(embedder.close ? { close: () => embedder.close!() } : {}),
     embed(texts) {
@@ -35,6 +37,8 @@ export function tracedEmbedder(embedder: Embedder, provider: string): Embedder {
           },
         },
         async (span) => {
+          // The recorder's generation, when one is open (ADR 0037).
+          claimGenerationSpan(span);
           try {
             return await embedder.embed(texts);
           } catch (error) {

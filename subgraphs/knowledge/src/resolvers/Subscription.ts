@@ -1,5 +1,6 @@
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import type { StreamContext } from '#kernel/graphql/subscription-route.ts';
+import { callerOfIdentity } from '#llm/generations/record.ts';
 import type { AskService } from '../answer/ask.service.ts';
 import { type AskStreamEvent, askStream } from '../answer/ask-stream.ts';
 import { parseQueryText } from '../search/bounds.ts';
@@ -17,7 +18,14 @@ export function createSubscription(deps: { readonly ask: AskService }) {
         // Served by the kernel's stream route, whose context carries the caller's end (signal).
         // Bad input is refused here, before the stream opens: a GraphQL error, not a broken stream.
         const question = parseQueryText(args.question, 'question');
-        return askStream(deps.ask, ctx.db, question, parseFilter(args.filter), (ctx as StreamContext).signal);
+        return askStream(
+          deps.ask,
+          ctx.db,
+          question,
+          parseFilter(args.filter),
+          (ctx as StreamContext).signal,
+          callerOfIdentity(ctx.identity, 'answer'),
+        );
       },
       resolve: (event: AskStreamEvent) => event,
     },

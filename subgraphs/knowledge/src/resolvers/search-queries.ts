@@ -1,4 +1,5 @@
 import type { RequestContext } from '#kernel/graphql/context.ts';
+import { callerOfIdentity } from '#llm/generations/record.ts';
 import type { QueryResolvers } from '../__generated__/resolvers-types.ts';
 import type { AskService } from '../answer/ask.service.ts';
 import { parseFirst, parseQueryText } from '../search/bounds.ts';
@@ -30,12 +31,15 @@ export function createSearchQueries(deps: SearchQueryDeps): Pick<QueryResolvers,
         filter: parseFilter(args.filter),
         mode: args.mode ?? 'HYBRID',
       };
-      return deps.search.search(ctx.db, request);
+      return deps.search.search(ctx.db, request, undefined, callerOfIdentity(ctx.identity, 'search'));
     },
 
     ask(_: unknown, args: { question: string; filter?: SearchFilterInput | null }, ctx: RequestContext) {
       const question = parseQueryText(args.question, 'question');
-      return deps.ask.ask(ctx.db, question, parseFilter(args.filter));
+      // Its model calls are generations of the verified caller (ADR 0037).
+      return deps.ask.ask(ctx.db, question, parseFilter(args.filter), {
+        caller: callerOfIdentity(ctx.identity, 'answer'),
+      });
     },
   };
 }

@@ -1,7 +1,10 @@
 import type { TenantScope } from '#kernel/db/tenant-context.ts';
 import { ATTR_SEARCH_HITS, ATTR_SEARCH_MODE } from '#kernel/telemetry/attributes.ts';
+import type { GenerationRecorder } from '#llm/generations/generation-recorder.ts';
+import type { GenerationCaller } from '#llm/generations/record.ts';
 import type { SearchConfig } from '../config.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
+import { recordedEmbed } from '../embeddings/recorded-embed.ts';
 import { assertDocumentsExist, type SearchFilter } from './filter.ts';
 import { type FusedHit, fuse } from './fusion.ts';
 import { keywordSearch } from './keyword-search.ts';
@@ -29,6 +32,8 @@ export interface SearchServiceOptions {
   readonly embedder: Embedder;
   readonly config: SearchConfig;
   readonly reranker?: Reranker;
+  /** Records the query's embedding as a generation of the caller (ADR 0037). */
+  readonly recorder?: GenerationRecorder;
 }
 
 /**
@@ -41,11 +46,13 @@ export class SearchService {
   readonly #embedder: Embedder;
   readonly #config: SearchConfig;
   readonly #reranker: Reranker;
+  readonly #recorder: GenerationRecorder | undefined;
 
   constructor(options: SearchServiceOptions) {
     this.#embedder = options.embedder;
     this.#config = options.config;
     this.#reranker = options.reranker ?? identityReranker;
+    this.#recorder = options.recorder;
   }
 
   /** The embedder queries are embedded with. */
@@ -53,18 +60,29 @@ export class SearchService {
     return this.#embedder;
   }
 
-  /** Runs `request` in the caller's tenant; stages are timed on `clock`. */
+  /**
+   * Runs `request` in the caller's tenant; stages are timed on `clock`. With `caller` (the verified
+   * identity's), the query's embedding is recorded as its generation and checked against its budgets.
+   */
   async search(
     scope: TenantScope,
     request: SearchRequest,
     clock = new StageClock(),
+    caller?: GenerationCaller,
   ): Promise<SearchHitView[]> {
     const { query, first, filter, mode } = request;
     const limit = Math.max(this.#config.candidates, first);
+    const recording =
+      this.#recorder && caller
+        ? { recorder: this.#recorder, scope, caller: { ...caller, purpose: 'search' } }
+        : undefined;
     const vector =
       mode === 'KEYWORD'
         ? undefined
-        : await clock.run('embedding', async () => (await this.#embedder.embed([query]))[0]!);
+        : await clock.run(
+            'embedding',
+            async () => (await recordedEmbed(recording, this.#embedder, [query]))[0]!,
+          );
     return scope.run(async (em) => {
       await assertDocumentsExist(em, filter);
       const keyword =
