@@ -246,4 +246,30 @@ describe('migrations', () => {
     );
     expect(index?.indexdef).toMatch(/USING hnsw \(embedding vector_cosine_ops\)/);
   });
+  it('keep prompt versions per tenant and immutable: the app role may insert and read, never update or delete', async () => {
+    const [table] = await db.asSuperuser<{ rls: boolean; forced: boolean; owner: string }>(
+      `select c.relrowsecurity as rls, c.relforcerowsecurity as forced, pg_get_userbyid(c.relowner) as owner
+         from pg_class c where c.oid = 'observability.prompts'::regclass`,
+    );
+    expect(table).toEqual({ rls: true, forced: true, owner: 'widgetdc_owner' });
+    const policies = await db.asSuperuser<{ policyname: string; qual: string; with_check: string }>(
+      `select policyname, qual, with_check from pg_policies where schemaname = 'observability' and tablename = 'prompts'`,
+    );
+    expect(policies.map((p) => p.policyname)).toEqual(['tenant_isolation']);
+    expect(policies[0]?.qual).toMatch(/current_setting\('app\.tenant_id'/);
+    expect(policies[0]?.with_check).toMatch(/current_setting\('app\.tenant_id'/);
+    const [privileges] = await db.asSuperuser<Record<string, boolean>>(
+      `select has_table_privilege('widgetdc_app', 'observability.prompts', 'SELECT') as select,
+              has_table_privilege('widgetdc_app', 'observability.prompts', 'INSERT') as insert,
+              has_table_privilege('widgetdc_app', 'observability.prompts', 'UPDATE') as update,
+              has_table_privilege('widgetdc_app', 'observability.prompts', 'DELETE') as delete,
+              has_table_privilege('widgetdc_app', 'observability.prompts', 'TRUNCATE') as truncate`,
+    );
+    expect(privileges).toEqual({ select: true, insert: true, update: false, delete: false, truncate: false });
+    const [key] = await db.asSuperuser<{ def: string }>(
+      `select pg_get_constraintdef(oid) as def from pg_constraint
+        where conrelid = 'observability.prompts'::regclass and contype = 'p'`,
+    );
+    expect(key?.def).toBe('PRIMARY KEY (tenant_id, name, version)');
+  });
 });

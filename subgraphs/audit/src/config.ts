@@ -1,6 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Env, int, oneOf, parseEnv, port, rule, text } from '#kernel/config.ts';
+import { type GenerationsConfig, type LlmConfig, loadGenerationsConfig, loadLlmConfig } from '#llm/config.ts';
 
 /** Default port of the audit subgraph. */
 export const DEFAULT_PORT = 4004;
@@ -65,4 +66,15 @@ const schema = z
  */
 export function loadAuditConfig(env: Env = process.env): AuditConfig {
   return parseEnv(schema, env);
+}
+
+/** What replayGeneration asks with (ADR 0038): the chat provider (LLM_*) and how calls are recorded (LLM_REDACT, LLM_PRICES). */
+export interface ReplayConfig {
+  llm: LlmConfig;
+  generations: GenerationsConfig;
+}
+
+/** Reads the replay settings once, with the same variables and checks as the knowledge and agent services. */
+export function loadReplayConfig(env: Env = process.env): ReplayConfig {
+  return { llm: loadLlmConfig(env), generations: loadGenerationsConfig(env) };
 }

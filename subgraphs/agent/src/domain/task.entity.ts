@@ -56,6 +56,8 @@ const TaskSchema = defineEntity({
     plannerCompletionTokens: p.integer(),
     /** Time spent in model calls. */
     plannerElapsedMs: p.integer(),
+    /** The version of the `agent.planner` prompt that opened the conversation (ADR 0038); null before it did. */
+    plannerPromptVersion: p.integer().nullable(),
   },
 });
 
@@ -82,6 +84,7 @@ export class Task extends TaskSchema.class {
     task.plannerPromptTokens = 0;
     task.plannerCompletionTokens = 0;
     task.plannerElapsedMs = 0;
+    task.plannerPromptVersion = null;
     return task;
   }
 

@@ -5,13 +5,15 @@ import { AppError } from '#kernel/errors.ts';
 import { type ChatMessage, type ChatResult, parseToolArguments, type ToolCall } from '#llm/chat.ts';
 import { scopeOfTransaction } from '#llm/generations/generation-recorder.ts';
 import { type RecordingContext, recordedChat } from '#llm/generations/recorded-chat.ts';
+import { PROMPT_NAMES } from '#llm/prompts/built-in.ts';
+import type { PromptUse } from '#llm/prompts/prompt-store.ts';
 import { announceNext, moveTask, type RunnerDependencies } from '../domain/step-runner.ts';
 import type { Task } from '../domain/task.entity.ts';
 import { TaskStep } from '../domain/task-step.entity.ts';
 import { KillSwitchAbort, watchStep } from '../domain/tool-call.ts';
 import type { ToolPrincipal } from '../tools/tool.ts';
 import { modelTools } from './model-tools.ts';
-import { openingMessages } from './planner.ts';
+import { openingPrompt, plannerVariables } from './planner.ts';
 import { TaskMessage } from './task-message.entity.ts';
 
 /** Longest tool result (JSON text) handed back to the model. */
@@ -61,7 +63,20 @@ export async function planNext(
     conversation.push(row);
     em.persist(row);
   };
-  if (conversation.length === 0) for (const m of openingMessages(task.goal ?? task.title, owner)) add(m);
+  const offered = modelTools(deps.tools);
+  if (conversation.length === 0) {
+    const opening = await openingPrompt(em, task.goal ?? task.title, owner, offered.tools);
+    task.plannerPromptVersion = opening.use.version;
+    for (const m of opening.messages) add(m);
+  }
+  // What this turn's generation names: the version that opened the conversation (0 for a task
+  // opened before prompts were versioned), its variables, and the two messages it made.
+  const prompt: PromptUse = {
+    name: PROMPT_NAMES.agentPlanner,
+    version: task.plannerPromptVersion ?? 0,
+    variables: plannerVariables(task.goal ?? task.title, owner, offered.tools),
+    messages: 2,
+  };
   const fed = new Set(conversation.map((m) => m.stepId).filter(Boolean));
   for (const step of steps) {
     if (step.toolCallId && !fed.has(step.id)) add(toolResult(step.toolCallId, stepResult(step)), step.id);
@@ -69,7 +84,6 @@ export async function planNext(
   if (task.status !== 'RUNNING') await moveTask(ctx, task, 'RUNNING', 'the planner asks the model', owner);
   else await em.flush();
 
-  const offered = modelTools(deps.tools);
   const watch = watchStep(
     em,
     { ...deps.steps, timeoutMs: bounds.maxTimeMs - usedMs },
@@ -88,6 +102,7 @@ export async function planNext(
         actor: { kind: 'AGENT', userId: owner.id, userName: owner.name },
         taskId: task.id,
         purpose: 'planner',
+        prompt,
       },
     };
     answer = await recordedChat(

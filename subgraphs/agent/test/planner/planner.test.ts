@@ -4,6 +4,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Identity } from '#kernel/auth/identity.ts';
 import { withTenant } from '#kernel/db/tenant-context.ts';
+import { createPromptVersion } from '#llm/prompts/prompt-store.ts';
 import { type FakeChatServer, reply } from '#testing/fake-chat-server.ts';
 import { createSubgraphHarness, type SubgraphHarness } from '#testing/subgraph-harness.ts';
 import type { TestDatabase } from '#testing/test-database.ts';
@@ -367,5 +368,53 @@ describe('refusals and isolation', () => {
       em.execute('select count(*) as n from agent.task_messages where task_id = ?', [id]),
     );
     expect(Number(own[0]?.n)).toBe(5);
+  });
+});
+
+describe('the planner prompt (ADR 0038)', () => {
+  it("opens a task's conversation with the tenant's current agent.planner version, kept for every turn", async () => {
+    const ivy = await agent.identity('initech', 'ivy', ['Contributor']);
+    await withTenant(orm, ivy.tenantId, (em) =>
+      createPromptVersion(
+        em,
+        ivy.tenantId,
+        {
+          name: 'agent.planner',
+          system: 'Initech planner for {{owner}}. Tools:\n{{tools}}',
+          user: '{{goal}}',
+        },
+        'ivy',
+      ),
+    );
+    const goal = 'Note the Initech standup';
+    const id = await plan(
+      goal,
+      (messages) =>
+        toolResults(messages).length === 0
+          ? { toolCalls: [call('n1', 'notes_create', { title: 'standup', body: '9:30' })] }
+          : { pieces: ['Noted the standup.'] },
+      ivy,
+    );
+    await eventually(async () => (await taskOf(id, ivy))?.status === 'COMPLETED', 'the initech task');
+    const sent = requestsFor(goal);
+    expect(sent).toHaveLength(2);
+    for (const request of sent) {
+      const system = (request.body.messages as { role: string; content: string }[])[0]!;
+      expect(system.role).toBe('system');
+      expect(system.content).toMatch(/^Initech planner for ivy@initech\. Tools:\n- email_send: /);
+      expect(system.content).toContain('\n- notes_create: Writes a new note');
+    }
+    const [task] = await db.asSuperuser<{ planner_prompt_version: number }>(
+      'select planner_prompt_version from agent.tasks where id = $1',
+      [id],
+    );
+    expect(task?.planner_prompt_version).toBe(1);
+    // Another tenant's tasks open with the built-in version 0.
+    const others = await db.asSuperuser<{ v: number | null }>(
+      `select distinct planner_prompt_version as v from agent.tasks
+        where tenant_id <> $1 and planner = 'LLM' and planner_prompt_version is not null`,
+      [ivy.tenantId],
+    );
+    expect(others.map((o) => o.v)).toEqual([0]);
   });
 });

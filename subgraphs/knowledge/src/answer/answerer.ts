@@ -1,3 +1,4 @@
+import type { TenantScope } from '#kernel/db/tenant-context.ts';
 import type { RecordingContext } from '#llm/generations/recorded-chat.ts';
 
 /** One retrieved passage given to an answerer, numbered from 1 in the order it was given. */
@@ -36,6 +37,8 @@ export interface AnswerDraft {
 
 /** How an answer is being asked for. */
 export interface AnswerOptions {
+  /** The asking tenant's scope: the chat answerer reads the tenant's current prompt version through it. */
+  readonly scope?: TenantScope;
   /** Aborts generation (client went away, kill switch, timeout). */
   readonly signal?: AbortSignal;
   /** Called with each piece of text as it is produced (streaming). */

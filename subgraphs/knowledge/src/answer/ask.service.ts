@@ -105,7 +105,11 @@ export class AskService {
       const recorder = this.#o.recorder;
       const recording = recorder && caller ? { recorder, scope, caller } : undefined;
       const draft = await clock.run('generation', () =>
-        this.#o.answerer.answer(question, sources, { ...answerOptions, ...(recording ? { recording } : {}) }),
+        this.#o.answerer.answer(question, sources, {
+          ...answerOptions,
+          scope,
+          ...(recording ? { recording } : {}),
+        }),
       );
       const citations: CitationView[] = [];
       for (const citation of draft.citations) {
