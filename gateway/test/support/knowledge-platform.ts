@@ -11,7 +11,7 @@ import { loadKnowledgeConfig } from '../../../subgraphs/knowledge/src/config.ts'
 import { createIngestConsumer } from '../../../subgraphs/knowledge/src/consumers/ingest.ts';
 import { HashedTrigramEmbedder } from '../../../subgraphs/knowledge/src/embeddings/hashed-embedder.ts';
 import { createKnowledgeSubgraph } from '../../../subgraphs/knowledge/src/subgraph.ts';
-import { startTestPlatform, type TestPlatform } from './platform.ts';
+import { startTestPlatform, type TestPlatform, type TestPlatformOptions } from './platform.ts';
 
 /** The platform, and documents ingested through the gateway. */
 export interface KnowledgePlatform {
@@ -24,9 +24,12 @@ export interface KnowledgePlatform {
 const TOPICS = ['document.uploaded', 'document.ingested', 'document.failed', 'document.status_changed'];
 
 /** Starts the platform with a knowledge subgraph configured by `env` (hashed embeddings) and a worker. */
-export async function startKnowledgePlatform(env: Record<string, string> = {}): Promise<KnowledgePlatform> {
+export async function startKnowledgePlatform(
+  env: Record<string, string> = {},
+  options: Pick<TestPlatformOptions, 'audit'> = {},
+): Promise<KnowledgePlatform> {
   const config = loadKnowledgeConfig({ EMBEDDINGS_PROVIDER: 'hashed', ...env });
-  const platform = await startTestPlatform({ knowledge: createKnowledgeSubgraph(config) });
+  const platform = await startTestPlatform({ ...options, knowledge: createKnowledgeSubgraph(config) });
   let orm: MikroORM | undefined;
   let transport: StreamTransport | undefined;
   let relay: OutboxRelay | undefined;

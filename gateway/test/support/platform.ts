@@ -47,6 +47,8 @@ export interface TestPlatformOptions {
   autoProvisionTenants?: boolean;
   /** The knowledge subgraph to run (another configuration); the environment's by default. */
   knowledge?: SubgraphDefinition;
+  /** The audit subgraph to run (e.g. with a chat model for replays); the default one otherwise. */
+  audit?: SubgraphDefinition;
   /** Whether the gateway answers introspection (default false, as in production). */
   introspection?: boolean;
   /** Reports to Apollo GraphOS (a fake one in tests); none when absent. */
@@ -80,7 +82,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       [
         options.knowledge ?? knowledgeSubgraph,
         governanceSubgraph({ tasks: graphTaskLookup(httpGraphRequest(agent.url)) }),
-        auditSubgraph,
+        options.audit ?? auditSubgraph,
       ].map(start),
     )),
   ];

@@ -184,4 +184,16 @@ describe('prompts', () => {
     );
     expect(current.system).toBe('Answer from the sources. v2');
   });
+  it('gives concurrent versions of one prompt their own numbers', async () => {
+    const results = await Promise.all(
+      [1, 2, 3].map((n) =>
+        audit.execute(admin, SET, {
+          input: { name: 'agent.planner', system: `Plan ${n} for {{owner}}.`, user: '{{goal}}' },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.errors)).toEqual([undefined, undefined, undefined]);
+    const versions = results.map((r) => (r.data!.setPrompt as { version: number }).version);
+    expect(versions.sort()).toEqual([1, 2, 3]);
+  });
 });

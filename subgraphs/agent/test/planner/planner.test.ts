@@ -409,6 +409,26 @@ describe('the planner prompt (ADR 0038)', () => {
       [id],
     );
     expect(task?.planner_prompt_version).toBe(1);
+    // Every turn's generation names the version and its variables (so a replay can render another).
+    const turns = await db.asSuperuser<{
+      prompt_name: string;
+      prompt_version: number;
+      prompt_variables: unknown;
+    }>(
+      `select prompt_name, prompt_version, prompt_variables from observability.generations
+        where task_id = $1 and purpose = 'planner' order by created_at`,
+      [id],
+    );
+    expect(turns.map((t) => [t.prompt_name, t.prompt_version])).toEqual([
+      ['agent.planner', 1],
+      ['agent.planner', 1],
+    ]);
+    const variables = (
+      typeof turns[0]!.prompt_variables === 'string'
+        ? JSON.parse(turns[0]!.prompt_variables)
+        : turns[0]!.prompt_variables
+    ) as Record<string, string>;
+    expect(variables).toMatchObject({ goal, owner: 'ivy@initech' });
     // Another tenant's tasks open with the built-in version 0.
     const others = await db.asSuperuser<{ v: number | null }>(
       `select distinct planner_prompt_version as v from agent.tasks
