@@ -6,9 +6,11 @@ import { resumeDevSession, type Session, type SignInConfig } from './auth/sessio
 import { ApprovalsPage } from './pages/approvals.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { DeadLettersPage } from './pages/dead-letters.tsx';
+import { GenerationPage, GenerationsPage } from './pages/generations.tsx';
 import { KnowledgePage } from './pages/knowledge.tsx';
 import { TaskPage, TasksPage } from './pages/tasks.tsx';
 import { TracePage, TracesPage } from './pages/traces.tsx';
+import { UsagePage } from './pages/usage.tsx';
 import { PAGES, routeOf } from './routes.ts';
 import { SignIn } from './sign-in.tsx';
 import { ErrorNote } from './ui/common.tsx';
@@ -102,6 +104,9 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
         {route.page === 'knowledge' && <KnowledgePage />}
         {route.page === 'traces' && <TracesPage />}
         {route.page === 'trace' && <TracePage id={route.id!} />}
+        {route.page === 'usage' && <UsagePage />}
+        {route.page === 'generations' && <GenerationsPage />}
+        {route.page === 'generation' && <GenerationPage key={route.id} id={route.id!} />}
         {route.page === 'audit' && <AuditPage />}
         {route.page === 'dead-letters' && <DeadLettersPage />}
       </main>

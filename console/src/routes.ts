@@ -4,6 +4,8 @@ export const PAGES = [
   { key: 'tasks', label: 'Tasks', path: '/console/tasks' },
   { key: 'knowledge', label: 'Knowledge', path: '/console/knowledge' },
   { key: 'traces', label: 'Traces', path: '/console/traces' },
+  { key: 'usage', label: 'Usage', path: '/console/usage' },
+  { key: 'generations', label: 'Generations', path: '/console/generations' },
   { key: 'audit', label: 'Audit log', path: '/console/audit' },
   { key: 'dead-letters', label: 'Dead letters', path: '/console/dead-letters' },
 ] as const;
@@ -22,6 +24,7 @@ export function routeOf(path: string): Route {
     .filter(Boolean);
   if (parts[0] === 'tasks' && parts[1]) return { page: 'task', id: decodeURIComponent(parts[1]) };
   if (parts[0] === 'traces' && parts[1]) return { page: 'trace', id: decodeURIComponent(parts[1]) };
+  if (parts[0] === 'generations' && parts[1]) return { page: 'generation', id: decodeURIComponent(parts[1]) };
   const page = PAGES.find((p) => p.key === parts[0]);
   return { page: page?.key ?? 'approvals' };
 }

@@ -271,6 +271,195 @@ describe('the traces page in a browser', () => {
   });
 });
 
+interface GenerationNode {
+  id: string;
+  purpose: string;
+  operation: string;
+  model: string;
+  userId: string | null;
+  userName: string | null;
+  totalTokens: number;
+  traceId: string | null;
+  status: string;
+}
+interface UsageRowNode {
+  userId: string | null;
+  model: string | null;
+  totalTokens: number;
+}
+
+/** The ask's generation, once the recorder has written it (records may be buffered for a moment). */
+async function askGeneration(token: string): Promise<GenerationNode> {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const { generations } = await platform.graphql<{ generations: { edges: { node: GenerationNode }[] } }>(
+      token,
+      `{ generations(filter: { purpose: "answer" }, first: 10) { edges { node {
+        id purpose operation model userId userName totalTokens traceId status } } } }`,
+    );
+    const found = generations.edges.map((e) => e.node).find((g) => g.traceId === traceId);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new Error(`no generation of the ask (trace ${traceId}) was recorded`);
+}
+
+describe('usage and generations in a browser', () => {
+  let ask: GenerationNode;
+  let kimTokens: number;
+  const digits = (n: number) => n.toLocaleString('en-US');
+
+  it('shows the asking user’s tokens and the answer’s model in the usage charts and tables', async () => {
+    const token = await platform.token('kim', ['Contributor', 'Auditor'], TENANT);
+    ask = await askGeneration(token);
+    expect(ask).toMatchObject({ operation: 'chat', status: 'SUCCEEDED' });
+    // What the page must show, from the API: kim's tokens over the default period (the last 30 days).
+    const to = new Date(Date.parse(new Date().toISOString().slice(0, 10)) + 86_400_000);
+    const { usage } = await platform.graphql<{ usage: { rows: UsageRowNode[] } }>(
+      token,
+      'query ($from: DateTime!, $to: DateTime!) { usage(from: $from, to: $to, groupBy: [USER]) { rows { userId model totalTokens } } }',
+      { from: new Date(to.getTime() - 30 * 86_400_000).toISOString(), to: to.toISOString() },
+    );
+    const mine = usage.rows.find((r) => r.userId === ask.userId);
+    expect(mine?.totalTokens).toBeGreaterThan(0);
+    kimTokens = mine!.totalTokens;
+
+    const started = Date.now();
+    await goTo(kim, 'Usage');
+    await kim.getByTestId('usage-total').waitFor();
+    await printRender(kim, 'usage page', started);
+    // The user chart: a bar for kim titled with her tokens, and the chart's text name says it too.
+    const userChart = kim.locator('svg[data-chart="user"]');
+    const kimBar = userChart.locator(`g[data-bar="${ask.userId}"]`);
+    await expect(kimBar.locator('title').textContent()).resolves.toContain(`${digits(kimTokens)} tokens`);
+    await expect(userChart.getAttribute('aria-label')).resolves.toMatch(/^Tokens per user: /);
+    // The model chart has the answer's model; the tables (behind "Table: …") carry the same numbers.
+    const modelBar = kim.locator(`svg[data-chart="model"] g[data-bar="${ask.model}"]`);
+    await expect(modelBar.locator('text').first().textContent()).resolves.toBe(
+      ask.model.length > 26 ? `${ask.model.slice(0, 25)}…` : ask.model,
+    );
+    const userFigure = kim.getByTestId('usage-user');
+    await userFigure.getByText('Table: tokens per user').click();
+    const kimRow = userFigure.getByRole('row').filter({ hasText: ask.userName ?? ask.userId ?? '' });
+    await expect(kimRow.locator('td').nth(4).textContent()).resolves.toBe(digits(kimTokens));
+    const modelFigure = kim.getByTestId('usage-model');
+    await modelFigure.getByText('Table: tokens per model').click();
+    await modelFigure.getByRole('rowheader', { name: ask.model, exact: true }).waitFor();
+    const dayFigure = kim.getByTestId('usage-day');
+    await expect(dayFigure.locator('svg g[data-bar]').count()).resolves.toBe(30);
+    // Cost instead of tokens: the same charts in dollars (the extractive answerer costs nothing).
+    await kim.getByLabel('Cost (USD)').check();
+    await expect(userChart.getAttribute('aria-label')).resolves.toMatch(/^Cost per user: /);
+    await expect(kimBar.locator('title').textContent()).resolves.toMatch(/: \$\d/);
+    await kim.getByLabel('Tokens', { exact: true }).check();
+    // An Auditor reads the budgets but cannot set one.
+    await kim.getByRole('heading', { name: 'Monthly token budgets' }).waitFor();
+    await expect(kim.getByRole('button', { name: 'Save budget' }).count()).resolves.toBe(0);
+    await checkPage(kim, 'usage');
+    // A period with no calls says what to do.
+    await kim.getByLabel('First day (UTC)').fill('2020-01-01');
+    await kim.getByLabel('Last day (UTC)').fill('2020-01-31');
+    await kim.getByRole('button', { name: 'Show usage' }).click();
+    await kim.getByText('No LLM calls recorded in this period.').waitFor();
+    await expect(kim.getByText(/Ask a question on the Knowledge page/).count()).resolves.toBe(1);
+    await checkPage(kim, 'usage-empty');
+  });
+
+  it('lists the ask’s generation; its detail has input, output, tokens, timing and the link to its trace', async () => {
+    await goTo(kim, 'Generations');
+    const row = kim.locator(`tr[data-generation="${ask.id}"]`);
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toContain(ask.model);
+    await expect(row.textContent()).resolves.toContain('chat · answer');
+    await checkPage(kim, 'generations-list');
+    // Failed calls, one click away: none on the offline defaults, and the page says so.
+    await kim.getByRole('button', { name: 'Failed calls only' }).click();
+    await kim.getByText('No generations match these filters.').waitFor();
+    await expect(
+      kim.getByRole('button', { name: 'Failed calls only' }).getAttribute('aria-pressed'),
+    ).resolves.toBe('true');
+    await kim.getByRole('button', { name: 'Failed calls only' }).click();
+    // The model filter keeps the ask.
+    await kim.getByLabel('Model').fill(ask.model);
+    await kim.getByRole('button', { name: 'Apply filters' }).click();
+    await row.waitFor();
+    await row.getByRole('link').click();
+    await kim.getByRole('heading', { level: 1, name: 'Generation · chat · answer' }).waitFor();
+    const facts = kim.getByTestId('generation-facts');
+    await expect(facts.textContent()).resolves.toContain(`${digits(ask.totalTokens)} total`);
+    await expect(kim.getByTestId('generation-summary').textContent()).resolves.toContain('SUCCEEDED');
+    // The input has the question; the output is the answer the page showed.
+    await expect(
+      kim
+        .getByRole('region', { name: /message$/ })
+        .last()
+        .textContent(),
+    ).resolves.toContain('How much is reimbursed for a hotel night?');
+    await expect(kim.getByRole('region', { name: 'output' }).textContent()).resolves.toContain('180');
+    await checkPage(kim, 'generation-detail');
+    // The same trace as the answer's, as a flame graph.
+    await kim.getByRole('link', { name: 'Open the trace of this call (flame graph)' }).click();
+    await kim.getByRole('heading', { level: 1, name: `Trace · ${OPERATION}` }).waitFor();
+    expect(new URL(kim.url()).pathname).toBe(`/console/traces/${traceId}`);
+  });
+
+  it('lets an Admin set a tenant budget, shows validation errors, and the use against the limit', async () => {
+    const ada = await newPage();
+    await signIn(ada, 'ada', ['Admin']);
+    await goTo(ada, 'Usage');
+    await ada.getByText('No token budgets are set: calls are not limited.').waitFor();
+    const limit = ada.getByLabel('Tokens a month (empty: remove the budget)');
+    // The form refuses what is not a whole number; the server refuses what is out of range, and says why.
+    await limit.fill('lots');
+    await ada.getByRole('button', { name: 'Save budget' }).click();
+    await ada
+      .getByRole('alert')
+      .getByText(/Enter a whole number of tokens/)
+      .waitFor();
+    await expect(limit.getAttribute('aria-invalid')).resolves.toBe('true');
+    await limit.fill('-5');
+    await ada.getByRole('button', { name: 'Save budget' }).click();
+    await ada
+      .getByRole('alert')
+      .getByText(/bad user input/i)
+      .waitFor();
+    await checkPage(ada, 'usage-budget-invalid');
+    await limit.fill('1000000');
+    await ada.getByRole('button', { name: 'Save budget' }).click();
+    await ada
+      .getByRole('status')
+      .getByText('Saved: 1,000,000 tokens a month for the whole tenant.')
+      .waitFor();
+    const budget = ada.locator('tr[data-budget=""]');
+    await budget.waitFor();
+    await expect(budget.locator('td').nth(2).textContent()).resolves.toBe('1,000,000');
+    const used = Number((await budget.locator('td').nth(1).textContent())?.replaceAll(',', ''));
+    expect(used).toBeGreaterThanOrEqual(kimTokens);
+    await expect(budget.getByRole('meter').getAttribute('aria-label')).resolves.toMatch(
+      /^Whole tenant: \d+% of the budget used$/,
+    );
+    await checkPage(ada, 'usage-budget');
+    // Removing it: the empty form value.
+    await limit.fill('');
+    await ada.getByRole('button', { name: 'Save budget' }).click();
+    await ada.getByRole('status').getByText('Removed the budget of the whole tenant.').waitFor();
+    await ada.getByText('No token budgets are set: calls are not limited.').waitFor();
+  });
+
+  it('tells a Contributor without the Auditor role what the usage and generations pages need', async () => {
+    const lee = await newPage();
+    await signIn(lee, 'lee', ['Contributor']);
+    for (const label of ['Usage', 'Generations']) {
+      await goTo(lee, label);
+      await lee
+        .getByRole('alert')
+        .getByText(/forbidden/i)
+        .first()
+        .waitFor();
+    }
+    await checkPage(lee, 'generations-forbidden');
+  });
+});
+
 /** A host page server on its own origin. */
 interface Host {
   origin: string;

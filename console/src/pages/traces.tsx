@@ -68,8 +68,28 @@ export function TracesPage() {
     <section aria-labelledby="traces-title">
       <h1 id="traces-title">Traces</h1>
       <p class="hint">
-        Where each request spent its time, across the gateway, the subgraphs and the workers. Usage charts
-        (per user, agent, model and day) come with the generation records.
+        Where each request spent its time, across the gateway, the subgraphs and the workers. Token use and
+        cost per user, agent, model and day are on the{' '}
+        <a
+          href="/console/usage"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate('/console/usage');
+          }}
+        >
+          Usage
+        </a>{' '}
+        page; each LLM call’s record is under{' '}
+        <a
+          href="/console/generations"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate('/console/generations');
+          }}
+        >
+          Generations
+        </a>
+        .
       </p>
       <form class="filters" onSubmit={apply} aria-label="filters">
         <label>

@@ -1,5 +1,5 @@
 // A connection query behind a filter form: the draft the form edits, the filter applied on submit, the
-// first page (reloadable) and "Load more" pages after it by cursor. Used by the audit log and traces.
+// first page (reloadable) and "Load more" pages after it by cursor. Used by the audit log, traces and generations.
 import { useState } from 'preact/hooks';
 import { useConsole, useQuery } from './context.ts';
 
@@ -43,11 +43,31 @@ export function useFilteredPages<F extends Record<string, string>, N, D>(
     setCursor(undefined);
     setApplied(draft);
   };
+  /** Applies `filter` at once (a one-click filter), the form showing it too. */
+  const applyFilter = (filter: F) => {
+    setMore([]);
+    setCursor(undefined);
+    setDraft(filter);
+    setApplied(filter);
+  };
   const loadMore = () =>
     graph.request<D>(query, { ...variablesOf(applied), after: next?.endCursor }).then((d) => {
       const page = pick(d);
       setMore([...more, ...page.edges.map((e) => e.node)]);
       setCursor(page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null);
     }, setMoreError);
-  return { applied, field, choice, apply, rows, next, loadMore, error, moreError, loading, reload };
+  return {
+    applied,
+    field,
+    choice,
+    apply,
+    applyFilter,
+    rows,
+    next,
+    loadMore,
+    error,
+    moreError,
+    loading,
+    reload,
+  };
 }
