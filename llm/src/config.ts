@@ -112,6 +112,11 @@ export interface GenerationsConfig {
   redact: RedactionRule[];
   /** USD per 1M input/output tokens by model (`LLM_PRICES` over the defaults). */
   prices: Record<string, ModelPrice>;
+  /**
+   * Whether model calls are recorded and budgets enforced (`LLM_GENERATIONS=on`, the default); `off`
+   * stores no prompt, answer or usage and enforces no budget (spans and metrics stay).
+   */
+  record: boolean;
 }
 
 /** `LLM_REDACT` (`all`, `none`, or `email,secret,cpr,ssn`) and `LLM_PRICES` (JSON, or a JSON file's path). */
@@ -119,6 +124,10 @@ export const generationsSchema = z
   .object({
     LLM_REDACT: z.string().optional(),
     LLM_PRICES: z.string().optional(),
+    LLM_GENERATIONS: z
+      .enum(['on', 'off'], { message: 'LLM_GENERATIONS must be on or off' })
+      .optional()
+      .default('on'),
   })
   .transform((env, ctx): GenerationsConfig => {
     const read = <T>(parse: () => T, fallback: T): T => {
@@ -132,6 +141,7 @@ export const generationsSchema = z
     return {
       redact: read(() => parseRedactionRules(env.LLM_REDACT), []),
       prices: read(() => parsePrices(env.LLM_PRICES), {}),
+      record: env.LLM_GENERATIONS === 'on',
     };
   });
 

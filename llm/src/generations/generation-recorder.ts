@@ -62,6 +62,8 @@ export interface GenerationRecorderOptions {
   redaction?: RedactionPolicy;
   prices?: PriceTable;
   budgets?: BudgetGuard;
+  /** False (`LLM_GENERATIONS=off`): calls run unrecorded and unbudgeted. Default true. */
+  record?: boolean;
   /** Hears a record of a failed call that could not be written (the call's own error is what the caller sees). */
   onRecordError?: (error: unknown) => void;
 }
@@ -70,6 +72,8 @@ export interface GenerationRecorderOptions {
 export class GenerationRecorder {
   readonly redaction: RedactionPolicy;
   readonly prices: PriceTable;
+  /** Whether calls are recorded and budgets enforced. */
+  readonly recording: boolean;
   readonly #budgets: BudgetGuard;
   readonly #onRecordError: (error: unknown) => void;
 
@@ -77,6 +81,7 @@ export class GenerationRecorder {
     this.redaction = options.redaction ?? new RedactionPolicy();
     this.prices = options.prices ?? new PriceTable();
     this.#budgets = options.budgets ?? new BudgetGuard();
+    this.recording = options.record ?? true;
     this.#onRecordError = options.onRecordError ?? (() => {});
   }
 
@@ -92,6 +97,7 @@ export class GenerationRecorder {
     outcome: (result: T) => CallOutcome,
   ): Promise<T> {
     const { caller } = call;
+    if (!this.recording) return run({ id: randomUUID(), firstToken: () => {} });
     if (scope.tenantId.toLowerCase() !== caller.tenantId.toLowerCase()) {
       throw new Error('a generation must be recorded in the tenant of its caller');
     }
@@ -201,6 +207,7 @@ export function createGenerationRecorder(
   return new GenerationRecorder({
     redaction: new RedactionPolicy(config.redact),
     prices: new PriceTable(config.prices),
+    record: config.record,
     ...options,
   });
 }

@@ -32,7 +32,7 @@ export function createAuditSubgraph(dependencies: AuditDependencies = {}): Subgr
       Query: { ...queryResolvers(anchor), ...llmopsQueries, ...promptQueryResolvers },
       Mutation: {
         ...mutationResolvers(anchor),
-        ...llmopsMutations,
+        ...llmopsMutations(dependencies.replay?.recorder.recording ?? true),
         ...promptMutationResolvers,
         ...replayMutationResolvers(dependencies.replay ?? null),
       },

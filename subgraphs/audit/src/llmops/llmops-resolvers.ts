@@ -1,7 +1,7 @@
 // The audit subgraph's LLM ops fields (ADR 0037): generations, usage and token budgets. Thin: parse,
 // call the queries in the caller's tenant transaction, return. Roles are the SDL's (@requiresRole);
 // setTokenBudget is audited by the kernel's mutation guard like every mutation.
-import { ValidationError } from '#kernel/errors.ts';
+import { UnavailableError, ValidationError } from '#kernel/errors.ts';
 import { type PageArgs, parsePageArgs, toConnection } from '#kernel/graphql/connection.ts';
 import type { RequestContext } from '#kernel/graphql/context.ts';
 import {
@@ -39,16 +39,23 @@ export const llmopsQueries = {
   },
 };
 
-/** Mutation fields: setTokenBudget. */
-export const llmopsMutations = {
+/**
+ * Mutation fields: setTokenBudget. `recording` false (LLM_GENERATIONS=off): budgets would not be
+ * enforced, so setting one is refused rather than silently ignored.
+ */
+export const llmopsMutations = (recording = true) => ({
   setTokenBudget(
     _: unknown,
     args: { input: { userId?: string | null; monthlyTokens?: number | null } },
     ctx: RequestContext,
   ) {
+    if (!recording)
+      throw new UnavailableError(
+        'Token budgets are not enforced while model calls are not recorded (LLM_GENERATIONS=off); an administrator must set LLM_GENERATIONS=on first',
+      );
     const { userId = null, monthlyTokens = null } = args.input;
     return ctx.db.run((em) =>
       setBudget(em, ctx.db.tenantId, userId, monthlyTokens, ctx.identity.displayName),
     );
   },
-};
+});
