@@ -105,7 +105,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
         {route.page === 'traces' && <TracesPage />}
         {route.page === 'trace' && <TracePage id={route.id!} />}
         {route.page === 'usage' && <UsagePage />}
-        {route.page === 'generations' && <GenerationsPage />}
+        {route.page === 'generations' && <GenerationsPage key={path} />}
         {route.page === 'generation' && <GenerationPage key={route.id} id={route.id!} />}
         {route.page === 'audit' && <AuditPage />}
         {route.page === 'dead-letters' && <DeadLettersPage />}

@@ -16,9 +16,10 @@ export interface Route {
   id?: string;
 }
 
-/** The page a path shows (`/console/` is the approvals inbox). */
+/** The page a path shows (`/console/` is the approvals inbox); a query string is the page's own. */
 export function routeOf(path: string): Route {
   const parts = path
+    .replace(/[?#].*$/, '')
     .replace(/^\/console\/?/, '')
     .split('/')
     .filter(Boolean);
@@ -27,4 +28,12 @@ export function routeOf(path: string): Route {
   if (parts[0] === 'generations' && parts[1]) return { page: 'generation', id: decodeURIComponent(parts[1]) };
   const page = PAGES.find((p) => p.key === parts[0]);
   return { page: page?.key ?? 'approvals' };
+}
+
+/** The path of the generations list filtered by the given fields (each a query parameter the page reads). */
+export function generationsPath(filter: Record<string, string | null | undefined>): string {
+  const query = new URLSearchParams(
+    Object.entries(filter).filter((entry): entry is [string, string] => Boolean(entry[1])),
+  ).toString();
+  return `/console/generations${query ? `?${query}` : ''}`;
 }

@@ -365,8 +365,21 @@ describe('usage and generations in a browser', () => {
   });
 
   it('lists the ask’s generation; its detail has input, output, tokens, timing and the link to its trace', async () => {
+    // From the usage table: the model's name opens the generations list filtered to it.
     await goTo(kim, 'Generations');
+    await goTo(kim, 'Usage');
+    const modelFigure = kim.getByTestId('usage-model');
+    await modelFigure.getByText('Table: tokens per model').click();
+    await modelFigure.getByRole('link', { name: ask.model, exact: true }).click();
+    await kim.getByRole('heading', { level: 1, name: 'Generations' }).waitFor();
+    expect(new URL(kim.url()).search).toBe(`?model=${encodeURIComponent(ask.model)}`);
+    await expect(kim.getByLabel('Model').inputValue()).resolves.toBe(ask.model);
     const row = kim.locator(`tr[data-generation="${ask.id}"]`);
+    await row.waitFor();
+    for (const listed of await kim.locator('tbody tr td:nth-child(3)').allTextContents())
+      expect(listed).toContain(ask.model);
+    await goTo(kim, 'Generations');
+    await expect(kim.getByLabel('Model').inputValue()).resolves.toBe('');
     await row.waitFor();
     await expect(row.textContent()).resolves.toContain(ask.model);
     await expect(row.textContent()).resolves.toContain('chat · answer');

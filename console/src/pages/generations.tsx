@@ -67,6 +67,14 @@ const NO_FILTER: Filter = { status: '', model: '', userId: '', purpose: '', oper
 /** Purposes the platform records (others may appear; the field takes any text). */
 const PURPOSES = ['answer', 'planner', 'ingest', 'search', 'replay'];
 
+/** The filter a link gave in its query string (`/console/generations?userId=…&status=FAILED`). */
+export function filterFromSearch(search: string): Filter {
+  const params = new URLSearchParams(search);
+  const filter = { ...NO_FILTER };
+  for (const key of Object.keys(NO_FILTER) as (keyof Filter)[]) filter[key] = params.get(key) ?? '';
+  return filter;
+}
+
 function filterVariables(f: Filter) {
   const text = (v: string) => v.trim() || undefined;
   return {
@@ -122,7 +130,7 @@ export function GenerationsPage() {
     reload,
   } = useFilteredPages(
     LIST,
-    NO_FILTER,
+    filterFromSearch(location.search),
     filterVariables,
     (d: { generations: Connection<GenerationRow> }) => d.generations,
   );

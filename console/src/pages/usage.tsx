@@ -1,9 +1,11 @@
 // Usage: the tenant's LLM tokens and estimated cost per user, agent (task), model and day for a chosen
 // period (`usage(from, to, groupBy)`, one request with an alias per dimension), as charts with tables of
 // the same numbers, and the monthly token budgets with their use; Admins set or remove a budget
-// (`setTokenBudget`). Auditors and Admins read usage (ADR 0037; the page is ADR 0040).
+// (`setTokenBudget`). A user's or model's name in a table opens the generations list filtered to it.
+// Auditors and Admins read usage (ADR 0037; the page is ADR 0040).
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
+import { generationsPath } from '../routes.ts';
 import { type Bar, BarChart, ChartFigure, ColumnChart, topBars } from '../ui/charts.tsx';
 import { Empty, ErrorNote, When } from '../ui/common.tsx';
 import { useConsole, useHasRole, useQuery } from '../ui/context.ts';
@@ -199,7 +201,19 @@ export function UsagePage() {
                     bars={bars(data.byUser.rows, userLabel, (r) => r.userId ?? '')}
                   />
                 }
-                table={<UsageTable rows={data.byUser.rows} head="User" cell={(r) => userLabel(r)} />}
+                table={
+                  <UsageTable
+                    rows={data.byUser.rows}
+                    head="User"
+                    cell={(r) =>
+                      r.userId ? (
+                        <ToGenerations path={generationsPath({ userId: r.userId })} text={userLabel(r)} />
+                      ) : (
+                        userLabel(r)
+                      )
+                    }
+                  />
+                }
               />
               <ChartFigure
                 id="agent"
@@ -225,7 +239,19 @@ export function UsagePage() {
                     bars={bars(data.byModel.rows, modelLabel, (r) => r.model ?? '')}
                   />
                 }
-                table={<UsageTable rows={data.byModel.rows} head="Model" cell={modelLabel} />}
+                table={
+                  <UsageTable
+                    rows={data.byModel.rows}
+                    head="Model"
+                    cell={(r) =>
+                      r.model ? (
+                        <ToGenerations path={generationsPath({ model: r.model })} text={r.model} />
+                      ) : (
+                        modelLabel(r)
+                      )
+                    }
+                  />
+                }
               />
               <ChartFigure
                 id="day"
@@ -267,6 +293,22 @@ function dayBars(rows: UsageRow[], period: { from: string; to: string }, metric:
     const value = byDay.get(day) ?? 0;
     return { key: day, label: day, value, text: metricText(metric, value) };
   });
+}
+
+/** A link to the generations list filtered to one row's user or model. */
+function ToGenerations({ path, text }: { path: string; text: string }) {
+  const { navigate } = useConsole();
+  return (
+    <a
+      href={path}
+      onClick={(e) => {
+        e.preventDefault();
+        navigate(path);
+      }}
+    >
+      {text}
+    </a>
+  );
 }
 
 function TaskCell({ row }: { row: UsageRow }) {
