@@ -1,11 +1,14 @@
-// npm run bench:tracing [-- --requests 300 --warmup 50 --tasks 20 --rounds 1]
-// What tracing costs a request: the whole platform (npm start's entry point, every service in its own
-// process with --import kernel/src/telemetry/register.ts) on one native PostgreSQL database, once with
-// OTEL_SDK_DISABLED=true and once traced (instrumentations on, spans written to observability.spans;
-// no OTLP endpoint), each alternating in rounds. The query crosses agent and governance through the
-// gateway: 20 tasks with their approvals. Prints p50/p95/p99 per mode and the ratios traced/off.
+// npm run bench:tracing [-- --requests 150 --warmup 20 --tasks 20 --documents 12 --rounds 2]
+// What observability costs a request: the whole platform (npm start's entry point, every service in its
+// own process with --import kernel/src/telemetry/register.ts) on one native PostgreSQL database, once
+// with nothing recorded (OTEL_SDK_DISABLED=true, LLM_GENERATIONS=off) and once with everything on
+// (instrumentations, spans written to observability.spans, every model call recorded as a generation and
+// checked against the budgets; no OTLP export), alternating in rounds. Three operations, interleaved
+// request by request: a tasks query crossing agent and governance through the gateway, a hybrid search
+// (the query embedded by the offline model: one generation) and an offline ask (embedding + answer: two
+// generations) over ADRs of this repository. Prints p50/p95/p99 per operation and mode, and on/off.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,20 +19,48 @@ import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts
 const ROOT = join(import.meta.dirname, '..');
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const run = promisify(execFile);
-const QUERY = '{ tasks(first: 20) { edges { node { id title status approvals { id status } } } } }';
+const TASKS_QUERY = '{ tasks(first: 20) { edges { node { id title status approvals { id status } } } } }';
+/** Questions about the ingested ADRs (their words, so the offline answerer answers most). */
+const QUESTIONS = [
+  'How are backups restored into an empty target?',
+  'Which roles may read the audit log?',
+  'What does the kill switch pause?',
+  'How is the tenant isolated in PostgreSQL?',
+  'What happens when a worker crashes during ingestion?',
+  'How are approvals bound to the exact call?',
+  'Which instrumentations does the SDK start?',
+  'How does the gateway verify tokens?',
+];
+const OPERATIONS = {
+  tasks: () => ({ query: TASKS_QUERY, variables: {} }),
+  search: (i: number) => ({
+    query:
+      'query ($q: String!) { search(query: $q, first: 5) { chunk { id } score keywordRank vectorRank } }',
+    variables: { q: QUESTIONS[i % QUESTIONS.length]! },
+  }),
+  ask: (i: number) => ({
+    query: 'query ($q: String!) { ask(question: $q) { text citations { quote } unanswered } }',
+    variables: { q: QUESTIONS[i % QUESTIONS.length]! },
+  }),
+} as const;
+type Operation = keyof typeof OPERATIONS;
+const OPERATION_NAMES = Object.keys(OPERATIONS) as Operation[];
+type Mode = 'off' | 'on';
 
 const { values } = parseArgs({
   options: {
-    requests: { type: 'string', default: '300' },
-    warmup: { type: 'string', default: '50' },
+    requests: { type: 'string', default: '150' },
+    warmup: { type: 'string', default: '20' },
     tasks: { type: 'string', default: '20' },
-    rounds: { type: 'string', default: '1' },
+    documents: { type: 'string', default: '12' },
+    rounds: { type: 'string', default: '2' },
   },
 });
 const REQUESTS = Number(values.requests);
 const WARMUP = Number(values.warmup);
 const TASKS = Number(values.tasks);
 const ROUNDS = Number(values.rounds);
+const DOCUMENTS = Number(values.documents);
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -46,7 +77,7 @@ interface Platform {
   dataDir: string;
 }
 
-async function startPlatform(db: TestDatabase, traced: boolean): Promise<Platform> {
+async function startPlatform(db: TestDatabase, mode: Mode): Promise<Platform> {
   const dataDir = await mkdtemp(join(tmpdir(), 'wtdc-bench-tracing-'));
   const ports: Record<string, number> = {};
   for (const key of ['GATEWAY', 'KNOWLEDGE', 'AGENT', 'GOVERNANCE', 'AUDIT', 'DEV_ISSUER'])
@@ -57,7 +88,8 @@ async function startPlatform(db: TestDatabase, traced: boolean): Promise<Platfor
     WIDGETDC_DATA_DIR: dataDir,
     DATABASE_URL: db.appUrl,
     MIGRATION_DATABASE_URL: db.migrationUrl,
-    OTEL_SDK_DISABLED: traced ? 'false' : 'true',
+    OTEL_SDK_DISABLED: mode === 'on' ? 'false' : 'true',
+    LLM_GENERATIONS: mode,
     OTEL_EXPORTER_OTLP_ENDPOINT: '',
     NODE_OPTIONS: '',
   };
@@ -94,50 +126,96 @@ async function token(env: NodeJS.ProcessEnv): Promise<string> {
   return stdout.trim().split('\n').at(-1)!;
 }
 
-async function post(url: string, bearer: string, query: string): Promise<void> {
+async function post(
+  url: string,
+  bearer: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ query }),
+    body: JSON.stringify({ query, variables }),
   });
-  const body = (await res.json()) as { errors?: unknown[] };
+  const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
   if (!res.ok || body.errors) throw new Error(`request failed (${res.status}): ${JSON.stringify(body)}`);
+  return body.data ?? {};
+}
+
+/** Tasks and documents (ADRs of this repository), ingested once and waited for until READY. */
+async function seed(platform: Platform, bearer: string): Promise<void> {
+  for (let i = 0; i < TASKS; i++)
+    await post(platform.url, bearer, `mutation { createTask(input: { title: "Bench ${i}" }) { id } }`);
+  const folder = join(ROOT, 'docs', 'adr');
+  const files = (await readdir(folder)).filter((f) => f.endsWith('.md')).slice(0, DOCUMENTS);
+  for (const file of files) {
+    await post(
+      platform.url,
+      bearer,
+      'mutation ($i: IngestDocumentInput!) { ingestDocument(input: $i) { id } }',
+      { i: { title: file, mimeType: 'text/markdown', text: await readFile(join(folder, file), 'utf8') } },
+    );
+  }
+  const started = performance.now();
+  for (;;) {
+    const data = await post(platform.url, bearer, '{ documents(first: 100) { edges { node { status } } } }');
+    const statuses = (data.documents as { edges: { node: { status: string } }[] }).edges.map(
+      (e) => e.node.status,
+    );
+    const ready = statuses.filter((st) => st === 'READY').length;
+    process.stdout.write(`\r  ingesting ${files.length} ADRs: ${ready} READY`);
+    if (statuses.some((st) => st === 'FAILED')) throw new Error(`a document failed: ${statuses.join(', ')}`);
+    if (ready === files.length) break;
+    if (performance.now() - started > 600_000) throw new Error('documents not READY after 10 minutes');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  process.stdout.write('\n');
 }
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
-async function measure(platform: Platform, bearer: string, label: string): Promise<number[]> {
-  for (let i = 0; i < WARMUP; i++) await post(platform.url, bearer, QUERY);
-  const times: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    const t0 = performance.now();
-    await post(platform.url, bearer, QUERY);
-    times.push(performance.now() - t0);
-    if ((i + 1) % 100 === 0) process.stdout.write(`\r  ${label}: ${i + 1}/${REQUESTS}`);
+/** Sequential requests, the operations taking turns, so each sees the same moments of the machine. */
+async function measure(
+  platform: Platform,
+  bearer: string,
+  label: string,
+): Promise<Record<Operation, number[]>> {
+  const times = Object.fromEntries(OPERATION_NAMES.map((o) => [o, [] as number[]])) as Record<
+    Operation,
+    number[]
+  >;
+  for (let i = 0; i < WARMUP + REQUESTS; i++) {
+    for (const operation of OPERATION_NAMES) {
+      const { query, variables } = OPERATIONS[operation](i);
+      const t0 = performance.now();
+      await post(platform.url, bearer, query, variables);
+      if (i >= WARMUP) times[operation].push(performance.now() - t0);
+    }
+    if ((i + 1) % 25 === 0) process.stdout.write(`\r  ${label}: ${i + 1}/${WARMUP + REQUESTS}`);
   }
   process.stdout.write('\n');
   return times;
 }
 
 const db = await createTestDatabase('postgres');
-const samples: Record<'off' | 'traced', number[]> = { off: [], traced: [] };
+const samples = Object.fromEntries(
+  (['off', 'on'] as const).map((m) => [
+    m,
+    Object.fromEntries(OPERATION_NAMES.map((o) => [o, [] as number[]])),
+  ]),
+) as Record<Mode, Record<Operation, number[]>>;
+const began = performance.now();
 try {
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const mode of ['off', 'traced'] as const) {
-      out(`round ${round}/${ROUNDS}, tracing ${mode}: starting the platform`);
-      const platform = await startPlatform(db, mode === 'traced');
+    for (const mode of ['off', 'on'] as const) {
+      out(`round ${round}/${ROUNDS}, recording ${mode}: starting the platform`);
+      const platform = await startPlatform(db, mode);
       try {
         const bearer = await token(platform.env);
-        if (round === 1 && mode === 'off') {
-          for (let i = 0; i < TASKS; i++)
-            await post(
-              platform.url,
-              bearer,
-              `mutation { createTask(input: { title: "Bench ${i}" }) { id } }`,
-            );
-        }
-        samples[mode].push(...(await measure(platform, bearer, `tracing ${mode}`)));
+        if (round === 1 && mode === 'off') await seed(platform, bearer);
+        const times = await measure(platform, bearer, `recording ${mode}`);
+        for (const operation of OPERATION_NAMES) samples[mode][operation].push(...times[operation]);
       } finally {
         await stopPlatform(platform);
       }
@@ -147,8 +225,8 @@ try {
   await db.close();
 }
 
-const stats = (mode: 'off' | 'traced') => {
-  const sorted = [...samples[mode]].sort((a, b) => a - b);
+const stats = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
   return {
     p50: percentile(sorted, 0.5),
     p95: percentile(sorted, 0.95),
@@ -156,23 +234,31 @@ const stats = (mode: 'off' | 'traced') => {
     n: sorted.length,
   };
 };
-const off = stats('off');
-const traced = stats('traced');
-const ms = (v: number) => `${v.toFixed(2)} ms`;
-out(`\nquery: ${QUERY}`);
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+const ratio = (a: number, b: number) => `×${(a / b).toFixed(3)}`;
+out('');
+out('| operation | mode | n | p50 | p95 | p99 |');
+out('|---|---|---|---|---|---|');
+for (const operation of OPERATION_NAMES)
+  for (const mode of ['off', 'on'] as const) {
+    const s = stats(samples[mode][operation]);
+    out(`| ${operation} | ${mode} | ${s.n} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} |`);
+  }
+out('');
+out('| operation | on/off p50 | on/off p95 | on/off p99 |');
+out('|---|---|---|---|');
+for (const operation of OPERATION_NAMES) {
+  const off = stats(samples.off[operation]);
+  const on = stats(samples.on[operation]);
+  out(`| ${operation} | ${ratio(on.p50, off.p50)} | ${ratio(on.p95, off.p95)} | ${ratio(on.p99, off.p99)} |`);
+}
+out('\ntarget: p95 within ×1.05 for search and ask');
 out(
-  `${'mode'.padEnd(10)} ${'n'.padStart(6)} ${'p50'.padStart(10)} ${'p95'.padStart(10)} ${'p99'.padStart(10)}`,
-);
-for (const [mode, s] of [
-  ['off', off],
-  ['traced', traced],
-] as const)
-  out(
-    `${mode.padEnd(10)} ${String(s.n).padStart(6)} ${ms(s.p50).padStart(10)} ${ms(s.p95).padStart(10)} ${ms(s.p99).padStart(10)}`,
-  );
-out(
-  `traced/off: p50 ×${(traced.p50 / off.p50).toFixed(3)}, p95 ×${(traced.p95 / off.p95).toFixed(3)}, p99 ×${(traced.p99 / off.p99).toFixed(3)} (target: p95 within ×1.05)`,
-);
-out(
-  'notes: sequential requests, one client; every service in its own process; spans stored, no OTLP export.',
+  `notes: ${ROUNDS} round(s) of ${REQUESTS} requests per operation and mode after ${WARMUP} warm-up; sequential, one client; ` +
+    `off = OTEL_SDK_DISABLED=true + LLM_GENERATIONS=off, on = traced + spans stored + generations recorded and budget-checked; ` +
+    `offline embedder and answerer; load average at the end ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; ` +
+    `${((performance.now() - began) / 1000).toFixed(0)} s in all.`,
 );
