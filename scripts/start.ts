@@ -1,7 +1,6 @@
 // npm start: the whole platform on one machine. With no configuration it runs the embedded
 // database (PGlite + pgvector), the dev token issuer, the four subgraphs, one event worker per
 // consumer group (the first also relays the outbox) and the gateway (which pushes live updates).
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { devTenantId } from '#kernel/auth/dev-ids.ts';
 import { type DevIssuer, loadOrCreateDevKeys, startDevIssuer } from '#kernel/auth/dev-issuer.ts';
@@ -15,6 +14,7 @@ import { CONSOLE_DIST, CONSOLE_PATH } from '../gateway/src/console/console-route
 import { serveLiveBackups } from './lib/backup/live.ts';
 import { DEMO_TENANT, seedDemoTenant } from './lib/seed.ts';
 import { consumerGroups, SUBGRAPH_NAMES } from './lib/services.ts';
+import { isBuildStale } from './lib/stale-build.ts';
 import { Supervisor } from './lib/supervisor.ts';
 
 /** Pool size per service on the embedded database, which serialises queries anyway. */
@@ -123,7 +123,9 @@ try {
       readyLine: new RegExp(`group ${group} on (redis|postgres)`),
     });
   }
-  if (!existsSync(join(CONSOLE_DIST, 'index.html'))) {
+  const consoleSources = ['src', 'widget', 'examples', 'build.ts'].map((p) => join(ROOT_DIR, 'console', p));
+  if (await isBuildStale(join(CONSOLE_DIST, 'index.html'), consoleSources)) {
+    // Missing, or older than a source file: a changed page is never served from an old bundle.
     // Loaded only when needed: esbuild is a dev dependency.
     const { buildConsole } = await import('../console/build.ts');
     const built = await buildConsole({ quiet: true });
