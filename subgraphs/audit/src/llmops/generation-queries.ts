@@ -2,9 +2,8 @@
 // recorder in every process; ADR 0037). The tenant transaction and row-level security decide what
 // is visible: another tenant's generations do not exist here.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ValidationError } from '#kernel/errors.ts';
 import type { Keyset, PageRequest } from '#kernel/graphql/connection.ts';
-import { isUuid } from '#kernel/ids.ts';
+import { parseId } from '#kernel/graphql/ids.ts';
 
 /** A generation as the `Generation` type shows it. */
 export interface GenerationView {
@@ -114,16 +113,8 @@ function view(row: Row): GenerationView {
   };
 }
 
-/** A generation id (a UUID), or BAD_USER_INPUT naming the argument. */
-export function parseGenerationId(id: unknown, argument = 'id'): string {
-  const value = typeof id === 'string' ? id.trim().toLowerCase() : '';
-  if (!isUuid(value))
-    throw new ValidationError(
-      `${argument} must be a generation id (a UUID; got ${JSON.stringify(id)?.slice(0, 100) ?? String(id)})`,
-      { argument },
-    );
-  return value;
-}
+/** A generation id (a UUID), or BAD_USER_INPUT naming the argument (the kernel's ID check). */
+export const parseGenerationId = (id: unknown, argument = 'id'): string => parseId(id as string, argument);
 
 /** One generation of the tenant, or null. */
 export async function findGeneration(em: EntityManager, id: string): Promise<GenerationView | null> {

@@ -11,7 +11,7 @@ import type { LlmConfig } from '#llm/config.ts';
 import { type CreateChatClientOptions, createChatClient } from '#llm/create-chat-client.ts';
 import { estimateTokens } from '#llm/generations/budget-guard.ts';
 import type { GenerationRecorder } from '#llm/generations/generation-recorder.ts';
-import { callerOfIdentity, type GenerationRecord } from '#llm/generations/record.ts';
+import { callerOfIdentity } from '#llm/generations/record.ts';
 import { providerAndModel, requestText } from '#llm/generations/recorded-chat.ts';
 import { promptVersion, type RenderedPrompt, renderPrompt } from '#llm/prompts/prompt-store.ts';
 import { findGeneration, type GenerationView, parseGenerationId } from '../llmops/generation-queries.ts';
@@ -126,7 +126,7 @@ export async function replayGeneration(
 /** The messages a replay sends, and the prompt they were rendered from (none: the recorded input as it was). */
 async function replayMessages(
   em: EntityManager,
-  original: GenerationRecord,
+  original: ReplaySource,
   version: number | null,
 ): Promise<{ messages: ChatMessage[]; prompt: RenderedPrompt | null }> {
   const what = `Generation ${original.id}`;
@@ -170,7 +170,7 @@ async function replayMessages(
 }
 
 /** The recorded template variables as text values (as they were rendered). */
-function variablesOf(original: GenerationRecord): Record<string, string> {
+function variablesOf(original: ReplaySource): Record<string, string> {
   const raw = original.promptVariables;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return {};
   return Object.fromEntries(
@@ -187,76 +187,44 @@ function withModel(config: Exclude<LlmConfig, { provider: 'offline' }>, model: s
   return config.provider === 'openai' ? { ...config, model } : { ...config, deployment: model, model };
 }
 
-interface GenerationRow {
-  id: string;
-  tenant_id: string;
-  created_at: Date | string;
-  trace_id: string | null;
-  span_id: string | null;
-  operation: GenerationRecord['operation'];
-  purpose: string;
-  actor_kind: GenerationRecord['actorKind'];
-  user_id: string | null;
-  user_name: string | null;
-  task_id: string | null;
-  provider: string;
-  model: string;
-  response_model: string | null;
-  prompt_name: string | null;
-  prompt_version: number | null;
-  prompt_variables: unknown;
-  prompt_messages: number | null;
-  input: unknown;
-  output: string | null;
-  input_tokens: number;
-  output_tokens: number;
-  total_tokens: number;
-  cost_usd: string | number;
-  latency_ms: number;
-  ttft_ms: number | null;
-  status: GenerationRecord['status'];
-  error_type: string | null;
-  error_message: string | null;
-  replay_of: string | null;
+/** What a replay reads of the generation it replays. */
+interface ReplaySource {
+  readonly id: string;
+  readonly operation: string;
+  readonly promptName: string | null;
+  readonly promptVersion: number | null;
+  readonly promptVariables: unknown;
+  readonly promptMessages: number | null;
+  /** The recorded input ({ messages, tools? } for chat). */
+  readonly input: unknown;
 }
 
-/** One generation of the tenant with what a replay needs (template variables, input as JSON), or null. */
-async function findRecord(em: EntityManager, id: string): Promise<GenerationRecord | null> {
-  const [row] = await em.execute<GenerationRow[]>('select * from observability.generations where id = ?', [
-    id,
-  ]);
+/** The tenant's generation `id` as far as a replay needs it, or null (the list queries' view lacks the variables). */
+async function findRecord(em: EntityManager, id: string): Promise<ReplaySource | null> {
+  const [row] = await em.execute<
+    {
+      id: string;
+      operation: string;
+      prompt_name: string | null;
+      prompt_version: number | null;
+      prompt_variables: unknown;
+      prompt_messages: number | null;
+      input: unknown;
+    }[]
+  >(
+    `select id, operation, prompt_name, prompt_version, prompt_variables, prompt_messages, input
+       from observability.generations where id = ?`,
+    [id],
+  );
   if (!row) return null;
   const json = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
   return {
     id: row.id,
-    tenantId: row.tenant_id,
-    createdAt: new Date(row.created_at),
-    traceId: row.trace_id,
-    spanId: row.span_id,
     operation: row.operation,
-    purpose: row.purpose,
-    actorKind: row.actor_kind,
-    userId: row.user_id,
-    userName: row.user_name,
-    taskId: row.task_id,
-    provider: row.provider,
-    model: row.model,
-    responseModel: row.response_model,
     promptName: row.prompt_name,
     promptVersion: row.prompt_version,
     promptVariables: json(row.prompt_variables),
     promptMessages: row.prompt_messages,
     input: json(row.input),
-    output: row.output,
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    totalTokens: row.total_tokens,
-    costUsd: Number(row.cost_usd),
-    latencyMs: Number(row.latency_ms),
-    ttftMs: row.ttft_ms == null ? null : Number(row.ttft_ms),
-    status: row.status,
-    errorType: row.error_type,
-    errorMessage: row.error_message,
-    replayOf: row.replay_of,
   };
 }
