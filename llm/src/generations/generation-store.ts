@@ -2,6 +2,7 @@
 // insert and the month's usage counter (observability.token_usage) are one statement, so the
 // counters budgets read are exactly the sum of the committed generations.
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { fitText, hasUnstorable, safeText } from '#kernel/audit/redact.ts';
 import type { GenerationRecord } from './record.ts';
 
 const MAX_OUTPUT_CHARS = 100_000;
@@ -95,23 +96,16 @@ export async function insertGeneration(em: EntityManager, record: GenerationReco
   );
 }
 
-/** Text cut to `max` characters (NUL removed: PostgreSQL text cannot hold it). */
-function cut(text: string, max: number): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must go
-  const clean = text.replace(/\u0000/g, '');
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
-}
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** Text PostgreSQL can store (NUL and lone surrogates escaped, as in the audit log) of at most `max` characters. */
+const cut = (text: string, max: number): string => fitText(text, max);
 
 /**
- * JSON that PostgreSQL's jsonb accepts whatever the caller sent: a lone UTF-16 surrogate (which
- * JSON.stringify writes as an escape jsonb refuses) becomes U+FFFD and NUL is removed, in every
- * string and key, so a hostile question is recorded instead of failing the call.
+ * JSON that PostgreSQL's jsonb accepts whatever the caller sent: every string and key goes through the
+ * audit log's {@link safeText} (a lone UTF-16 surrogate, which JSON.stringify writes as an escape jsonb
+ * refuses, and NUL are escaped), so a hostile question is recorded instead of failing the call.
  */
 function storableJson(value: unknown): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must go
-  const clean = (s: string) => s.replace(LONE_SURROGATE, '\ufffd').replace(/\u0000/g, '');
+  const clean = (s: string) => (hasUnstorable(s) ? safeText(s, Number.POSITIVE_INFINITY) : s);
   return JSON.stringify(value, (_key, inner: unknown) => {
     if (typeof inner === 'string') return clean(inner);
     if (inner && typeof inner === 'object' && !Array.isArray(inner)) {
