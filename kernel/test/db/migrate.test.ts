@@ -174,16 +174,35 @@ describe('migrations', () => {
     }
   });
 
-  it('keep observability tables per tenant: forced RLS, the tenant policy, append-only generations', async () => {
-    // Written by shared code in every process, read by the audit subgraph (ADR 0024, 0037); swept
-    // only by their SECURITY DEFINER functions, which act through the owner's retention policy.
-    const expected: Record<string, { ownerOnly: number; update: boolean }> = {
-      'observability.spans': { ownerOnly: 1, update: false },
-      'observability.generations': { ownerOnly: 1, update: false },
-      'observability.token_usage': { ownerOnly: 0, update: true },
-      'observability.token_budgets': { ownerOnly: 0, update: true },
-    };
-    for (const [name, { ownerOnly, update }] of Object.entries(expected)) {
+  // Observability tables are written by shared code in every process and read by the audit subgraph
+  // (ADR 0024, 0037, 0038, 0039); swept only by their SECURITY DEFINER functions, which act through the
+  // owner's retention policy (ownerOnly).
+  const OBSERVABILITY_TABLES: Record<
+    string,
+    { ownerOnly: number; update: boolean; policy?: string; indexed?: true }
+  > = {
+    'observability.spans': { ownerOnly: 1, update: false },
+    'observability.generations': { ownerOnly: 1, update: false },
+    'observability.token_usage': { ownerOnly: 0, update: true },
+    'observability.token_budgets': { ownerOnly: 0, update: true },
+    'observability.eval_runs': {
+      ownerOnly: 0,
+      update: false,
+      policy: 'tenant_isolation',
+      indexed: true,
+    },
+    'observability.eval_results': {
+      ownerOnly: 0,
+      update: false,
+      policy: 'tenant_isolation',
+      indexed: true,
+    },
+    'observability.prompts': { ownerOnly: 0, update: false, policy: 'tenant_isolation' },
+  };
+
+  it.each(Object.entries(OBSERVABILITY_TABLES))(
+    'keep %s per tenant: forced RLS, one tenant policy, only the grants it needs',
+    async (name, { ownerOnly, update, policy, indexed }) => {
       const [table] = await db.asSuperuser<{ rls: boolean; forced: boolean; owner: string }>(
         `select c.relrowsecurity as rls, c.relforcerowsecurity as forced, pg_get_userbyid(c.relowner) as owner
            from pg_class c where c.oid = $1::regclass`,
@@ -191,10 +210,14 @@ describe('migrations', () => {
       );
       expect({ name, ...table }).toEqual({ name, rls: true, forced: true, owner: 'widgetdc_owner' });
       const policies = await db.asSuperuser<{
+        policyname: string;
         qual: string;
         with_check: string | null;
         roles: string[] | string;
-      }>(`select qual, with_check, roles from pg_policies where schemaname || '.' || tablename = $1`, [name]);
+      }>(
+        `select policyname, qual, with_check, roles from pg_policies where schemaname || '.' || tablename = $1`,
+        [name],
+      );
       const rolesOf = (p: { roles: string[] | string }) =>
         Array.isArray(p.roles) ? p.roles : String(p.roles).replace(/[{}]/g, '').split(',');
       const tenant = policies.filter((p) => !rolesOf(p).every((r) => r === 'widgetdc_owner'));
@@ -203,45 +226,9 @@ describe('migrations', () => {
         tenant: 1,
         ownerOnly,
       });
+      if (policy) expect(tenant[0]?.policyname).toBe(policy);
       expect(tenant[0]?.qual).toMatch(/current_setting\('app\.tenant_id'/);
       expect(tenant[0]?.with_check).toMatch(/current_setting\('app\.tenant_id'/);
-      const [privileges] = await db.asSuperuser<Record<string, boolean>>(
-        `select has_table_privilege('widgetdc_app', $1, 'SELECT') as select,
-                has_table_privilege('widgetdc_app', $1, 'INSERT') as insert,
-                has_table_privilege('widgetdc_app', $1, 'UPDATE') as update,
-                has_table_privilege('widgetdc_app', $1, 'DELETE') as delete`,
-        [name],
-      );
-      expect({ name, ...privileges }).toEqual({ name, select: true, insert: true, update, delete: false });
-    }
-    const sweepers = await db.asSuperuser<{ name: string; definer: boolean; owner: string }>(
-      `select p.proname as name, p.prosecdef as definer, pg_get_userbyid(p.proowner) as owner
-         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-        where n.nspname = 'observability' order by 1`,
-    );
-    expect(sweepers).toEqual(
-      expect.arrayContaining([
-        { name: 'sweep_generations', definer: true, owner: 'widgetdc_owner' },
-        { name: 'sweep_spans', definer: true, owner: 'widgetdc_owner' },
-      ]),
-    );
-  });
-
-  it('keep evaluation runs per tenant, readable and insertable by the application, never changed (ADR 0039)', async () => {
-    for (const name of ['observability.eval_runs', 'observability.eval_results']) {
-      const [table] = await db.asSuperuser<{ rls: boolean; forced: boolean; owner: string }>(
-        `select c.relrowsecurity as rls, c.relforcerowsecurity as forced, pg_get_userbyid(c.relowner) as owner
-           from pg_class c where c.oid = $1::regclass`,
-        [name],
-      );
-      expect({ name, ...table }).toEqual({ name, rls: true, forced: true, owner: 'widgetdc_owner' });
-      const policies = await db.asSuperuser<{ policyname: string; qual: string; with_check: string }>(
-        `select policyname, qual, with_check from pg_policies where schemaname || '.' || tablename = $1`,
-        [name],
-      );
-      expect(policies.map((p) => p.policyname)).toEqual(['tenant_isolation']);
-      expect(policies[0]?.qual).toMatch(/current_setting\('app\.tenant_id'/);
-      expect(policies[0]?.with_check).toMatch(/current_setting\('app\.tenant_id'/);
       const [privileges] = await db.asSuperuser<Record<string, boolean>>(
         `select has_table_privilege('widgetdc_app', $1, 'SELECT') as select,
                 has_table_privilege('widgetdc_app', $1, 'INSERT') as insert,
@@ -254,21 +241,37 @@ describe('migrations', () => {
         name,
         select: true,
         insert: true,
-        update: false,
+        update,
         delete: false,
         truncate: false,
       });
-      const leading = await db.asSuperuser<{ column: string }>(
-        `select a.attname as column from pg_index i
-           join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
-          where i.indrelid = $1::regclass`,
-        [name],
-      );
-      expect({ name, indexed: leading.some((c) => c.column === 'tenant_id') }).toEqual({
-        name,
-        indexed: true,
-      });
-    }
+      if (indexed) {
+        const leading = await db.asSuperuser<{ column: string }>(
+          `select a.attname as column from pg_index i
+             join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+            where i.indrelid = $1::regclass`,
+          [name],
+        );
+        expect({ name, indexed: leading.some((c) => c.column === 'tenant_id') }).toEqual({
+          name,
+          indexed: true,
+        });
+      }
+    },
+  );
+
+  it('sweep observability rows only through SECURITY DEFINER functions of the owner', async () => {
+    const sweepers = await db.asSuperuser<{ name: string; definer: boolean; owner: string }>(
+      `select p.proname as name, p.prosecdef as definer, pg_get_userbyid(p.proowner) as owner
+         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = 'observability' order by 1`,
+    );
+    expect(sweepers).toEqual(
+      expect.arrayContaining([
+        { name: 'sweep_generations', definer: true, owner: 'widgetdc_owner' },
+        { name: 'sweep_spans', definer: true, owner: 'widgetdc_owner' },
+      ]),
+    );
   });
 
   it('give the application role no ownership and no BYPASSRLS', async () => {
@@ -290,26 +293,7 @@ describe('migrations', () => {
     );
     expect(index?.indexdef).toMatch(/USING hnsw \(embedding vector_cosine_ops\)/);
   });
-  it('keep prompt versions per tenant and immutable: the app role may insert and read, never update or delete', async () => {
-    const [table] = await db.asSuperuser<{ rls: boolean; forced: boolean; owner: string }>(
-      `select c.relrowsecurity as rls, c.relforcerowsecurity as forced, pg_get_userbyid(c.relowner) as owner
-         from pg_class c where c.oid = 'observability.prompts'::regclass`,
-    );
-    expect(table).toEqual({ rls: true, forced: true, owner: 'widgetdc_owner' });
-    const policies = await db.asSuperuser<{ policyname: string; qual: string; with_check: string }>(
-      `select policyname, qual, with_check from pg_policies where schemaname = 'observability' and tablename = 'prompts'`,
-    );
-    expect(policies.map((p) => p.policyname)).toEqual(['tenant_isolation']);
-    expect(policies[0]?.qual).toMatch(/current_setting\('app\.tenant_id'/);
-    expect(policies[0]?.with_check).toMatch(/current_setting\('app\.tenant_id'/);
-    const [privileges] = await db.asSuperuser<Record<string, boolean>>(
-      `select has_table_privilege('widgetdc_app', 'observability.prompts', 'SELECT') as select,
-              has_table_privilege('widgetdc_app', 'observability.prompts', 'INSERT') as insert,
-              has_table_privilege('widgetdc_app', 'observability.prompts', 'UPDATE') as update,
-              has_table_privilege('widgetdc_app', 'observability.prompts', 'DELETE') as delete,
-              has_table_privilege('widgetdc_app', 'observability.prompts', 'TRUNCATE') as truncate`,
-    );
-    expect(privileges).toEqual({ select: true, insert: true, update: false, delete: false, truncate: false });
+  it('key prompt versions by tenant, name and version (immutable rows)', async () => {
     const [key] = await db.asSuperuser<{ def: string }>(
       `select pg_get_constraintdef(oid) as def from pg_constraint
         where conrelid = 'observability.prompts'::regclass and contype = 'p'`,
