@@ -9,11 +9,11 @@
 // generations) over ADRs of this repository. Prints p50/p95/p99 per operation and mode, and on/off.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs, promisify } from 'node:util';
+import { freePort } from '#testing/scale/free-port.ts';
 import { createTestDatabase, type TestDatabase } from '#testing/test-database.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -63,14 +63,6 @@ const WARMUP = Number(values.warmup);
 const TASKS = Number(values.tasks);
 const ROUNDS = Number(values.rounds);
 const DOCUMENTS = Number(values.documents);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Platform {
   url: string;
